@@ -1,0 +1,106 @@
+//! Helpers for the conventions that every lab program shares (see the
+//! contract, "Conventions for every program").
+//!
+//! Nothing here does a lab's work: it only prints errors in the agreed shape
+//! and checks IPC names, so that the lab programs can focus on system calls.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+/// Exit status for a usage error (bad or missing arguments).
+pub const USAGE_STATUS: u8 = 2;
+
+/// Exit status for a run-time error (a system call failed).
+pub const ERROR_STATUS: u8 = 1;
+
+/// Prints `usage: USAGE` as one line on stderr and returns exit status 2.
+///
+/// ```no_run
+/// # use std::process::ExitCode;
+/// fn main() -> ExitCode {
+///     ipc_common::usage("pipe-message [--exit CODE] [TEXT]")
+/// }
+/// ```
+pub fn usage(usage: &str) -> ExitCode {
+    eprintln!("usage: {usage}");
+    ExitCode::from(USAGE_STATUS)
+}
+
+/// Prints `PROGRAM: CONTEXT: REASON` on stderr and returns exit status 1.
+///
+/// `reason` is usually a [`nix::Error`] or [`std::io::Error`], whose
+/// `Display` is the operating system's text (`No such file or directory`).
+pub fn fail(program: &str, context: impl Display, reason: impl Display) -> ExitCode {
+    fail_with(ERROR_STATUS, program, context, reason)
+}
+
+/// Like [`fail`], with the exit status a lab names (e.g. 3 for `queue full`).
+pub fn fail_with(status: u8, program: &str, context: impl Display, reason: impl Display) -> ExitCode {
+    eprintln!("{program}: {context}: {reason}");
+    ExitCode::from(status)
+}
+
+/// The text of an OS error without Rust's ` (os error N)` suffix.
+///
+/// `std::io::Error`'s `Display` appends the error number; the contract wants
+/// the bare text, as `strerror(3)` gives it. `nix::Error` already prints it so.
+pub fn os_reason(err: &std::io::Error) -> String {
+    match err.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// Whether `name` is a valid POSIX IPC name as the contract defines it:
+/// starts with `/`, holds no other `/`, at most 255 bytes, and is more than `/`.
+pub fn is_valid_ipc_name(name: &str) -> bool {
+    name.len() > 1 && name.len() <= 255 && name.starts_with('/') && !name[1..].contains('/')
+}
+
+/// Parses the command line into `T`, or reports a usage error.
+///
+/// On a usage error this prints the one-line `usage: ...` and returns
+/// `Err(ExitCode)` with status 2. `--help` prints clap's help and exits 0.
+pub fn parse_args<T: clap::Parser>(usage_line: &str) -> Result<T, ExitCode> {
+    match T::try_parse() {
+        Ok(args) => Ok(args),
+        Err(err) if matches!(err.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            let _ = err.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(_) => Err(usage(usage_line)),
+    }
+}
+
+/// Ends a forked child at once with `status`, as `_exit(2)` does.
+///
+/// Use this, not `std::process::exit`, in a child that did not `exec`: `exit`
+/// would flush buffers the child inherited from its parent (printing the
+/// parent's pending output twice) and run the parent's exit handlers.
+pub fn exit_child(status: i32) -> ! {
+    // SAFETY: `_exit` has no preconditions; it ends the process without
+    // touching any state the parent shares.
+    unsafe { libc::_exit(status) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipc_names_follow_the_contract() {
+        assert!(is_valid_ipc_name("/ring"));
+        assert!(is_valid_ipc_name(&format!("/{}", "a".repeat(254))));
+        assert!(!is_valid_ipc_name(&format!("/{}", "a".repeat(255))));
+        assert!(!is_valid_ipc_name("ring"));
+        assert!(!is_valid_ipc_name("/"));
+        assert!(!is_valid_ipc_name("/a/b"));
+        assert!(!is_valid_ipc_name(""));
+    }
+
+    #[test]
+    fn os_reason_has_no_error_number() {
+        let err = std::io::Error::from_raw_os_error(2);
+        assert_eq!(os_reason(&err), "No such file or directory");
+    }
+}

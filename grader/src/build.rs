@@ -1,0 +1,198 @@
+//! Which executables are graded: a crate of this workspace, built here, or
+//! any folder of executables.
+//!
+//! The starter's binaries carry the contract's names (`pipe-message`). The
+//! reference's carry the suffix `-ref` (`pipe-message-ref`) so that building
+//! the whole workspace never makes two files of one name in `target/`; the
+//! grader maps them back to the contract's names.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::proc::{self, Input, Spec};
+
+/// Suffix of the reference crate's binaries.
+pub const REFERENCE_SUFFIX: &str = "-ref";
+
+/// The executables to grade, by contract name.
+#[derive(Debug, Clone)]
+pub struct Programs {
+    map: BTreeMap<String, PathBuf>,
+    /// Where they come from, for reports (`the starter`, `bin dir X`).
+    pub origin: String,
+    /// Used for programs missing from `map`.
+    fallback_dir: Option<PathBuf>,
+}
+
+impl Programs {
+    /// Programs in a folder, each under its contract name.
+    pub fn from_dir(dir: &Path) -> Programs {
+        Programs { map: BTreeMap::new(), origin: format!("the folder {}", dir.display()), fallback_dir: Some(dir.to_owned()) }
+    }
+
+    /// Programs from a map of contract name to path.
+    pub fn from_map(map: BTreeMap<String, PathBuf>, origin: String) -> Programs {
+        Programs { map, origin, fallback_dir: None }
+    }
+
+    /// The path of a program (which may not exist).
+    pub fn path(&self, name: &str) -> PathBuf {
+        if let Some(path) = self.map.get(name) {
+            return path.clone();
+        }
+        match &self.fallback_dir {
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(format!("(no binary named {name} was built)")),
+        }
+    }
+}
+
+/// A crate of this workspace that can be built and graded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crate {
+    Starter,
+    Reference,
+}
+
+impl Crate {
+    pub fn package(self) -> &'static str {
+        match self {
+            Crate::Starter => "ipc-starter",
+            Crate::Reference => "ipc-reference",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Crate::Starter => "",
+            Crate::Reference => REFERENCE_SUFFIX,
+        }
+    }
+}
+
+/// The workspace this grader belongs to (where `cargo build` runs).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the grader lives in the workspace").to_owned()
+}
+
+/// Why a build gave no programs.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The code does not compile: the compiler's messages.
+    Compile { package: String, messages: String },
+    /// Cargo could not be run at all.
+    Cargo(String),
+}
+
+/// A finished build: the programs and how many warnings the compiler gave.
+pub struct Built {
+    pub programs: Programs,
+    pub warnings: usize,
+}
+
+#[derive(Deserialize)]
+struct CargoMessage {
+    reason: String,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    target: Option<CargoTarget>,
+    #[serde(default)]
+    message: Option<CompilerMessage>,
+    #[serde(default)]
+    success: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct CargoTarget {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CompilerMessage {
+    level: String,
+    #[serde(default)]
+    rendered: Option<String>,
+}
+
+/// Builds `krate`'s binaries with cargo (progress on stderr) and returns
+/// them by contract name. `time_limit` bounds the build.
+pub fn build(krate: Crate, manifest_dir: &Path, target_dir: Option<&Path>, time_limit: Duration) -> Result<Built, BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "build".into(),
+        "--manifest-path".into(),
+        manifest_dir.join("Cargo.toml").into(),
+        "--package".into(),
+        krate.package().into(),
+        "--bins".into(),
+        "--message-format=json".into(),
+    ];
+    if let Some(dir) = target_dir {
+        args.push("--target-dir".into());
+        args.push(dir.into());
+    }
+    let spec = Spec {
+        program: cargo.into(),
+        arg0: None,
+        args,
+        cwd: manifest_dir.to_owned(),
+        env: Vec::new(),
+        stdin: Input::Null,
+        output_cap: 64 << 20,
+        inherit_stderr: true,
+    };
+    let mut running = proc::spawn(&spec).map_err(|e| BuildError::Cargo(format!("cannot run cargo: {e}")))?;
+    let exit = running.wait_until(Instant::now() + time_limit);
+    if exit.is_none() {
+        running.kill_group();
+        return Err(BuildError::Cargo(format!("the build took longer than {}s and was stopped", time_limit.as_secs())));
+    }
+    running.stdout.wait_eof(Instant::now() + Duration::from_secs(5));
+    let stdout = running.stdout.bytes();
+    let mut programs = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut warnings = 0;
+    let mut success = false;
+    for line in stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(msg) = serde_json::from_slice::<CargoMessage>(line) else { continue };
+        match msg.reason.as_str() {
+            "compiler-artifact" => {
+                if let (Some(exe), Some(target)) = (msg.executable, msg.target) {
+                    if target.kind.iter().any(|k| k == "bin") {
+                        let name = target.name.strip_suffix(krate.suffix()).unwrap_or(&target.name).to_string();
+                        programs.insert(name, exe);
+                    }
+                }
+            }
+            "compiler-message" => {
+                if let Some(m) = msg.message {
+                    match m.level.as_str() {
+                        "error" | "error: internal compiler error" => errors.extend(m.rendered),
+                        "warning" => warnings += 1,
+                        _ => {}
+                    }
+                }
+            }
+            "build-finished" => success = msg.success == Some(true),
+            _ => {}
+        }
+    }
+    if !success {
+        let messages = if errors.is_empty() {
+            format!("cargo build failed ({}); run `cargo build -p {}` to see why", exit.unwrap(), krate.package())
+        } else {
+            errors.join("\n")
+        };
+        return Err(BuildError::Compile { package: krate.package().to_string(), messages });
+    }
+    let origin = match krate {
+        Crate::Starter => "the starter (your code)".to_string(),
+        Crate::Reference => "the reference solution".to_string(),
+    };
+    Ok(Built { programs: Programs::from_map(programs, origin), warnings })
+}

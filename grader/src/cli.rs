@@ -1,0 +1,264 @@
+//! The command line: `cargo grade [OPTIONS] [LAB | LAB::CHECK]...`.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+
+use crate::build::{self, BuildError, Crate, Programs};
+use crate::check::Fail;
+use crate::labs::{self, LABS};
+use crate::report;
+use crate::rubric::Rubric;
+use crate::runner::{self, Options, Outcome, Selected};
+
+/// Exit status: every selected check passed.
+pub const PASSED: u8 = 0;
+/// Exit status: some check failed.
+pub const FAILED: u8 = 1;
+/// Exit status: usage or infrastructure error (including code that does not compile).
+pub const ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo grade",
+    about = "Grade the IPC labs: build your programs and check them against the lab contract.",
+    after_help = "Examples:\n  cargo grade                    grade your starter code, every lab\n  cargo grade pipe               one lab\n  cargo grade pipe::pipeline-seq-wc   one check\n  cargo grade --verbose pipe     with commands to reproduce each failure\n  cargo grade --bin-dir DIR      grade the executables in DIR (any language)"
+)]
+pub struct Args {
+    /// Labs (`pipe`) or single checks (`pipe::message-default`) to run; all if none.
+    pub filters: Vec<String>,
+    /// Which crate of this repository to build and grade.
+    #[arg(long, value_enum, default_value_t = TargetArg::Starter, conflicts_with = "bin_dir")]
+    pub target: TargetArg,
+    /// Grade the executables in this folder instead (named as in the contract).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+    /// Checks run at once [default: twice the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run every check N times; a check passes only if it passes every time.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Show full details of failures and a command to reproduce each.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// List the checks with their points and time limits, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report (of --format) to FILE; the human report still goes to stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read the rubric from DIR (one LAB.toml per lab) instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub rubric: Option<PathBuf>,
+    /// Stop a build that takes longer than this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub build_time_limit: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// Your code (the `starter` crate).
+    Starter,
+    /// The instructor's solution (the `reference` crate).
+    Reference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Human,
+    /// The grader's own JSON (see ARCHITECTURE.md).
+    Json,
+}
+
+/// Entry point of the `ipc-grader` binary.
+pub fn main() -> ExitCode {
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    // Started under a peer's name (a link on a check's PATH): be that peer.
+    let arg0 = argv.first().map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned()).unwrap_or_default();
+    if let Some(peer) = labs::peer(&arg0) {
+        return (peer.run)(argv.split_off(1));
+    }
+    if argv.get(1).is_some_and(|a| a == "peer") {
+        let name = argv.get(2).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return match labs::peer(&name) {
+            Some(peer) => (peer.run)(argv.split_off(3)),
+            None => {
+                eprintln!("ipc-grader: no peer named `{name}`");
+                ExitCode::from(ERROR)
+            }
+        };
+    }
+    let args = Args::parse();
+    match grade(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(ERROR)
+        }
+    }
+}
+
+/// Selects the checks that `filters` name (all if none).
+pub fn select(rubric: &Rubric, filters: &[String]) -> Result<Vec<Selected>> {
+    let mut all = Vec::new();
+    for lab in LABS {
+        let lab_rubric = &rubric.labs[lab.name];
+        for check in (lab.checks)() {
+            let entry = rubric.entry(lab.name, check.name).expect("validated").clone();
+            all.push(Selected { lab: lab.name, check, entry, handout: lab_rubric.handout.clone() });
+        }
+    }
+    if filters.is_empty() {
+        return Ok(all);
+    }
+    for f in filters {
+        let known = all.iter().any(|s| s.lab == f || s.full_name() == *f);
+        if !known {
+            let labs: Vec<&str> = LABS.iter().filter(|l| !(l.checks)().is_empty()).map(|l| l.name).collect();
+            bail!("`{f}` names no lab or check (labs: {}; `cargo grade --list` shows every check)", labs.join(", "));
+        }
+    }
+    Ok(all.into_iter().filter(|s| filters.iter().any(|f| s.lab == f || s.full_name() == *f)).collect())
+}
+
+fn grade(args: &Args) -> Result<u8> {
+    let rubric = match &args.rubric {
+        Some(dir) => Rubric::load(dir, LABS)?,
+        None => Rubric::builtin(LABS)?,
+    };
+    rubric.validate(LABS)?;
+    let selected = select(&rubric, &args.filters)?;
+    if args.list {
+        list(&selected)?;
+        return Ok(PASSED);
+    }
+
+    let started = Instant::now();
+    let programs = match &args.bin_dir {
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!("--bin-dir {}: no such folder (give the folder that holds pipe-message, pipeline, ...)", dir.display());
+            }
+            Programs::from_dir(&dir.canonicalize().with_context(|| format!("--bin-dir {}", dir.display()))?)
+        }
+        None => {
+            let krate = match args.target {
+                TargetArg::Starter => Crate::Starter,
+                TargetArg::Reference => Crate::Reference,
+            };
+            let root = build::workspace_root();
+            match build::build(krate, &root, None, Duration::from_secs(args.build_time_limit)) {
+                Ok(built) => {
+                    if built.warnings > 0 && krate == Crate::Starter {
+                        eprintln!("({} compiler warnings: `cargo build -p {}` shows them)", built.warnings, krate.package());
+                    }
+                    built.programs
+                }
+                Err(BuildError::Compile { package, messages }) => {
+                    return does_not_compile(args, &selected, &package, &messages, started);
+                }
+                Err(BuildError::Cargo(why)) => bail!("{why}"),
+            }
+        }
+    };
+
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16));
+    let options = Options { jobs, repeat: args.repeat };
+    let total = selected.len();
+    let show_progress = args.format == Format::Human && std::io::stderr().is_terminal() && args.output.is_none();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |_: &Outcome| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if show_progress {
+            eprint!("\rgrading: {n}/{total} checks done");
+            if n == total {
+                eprint!("\r\x1b[2K");
+            }
+        }
+    };
+    let outcomes = runner::run(&selected, &programs, &options, &progress);
+    let elapsed = started.elapsed();
+    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric)?;
+    if outcomes.iter().any(|o| o.fail.as_ref().is_some_and(|f| f.infrastructure)) {
+        return Ok(ERROR);
+    }
+    Ok(if outcomes.iter().all(Outcome::passed) { PASSED } else { FAILED })
+}
+
+fn write_reports(args: &Args, origin: &str, outcomes: &[Outcome], elapsed: Duration, rubric: &Rubric) -> Result<()> {
+    let titles = |lab: &str| rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
+    let machine = match args.format {
+        Format::Human => None,
+        Format::Json => Some(report::json(origin, outcomes, elapsed)),
+    };
+    let mut human = Vec::new();
+    report::human(&mut human, origin, outcomes, elapsed, args.verbose, &titles)?;
+    let mut stdout = anstream::stdout();
+    match (machine, &args.output) {
+        (None, _) => stdout.write_all(&human)?,
+        (Some(text), Some(path)) => {
+            std::fs::write(path, text + "\n").with_context(|| format!("cannot write the report to {}", path.display()))?;
+            stdout.write_all(&human)?;
+        }
+        (Some(text), None) => writeln!(std::io::stdout(), "{text}")?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages: &str, started: Instant) -> Result<u8> {
+    eprintln!("{messages}");
+    let fail = Fail::new(format!("the crate `{package}` does not compile, so no program could run"))
+        .note(crate::text::cut(&crate::text::escape(messages.as_bytes(), false), 4000))
+        .note(format!("fix the first error above (`cargo build -p {package}` shows them all), then grade again"));
+    let outcomes: Vec<Outcome> = selected
+        .iter()
+        .map(|s| Outcome {
+            lab: s.lab.to_string(),
+            name: s.check.name.to_string(),
+            points: 0,
+            max_points: s.entry.points,
+            fail: Some(fail.clone()),
+            elapsed: Duration::ZERO,
+            commands: Vec::new(),
+            hint: "make the code compile first".to_string(),
+            see: "handouts/README.md".to_string(),
+            hidden: s.entry.hidden,
+            repetitions: 1,
+        })
+        .collect();
+    let titles = |_: &str| String::new();
+    match args.format {
+        Format::Human => {
+            let total: u32 = selected.iter().map(|s| s.entry.points).sum();
+            let mut out = anstream::stdout();
+            writeln!(out, "Your code does not compile (the compiler's messages are above): no check could run.")?;
+            writeln!(out, "Score: 0/{total}")?;
+            let _ = titles;
+        }
+        Format::Json => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() })?,
+    }
+    Ok(ERROR)
+}
+
+fn list(selected: &[Selected]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let width = selected.iter().map(|s| s.full_name().len()).max().unwrap_or(20);
+    writeln!(out, "{:<width$}  {:>6}  {:>7}  tests", "check", "points", "limit")?;
+    for s in selected {
+        writeln!(out, "{:<width$}  {:>6}  {:>6}s  {}", s.full_name(), s.entry.points, s.entry.time_limit, s.entry.tests)?;
+    }
+    let total: u32 = selected.iter().map(|s| s.entry.points).sum();
+    writeln!(out, "{} checks, {total} points", selected.len())?;
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! A check's world: its temporary directory, its IPC names, its deadline,
+//! and the way it starts programs.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::build::Programs;
+use crate::check::{Done, Fail};
+use crate::proc::{self, Input, Proc, Spec};
+use crate::text::shell_quote;
+
+/// Bytes of stdout and of stderr kept per program unless a check asks for more.
+pub const DEFAULT_OUTPUT_CAP: usize = 1 << 20;
+
+/// How long after a program exits its output streams may take to reach end
+/// of file (a process it left behind may hold them open).
+const EOF_GRACE: Duration = Duration::from_millis(1000);
+
+/// Everything a check may use. Made fresh for every check.
+pub struct Ctx<'a> {
+    dir: PathBuf,
+    bin_dir: PathBuf,
+    tag: String,
+    ipc_prefix: String,
+    programs: &'a Programs,
+    deadline: Instant,
+    limit: Duration,
+    /// Commands run so far, as a person would type them (for `--verbose`).
+    pub(crate) log: Vec<String>,
+    /// Every POSIX IPC name handed out (probed for leaks afterwards).
+    pub(crate) ipc_names: Vec<String>,
+    /// Pids the check started directly.
+    pub(crate) spawned: Vec<nix::unistd::Pid>,
+    /// Extra PATH entries and environment for programs.
+    path_env: OsString,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(dir: PathBuf, tag: String, ipc_prefix: String, programs: &'a Programs, limit: Duration) -> Ctx<'a> {
+        let bin_dir = dir.join(".bin");
+        let mut path = OsString::from(&bin_dir);
+        if let Some(p) = std::env::var_os("PATH") {
+            path.push(":");
+            path.push(p);
+        }
+        Ctx {
+            dir,
+            bin_dir,
+            tag,
+            ipc_prefix,
+            programs,
+            deadline: Instant::now() + limit,
+            limit,
+            log: Vec::new(),
+            ipc_names: Vec::new(),
+            spawned: Vec::new(),
+            path_env: path,
+        }
+    }
+
+    /// The check's own temporary directory (programs run here).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path inside the temporary directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// When the check's time limit runs out.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The check's time limit.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// The environment tag of this check's processes.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// `deadline` or `now + timeout`, whichever is sooner.
+    pub fn within(&self, timeout: Duration) -> Instant {
+        self.deadline.min(Instant::now() + timeout)
+    }
+
+    /// A POSIX IPC name unique to this run and check, e.g. `/ipcl.1a2b.3.ring`.
+    pub fn ipc_name(&mut self, base: &str) -> String {
+        let name = format!("{}{base}", self.ipc_prefix);
+        self.ipc_names.push(name.clone());
+        name
+    }
+
+    /// The run-and-check prefix of every IPC name this check hands out.
+    pub fn ipc_prefix(&self) -> &str {
+        &self.ipc_prefix
+    }
+
+    /// A program under test, by its contract name (`pipe-message`).
+    pub fn program(&mut self, name: &str) -> Cmd<'_, 'a> {
+        let path = self.programs.path(name);
+        Cmd::new(self, path, Some(name.to_string()))
+    }
+
+    /// One of the grader's own trusted programs (a peer or probe), by name.
+    pub fn peer(&mut self, name: &str) -> Result<Cmd<'_, 'a>, Fail> {
+        let exe = self.peer_on_path(name)?;
+        Ok(Cmd::new(self, exe, None))
+    }
+
+    /// Any other program (looked up on PATH), e.g. `sh`.
+    pub fn tool(&mut self, program: &str) -> Cmd<'_, 'a> {
+        Cmd::new(self, PathBuf::from(program), None)
+    }
+
+    /// Makes the grader's peer `name` callable by that name on the PATH of
+    /// the programs this check runs (a link to the grader's own executable,
+    /// which dispatches on its name), and returns its path.
+    pub fn peer_on_path(&mut self, name: &str) -> Result<PathBuf, Fail> {
+        let link = self.bin_dir.join(name);
+        if !link.exists() {
+            let exe = std::env::current_exe().map_err(Fail::infra)?;
+            std::fs::create_dir_all(&self.bin_dir).map_err(Fail::infra)?;
+            std::os::unix::fs::symlink(exe, &link).map_err(Fail::infra)?;
+        }
+        Ok(link)
+    }
+
+    /// Writes a file into the temporary directory.
+    pub fn write_file(&self, name: &str, contents: &[u8]) -> Result<PathBuf, Fail> {
+        let path = self.path(name);
+        std::fs::write(&path, contents).map_err(Fail::infra)?;
+        Ok(path)
+    }
+
+    /// Fails with a time-limit message if the deadline has passed.
+    pub fn check_deadline(&self, doing: &str) -> Result<(), Fail> {
+        if Instant::now() >= self.deadline {
+            return Err(Fail::new(format!("time limit of {:.1}s reached while {doing}", self.limit.as_secs_f64())));
+        }
+        Ok(())
+    }
+}
+
+/// A command being prepared, `std::process::Command`-like.
+pub struct Cmd<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    /// The contract name, for programs under test.
+    name: Option<String>,
+    spec: Spec,
+    stdin_desc: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl<'c, 'a> Cmd<'c, 'a> {
+    fn new(ctx: &'c mut Ctx<'a>, program: PathBuf, name: Option<String>) -> Cmd<'c, 'a> {
+        let env = vec![
+            (OsString::from(proc::TAG_VAR), OsString::from(&ctx.tag)),
+            (OsString::from("PATH"), ctx.path_env.clone()),
+            (OsString::from("LC_ALL"), OsString::from("C")),
+        ];
+        let spec = Spec {
+            program,
+            arg0: None,
+            args: Vec::new(),
+            cwd: ctx.dir.clone(),
+            env,
+            stdin: Input::Null,
+            output_cap: DEFAULT_OUTPUT_CAP,
+            inherit_stderr: false,
+        };
+        Cmd { ctx, name, spec, stdin_desc: None, timeout: None }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.spec.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
+        self.spec.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.spec.env.push((key.into(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Feeds these bytes on stdin, then end of file.
+    pub fn stdin_bytes(mut self, bytes: impl Into<Arc<Vec<u8>>>) -> Self {
+        let bytes = bytes.into();
+        self.stdin_desc = Some(describe_input(&bytes));
+        self.spec.stdin = Input::Bytes(bytes);
+        self
+    }
+
+    /// Like [`Cmd::stdin_bytes`], but says how to make the input by hand in
+    /// the reproduce command (for large generated input).
+    pub fn stdin_generated(mut self, bytes: impl Into<Arc<Vec<u8>>>, how: &str) -> Self {
+        self.spec.stdin = Input::Bytes(bytes.into());
+        self.stdin_desc = Some(format!("{how} |"));
+        self
+    }
+
+    /// Keeps stdin as a pipe the check writes through [`Proc::stdin`].
+    pub fn stdin_pipe(mut self) -> Self {
+        self.spec.stdin = Input::Pipe;
+        self.stdin_desc = Some("(input typed by the check) |".into());
+        self
+    }
+
+    /// Reads stdin from a file.
+    pub fn stdin_file(mut self, path: &Path) -> Self {
+        self.stdin_desc = Some(format!("< {}", shell_quote(&path.to_string_lossy())));
+        self.spec.stdin = Input::File(path.to_owned());
+        self
+    }
+
+    /// Keeps up to `cap` bytes of stdout and of stderr.
+    pub fn output_cap(mut self, cap: usize) -> Self {
+        self.spec.output_cap = cap;
+        self
+    }
+
+    /// Waits at most this long in [`Cmd::run`] (never past the check's deadline).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The command as a person would type it.
+    fn display(&self) -> String {
+        let program = match &self.name {
+            Some(_) => self.spec.program.to_string_lossy().into_owned(),
+            None => self.spec.program.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+        };
+        let mut words = vec![shell_quote(&program)];
+        words.extend(self.spec.args.iter().map(|a| shell_quote(&a.to_string_lossy())));
+        let cmd = words.join(" ");
+        match &self.stdin_desc {
+            Some(desc) if desc.ends_with('|') => format!("{desc} {cmd}"),
+            Some(desc) => format!("{cmd} {desc}"),
+            None => format!("{cmd} < /dev/null"),
+        }
+    }
+
+    /// Starts the program and returns at once.
+    pub fn spawn(self) -> Result<Proc, Fail> {
+        let command = self.display();
+        if let Some(name) = &self.name {
+            if !self.spec.program.is_file() {
+                return Err(Fail::new(format!("program `{name}` not found"))
+                    .expected(format!("an executable at {}", self.spec.program.display()))
+                    .note("build it (cargo build), or check the folder given to --bin-dir"));
+            }
+        }
+        let started = proc::spawn(&self.spec).map_err(|e| {
+            let name = self.name.clone().unwrap_or_else(|| self.spec.program.display().to_string());
+            Fail::new(format!("could not start `{name}`: {e}"))
+                .note(format!("command: {command}"))
+                .note("is it an executable file (chmod +x) with a valid #! line or binary format?")
+        })?;
+        self.ctx.log.push(command);
+        self.ctx.spawned.push(started.pid());
+        Ok(started)
+    }
+
+    /// Runs the program to the end (or the time limit) and collects its output.
+    pub fn run(self) -> Result<Done, Fail> {
+        let deadline = match self.timeout {
+            Some(t) => self.ctx.within(t),
+            None => self.ctx.deadline,
+        };
+        let limit = self.ctx.limit;
+        let command = self.display();
+        let start = Instant::now();
+        let mut running = self.spawn()?;
+        finish(&mut running, command, start, deadline, limit)
+    }
+}
+
+/// Waits for a spawned program to end (or kills it at `deadline`) and
+/// collects its output.
+pub fn finish(running: &mut Proc, command: String, start: Instant, deadline: Instant, limit: Duration) -> Result<Done, Fail> {
+    let Some(exit) = running.wait_until(deadline) else {
+        running.kill_group();
+        let waited = start.elapsed().as_secs_f64();
+        let mut fail = Fail::new(format!("did not finish within {waited:.1}s (the check allows {:.1}s)", limit.as_secs_f64()))
+            .note(format!("command: {command}"));
+        let out = running.stdout.bytes();
+        fail = fail.note(format!("stdout so far: {}", crate::text::excerpt(&out, running.stdout.total(), 4, 300)));
+        let err = running.stderr.bytes();
+        fail = fail.note(format!("stderr so far: {}", crate::text::excerpt(&err, running.stderr.total(), 4, 300)));
+        return Err(fail.note("a program that waits forever for end of file often still holds a pipe's write end open"));
+    };
+    let elapsed = start.elapsed();
+    let grace = deadline.min(Instant::now() + EOF_GRACE).max(Instant::now() + Duration::from_millis(50));
+    running.stdout.wait_eof(grace);
+    running.stderr.wait_eof(grace);
+    Ok(Done {
+        command,
+        exit,
+        stdout: running.stdout.bytes(),
+        stdout_total: running.stdout.total(),
+        stderr: running.stderr.bytes(),
+        stderr_total: running.stderr.total(),
+        elapsed,
+    })
+}
+
+fn describe_input(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if bytes.len() <= 200 && !text.contains('\0') => format!("printf '%s' {} |", shell_quote(text)),
+        _ => format!("({} bytes of input) |", bytes.len()),
+    }
+}

@@ -1,0 +1,74 @@
+//! `ipc-probe`: a small trusted program that pipeline checks use as a stage
+//! to observe what a stage inherits.
+//!
+//! - `ipc-probe fds FILE`: writes the open descriptors (`0 1 2`) to FILE.
+//! - `ipc-probe exit N`: exits with status N.
+//! - `ipc-probe raise N`: sends itself signal N (dies of it under the default action).
+//! - `ipc-probe sleep-touch MS FILE`: sleeps MS milliseconds, then creates FILE.
+//! - `ipc-probe stderr TEXT`: writes TEXT and a newline to stderr.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use nix::fcntl::{FcntlArg, fcntl};
+use nix::sys::resource::{Resource, getrlimit};
+
+pub const NAME: &str = "ipc-probe";
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["fds", file] => {
+            let open = open_fds();
+            let text: Vec<String> = open.iter().map(|fd| fd.to_string()).collect();
+            write_or_fail(file, &text.join(" "))
+        }
+        ["exit", n] => ExitCode::from(n.parse::<u8>().unwrap_or(255)),
+        ["raise", n] => {
+            let sig = n.parse::<i32>().ok().and_then(|n| nix::sys::signal::Signal::try_from(n).ok());
+            if let Some(sig) = sig {
+                let _ = nix::sys::signal::raise(sig);
+            }
+            // Still alive: the signal was ignored or blocked.
+            ExitCode::from(0)
+        }
+        ["sleep-touch", ms, file] => {
+            std::thread::sleep(Duration::from_millis(ms.parse().unwrap_or(0)));
+            write_or_fail(file, "done")
+        }
+        ["stderr", text] => {
+            eprintln!("{text}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("usage: ipc-probe fds FILE | exit N | raise N | sleep-touch MS FILE | stderr TEXT");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn write_or_fail(file: &str, text: &str) -> ExitCode {
+    match std::fs::write(file, text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ipc-probe: {file}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Descriptors open in this process, found with `fcntl(F_GETFD)` so that
+/// looking does not itself open one (as reading /proc/self/fd would).
+fn open_fds() -> Vec<i32> {
+    let limit = getrlimit(Resource::RLIMIT_NOFILE).map(|(soft, _)| soft).unwrap_or(1024).min(1 << 16) as i32;
+    (0..limit)
+        .filter(|&fd| {
+            // SAFETY: a descriptor number is only inspected, never used for I/O
+            // or closed, so no owned descriptor elsewhere is disturbed.
+            let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            fcntl(borrowed, FcntlArg::F_GETFD).is_ok()
+        })
+        .collect()
+}

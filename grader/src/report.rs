@@ -1,0 +1,198 @@
+//! Reports: the human table, and the grader's own JSON.
+//!
+//! Everything a program printed has already been escaped by `text` before it
+//! reaches a `Fail`; reports add no raw program output.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::runner::Outcome;
+
+/// Totals over a set of outcomes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    pub score: u32,
+    pub max_score: u32,
+    pub passed: usize,
+    pub failed: usize,
+}
+
+pub fn totals<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Totals {
+    let mut t = Totals::default();
+    for o in outcomes {
+        t.score += o.points;
+        t.max_score += o.max_points;
+        if o.passed() {
+            t.passed += 1;
+        } else {
+            t.failed += 1;
+        }
+    }
+    t
+}
+
+const GOOD: Style = AnsiColor::Green.on_default();
+const BAD: Style = AnsiColor::Red.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+const HINT: Style = AnsiColor::Yellow.on_default();
+
+/// Titles of the labs, for headings.
+pub type Titles<'a> = &'a dyn Fn(&str) -> String;
+
+/// The human report: a table by lab, then every failure explained.
+pub fn human(out: &mut dyn Write, origin: &str, outcomes: &[Outcome], elapsed: Duration, verbose: bool, titles: Titles) -> std::io::Result<()> {
+    writeln!(out, "Grading {origin}")?;
+    let mut labs: Vec<&str> = Vec::new();
+    for o in outcomes {
+        if !labs.contains(&o.lab.as_str()) {
+            labs.push(&o.lab);
+        }
+    }
+    let width = outcomes.iter().map(|o| o.name.len()).max().unwrap_or(10).max(30);
+    for lab in &labs {
+        let of_lab: Vec<&Outcome> = outcomes.iter().filter(|o| o.lab == *lab).collect();
+        let t = totals(of_lab.iter().copied());
+        writeln!(out)?;
+        let heading = format!("{lab}: {}", titles(lab));
+        writeln!(out, "{BOLD}{heading:<w$}{BOLD:#} {:>6}", format!("{}/{}", t.score, t.max_score), w = width + 6)?;
+        for o in of_lab {
+            let (mark, style) = if o.passed() { ("✔", GOOD) } else { ("✘", BAD) };
+            let points = format!("{}/{}", o.points, o.max_points);
+            let time = format!("{:.2}s", o.elapsed.as_secs_f64());
+            writeln!(out, "  {style}{mark}{style:#} {:<width$}   {points:>6}  {DIM}{time:>7}{DIM:#}", o.name)?;
+        }
+    }
+
+    let failures: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed()).collect();
+    if !failures.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{BOLD}What went wrong{BOLD:#}")?;
+        for o in &failures {
+            let fail = o.fail.as_ref().expect("a failure");
+            writeln!(out)?;
+            writeln!(out, "{BAD}✘ {}{BAD:#}  ({}/{})", o.full_name(), o.points, o.max_points)?;
+            writeln!(out, "    {}", indent(&fail.what))?;
+            if let Some(expected) = &fail.expected {
+                writeln!(out, "    expected: {}", indent_by(expected, 14))?;
+            }
+            if let Some(got) = &fail.got {
+                writeln!(out, "    got:      {}", indent_by(got, 14))?;
+            }
+            for note in &fail.notes {
+                if note.starts_with("command: ") && !verbose {
+                    continue;
+                }
+                writeln!(out, "    {}", indent(note))?;
+            }
+            if o.repetitions > 1 {
+                writeln!(out, "    (failed in at least one of {} repetitions)", o.repetitions)?;
+            }
+            writeln!(out, "    {HINT}hint:{HINT:#} {}", indent_by(&o.hint, 10))?;
+            writeln!(out, "    {HINT}read:{HINT:#} {}", o.see)?;
+            if verbose && !o.commands.is_empty() {
+                writeln!(out, "    to reproduce by hand (in an empty directory):")?;
+                for c in &o.commands {
+                    writeln!(out, "      $ {c}")?;
+                }
+            }
+        }
+        if !verbose {
+            writeln!(out)?;
+            writeln!(out, "{DIM}Run with --verbose to see the commands to reproduce each failure.{DIM:#}")?;
+        }
+    }
+
+    let t = totals(outcomes);
+    writeln!(out)?;
+    let style = if t.failed == 0 { GOOD } else { BAD };
+    writeln!(
+        out,
+        "{style}{BOLD}Score: {}/{}{BOLD:#}{style:#}   ({} checks: {} passed, {} failed; {:.1}s)",
+        t.score,
+        t.max_score,
+        t.passed + t.failed,
+        t.passed,
+        t.failed,
+        elapsed.as_secs_f64()
+    )?;
+    Ok(())
+}
+
+fn indent(text: &str) -> String {
+    indent_by(text, 4)
+}
+
+fn indent_by(text: &str, by: usize) -> String {
+    text.replace('\n', &format!("\n{}", " ".repeat(by)))
+}
+
+/// The grader's own JSON report (documented in ARCHITECTURE.md; stable).
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    pub score: u32,
+    pub max_score: u32,
+    /// Seconds.
+    pub execution_time: f64,
+    pub graded: &'a str,
+    pub tests: Vec<JsonTest>,
+}
+
+#[derive(Serialize)]
+pub struct JsonTest {
+    pub name: String,
+    pub lab: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub status: &'static str,
+    pub output: String,
+    /// Seconds.
+    pub execution_time: f64,
+}
+
+/// The plain-text explanation of one outcome (for JSON and other formats).
+pub fn explain(o: &Outcome) -> String {
+    let Some(fail) = &o.fail else { return String::new() };
+    let mut s = fail.what.clone();
+    if let Some(e) = &fail.expected {
+        s.push_str(&format!("\nexpected: {e}"));
+    }
+    if let Some(g) = &fail.got {
+        s.push_str(&format!("\ngot: {g}"));
+    }
+    for n in &fail.notes {
+        s.push_str(&format!("\n{n}"));
+    }
+    s.push_str(&format!("\nhint: {}\nread: {}", o.hint, o.see));
+    s
+}
+
+pub fn json(origin: &str, outcomes: &[Outcome], elapsed: Duration) -> String {
+    let t = totals(outcomes);
+    let report = JsonReport {
+        score: t.score,
+        max_score: t.max_score,
+        execution_time: round3(elapsed.as_secs_f64()),
+        graded: origin,
+        tests: outcomes
+            .iter()
+            .map(|o| JsonTest {
+                name: o.full_name(),
+                lab: o.lab.clone(),
+                score: o.points,
+                max_score: o.max_points,
+                status: if o.passed() { "passed" } else { "failed" },
+                output: explain(o),
+                execution_time: round3(o.elapsed.as_secs_f64()),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&report).expect("a report serialises")
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,174 @@
+//! The rubric: points, time limits and hints of every check, one TOML file
+//! per lab under `rubric/`, editable without reading Rust.
+//!
+//! The files are compiled into the grader (so `cargo grade` picks up an edit)
+//! and may be replaced at run time with `--rubric DIR`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::labs::Lab;
+
+/// One lab's rubric file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabRubric {
+    /// Must equal the file's lab.
+    pub lab: String,
+    /// A title for reports.
+    pub title: String,
+    /// The handout, relative to the repository (e.g. `handouts/pipe.md`).
+    pub handout: String,
+    #[serde(default, rename = "check")]
+    pub checks: Vec<Entry>,
+}
+
+/// One check's entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub name: String,
+    pub points: u32,
+    /// Seconds.
+    pub time_limit: f64,
+    /// What to look at when the check fails.
+    pub hint: String,
+    /// The handout section (a heading's anchor) the hint refers to.
+    #[serde(default)]
+    pub section: Option<String>,
+    /// One sentence for the handout's table: what the check does.
+    pub tests: String,
+    /// Hidden checks run in batch grading only and are left out of the student template.
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl Entry {
+    pub fn time_limit(&self) -> Duration {
+        Duration::from_secs_f64(self.time_limit)
+    }
+}
+
+/// Every lab's rubric, by lab name.
+#[derive(Debug, Clone)]
+pub struct Rubric {
+    pub labs: BTreeMap<String, LabRubric>,
+}
+
+impl Rubric {
+    /// The rubric compiled into the grader.
+    pub fn builtin(labs: &[Lab]) -> Result<Rubric> {
+        let mut map = BTreeMap::new();
+        for lab in labs {
+            let parsed = parse(lab.name, lab.rubric, &format!("rubric/{}.toml", lab.name))?;
+            map.insert(lab.name.to_string(), parsed);
+        }
+        Ok(Rubric { labs: map })
+    }
+
+    /// The rubric in `dir` (one `LAB.toml` per lab).
+    pub fn load(dir: &Path, labs: &[Lab]) -> Result<Rubric> {
+        let mut map = BTreeMap::new();
+        for lab in labs {
+            let path = dir.join(format!("{}.toml", lab.name));
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the rubric file {}", path.display()))?;
+            map.insert(lab.name.to_string(), parse(lab.name, &text, &path.display().to_string())?);
+        }
+        Ok(Rubric { labs: map })
+    }
+
+    /// The entry of `lab::check`.
+    pub fn entry(&self, lab: &str, check: &str) -> Option<&Entry> {
+        self.labs.get(lab)?.checks.iter().find(|e| e.name == check)
+    }
+
+    /// Fails unless every check in code has exactly one entry and every entry
+    /// has a check in code.
+    pub fn validate(&self, labs: &[Lab]) -> Result<()> {
+        let mut problems = Vec::new();
+        for lab in labs {
+            let Some(rubric) = self.labs.get(lab.name) else {
+                problems.push(format!("lab `{}` has no rubric file", lab.name));
+                continue;
+            };
+            let in_code: Vec<&str> = (lab.checks)().iter().map(|c| c.name).collect();
+            let mut seen = HashSet::new();
+            for entry in &rubric.checks {
+                if !seen.insert(entry.name.as_str()) {
+                    problems.push(format!("rubric/{}.toml lists `{}` twice", lab.name, entry.name));
+                }
+                if !in_code.contains(&entry.name.as_str()) {
+                    problems.push(format!(
+                        "rubric/{}.toml has an entry `{}` but the grader has no such check (remove the entry, or fix its name)",
+                        lab.name, entry.name
+                    ));
+                }
+                if !(entry.time_limit > 0.0 && entry.time_limit <= 600.0) {
+                    problems.push(format!(
+                        "rubric/{}.toml: `{}` has time_limit {} (give seconds, more than 0 and at most 600)",
+                        lab.name, entry.name, entry.time_limit
+                    ));
+                }
+            }
+            for name in &in_code {
+                if !seen.contains(name) {
+                    problems.push(format!(
+                        "the check `{}::{name}` has no entry in rubric/{}.toml (add a [[check]] with name = \"{name}\")",
+                        lab.name, lab.name
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            bail!("the rubric does not match the checks:\n  - {}", problems.join("\n  - "));
+        }
+        Ok(())
+    }
+}
+
+fn parse(lab: &str, text: &str, origin: &str) -> Result<LabRubric> {
+    let parsed: LabRubric = toml::from_str(text).with_context(|| format!("{origin} is not a valid rubric file"))?;
+    if parsed.lab != lab {
+        bail!("{origin} says lab = \"{}\" but belongs to lab `{lab}`", parsed.lab);
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labs::LABS;
+
+    /// Every check in code has a rubric entry and every entry a check.
+    #[test]
+    fn builtin_rubric_matches_the_checks() {
+        let rubric = Rubric::builtin(LABS).unwrap();
+        rubric.validate(LABS).unwrap();
+    }
+
+    /// A rubric entry without a check is reported with the way to fix it.
+    #[test]
+    fn an_entry_without_a_check_is_an_error() {
+        let mut rubric = Rubric::builtin(LABS).unwrap();
+        let pipe = rubric.labs.get_mut("pipe").unwrap();
+        let mut extra = pipe.checks[0].clone();
+        extra.name = "no-such-check".into();
+        pipe.checks.push(extra);
+        let err = rubric.validate(LABS).unwrap_err().to_string();
+        assert!(err.contains("has an entry `no-such-check` but the grader has no such check"), "{err}");
+    }
+
+    /// A check without a rubric entry is reported with the way to fix it.
+    #[test]
+    fn a_check_without_an_entry_is_an_error() {
+        let mut rubric = Rubric::builtin(LABS).unwrap();
+        let removed = rubric.labs.get_mut("pipe").unwrap().checks.remove(0);
+        let err = rubric.validate(LABS).unwrap_err().to_string();
+        assert!(err.contains(&format!("`pipe::{}` has no entry", removed.name)), "{err}");
+    }
+}

@@ -1,0 +1,126 @@
+//! Turning whatever a program printed into text that is safe to show.
+//!
+//! A program under test may print anything: invalid UTF-8, NUL bytes,
+//! terminal escape sequences, gigabytes. Nothing it prints reaches a report
+//! without passing through here.
+
+use std::fmt::Write;
+
+/// Bytes as one printable line: invalid UTF-8 as `\xNN`, control characters
+/// (newlines included) escaped, cut to about `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let escaped = escape(text.as_bytes(), true);
+    cut(&escaped, max)
+}
+
+/// Bytes as printable text: invalid UTF-8 as `\xNN`, control characters
+/// other than newline and tab escaped (`\e` for ESC, `\0`, `\x07`, ...).
+pub fn escape(bytes: &[u8], escape_newlines: bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' if escape_newlines => out.push_str("\\n"),
+                '\n' => out.push('\n'),
+                '\t' => out.push('\t'),
+                '\r' => out.push_str("\\r"),
+                '\0' => out.push_str("\\0"),
+                '\x1b' => out.push_str("\\e"),
+                '\\' => out.push('\\'),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+                // Bidirectional overrides and other invisible formatting could
+                // make a report lie about what it shows.
+                '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}' => {
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// The start of `text`, at most `max` characters, with a note of what was cut.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}… ({} more bytes)", &text[..at], text.len() - at),
+    }
+}
+
+/// A short excerpt of program output for a report: at most `lines` lines and
+/// about `max` characters, escaped, with a note of what was left out.
+pub fn excerpt(bytes: &[u8], total: u64, lines: usize, max: usize) -> String {
+    if bytes.is_empty() && total == 0 {
+        return "(nothing)".to_string();
+    }
+    let text = escape(bytes, false);
+    let mut out = String::new();
+    let mut shown_lines = 0;
+    for line in text.split_inclusive('\n') {
+        if shown_lines == lines || out.chars().count() + line.chars().count() > max {
+            break;
+        }
+        out.push_str(line);
+        shown_lines += 1;
+    }
+    if out.is_empty() {
+        out = cut(&text, max);
+    }
+    let shown = out.len() as u64;
+    let escaped_total = text.len() as u64 + total.saturating_sub(bytes.len() as u64);
+    if escaped_total > shown {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        let _ = write!(out, "… ({} bytes in all)", total);
+    }
+    out.trim_end_matches('\n').to_string()
+}
+
+/// Quotes `word` for a POSIX shell, if it needs it.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,+@%".contains(&b)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_sequences_and_invalid_utf8() {
+        assert_eq!(escape(b"a\x1b[31mred\xff\0", false), "a\\e[31mred\\xff\\0");
+        assert_eq!(one_line("two\nlines", 80), "two\\nlines");
+    }
+
+    #[test]
+    fn cuts_long_text_with_a_note() {
+        assert_eq!(cut("abcdef", 3), "abc… (3 more bytes)");
+        assert_eq!(cut("abc", 3), "abc");
+    }
+
+    #[test]
+    fn excerpt_keeps_a_few_lines() {
+        let text = b"1\n2\n3\n4\n";
+        assert_eq!(excerpt(text, 8, 2, 100), "1\n2\n… (8 bytes in all)");
+        assert_eq!(excerpt(b"", 0, 2, 100), "(nothing)");
+        assert_eq!(excerpt(b"ok\n", 3, 2, 100), "ok");
+    }
+
+    #[test]
+    fn quotes_for_the_shell() {
+        assert_eq!(shell_quote("plain-word"), "plain-word");
+        assert_eq!(shell_quote("two words"), "'two words'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

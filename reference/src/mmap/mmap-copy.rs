@@ -1,0 +1,8 @@
+//! `mmap-copy`: not written yet.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    eprintln!("mmap-copy: not written yet");
+    ExitCode::from(1)
+}

@@ -1,0 +1,80 @@
+//! `pipe-message [--exit CODE] [TEXT]`: a child sends TEXT to its parent
+//! through a pipe and exits with CODE; the parent prints what it received and
+//! how the child ended.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::{exit_child, fail};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork, pipe};
+
+const PROGRAM: &str = "pipe-message";
+const USAGE: &str = "pipe-message [--exit CODE] [TEXT]";
+
+#[derive(Parser)]
+struct Args {
+    /// The child's exit status.
+    #[arg(long = "exit", value_name = "CODE", default_value_t = 0)]
+    exit: u8,
+    /// What the child sends.
+    #[arg(default_value = "message for parent")]
+    text: OsString,
+}
+
+fn main() -> ExitCode {
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let (read_end, write_end) = match pipe() {
+        Ok(ends) => ends,
+        Err(e) => return fail(PROGRAM, "pipe", e),
+    };
+    // SAFETY: this program is single-threaded, so the child inherits no lock
+    // held by another thread. The child only writes to the pipe and _exits.
+    match unsafe { fork() } {
+        Err(e) => fail(PROGRAM, "fork", e),
+        Ok(ForkResult::Child) => {
+            drop(read_end);
+            let mut pipe = std::fs::File::from(write_end);
+            // write_all loops: one write may take only part of a large TEXT.
+            let status = match pipe.write_all(args.text.as_bytes()) {
+                Ok(()) => i32::from(args.exit),
+                Err(e) => {
+                    eprintln!("{PROGRAM}: write: {}", ipc_common::os_reason(&e));
+                    1
+                }
+            };
+            exit_child(status)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            // Close our write end, or read() would never see end of file.
+            drop(write_end);
+            let mut received = Vec::new();
+            // read_to_end calls read() until it returns 0 (end of file).
+            if let Err(e) = std::fs::File::from(read_end).read_to_end(&mut received) {
+                return fail(PROGRAM, "read", ipc_common::os_reason(&e));
+            }
+            let status = match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => code,
+                Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
+                Ok(other) => return fail(PROGRAM, "waitpid", format!("unexpected status {other:?}")),
+                Err(e) => return fail(PROGRAM, "waitpid", e),
+            };
+            let mut out = std::io::stdout().lock();
+            let printed = out
+                .write_all(b"parent received: ")
+                .and_then(|()| out.write_all(&received))
+                .and_then(|()| writeln!(out, "\nchild exited with status {status}"))
+                .and_then(|()| out.flush());
+            match printed {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! `pipeline STAGE [STAGE...]`: runs the stages connected like a shell's
+//! `s1 | s2 | ...`, built from pipe, fork, dup2 and execvp.
+
+use std::ffi::{CString, OsString};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::{exit_child, fail};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, execvp, fork, pipe2, write};
+
+const PROGRAM: &str = "pipeline";
+const USAGE: &str = "pipeline STAGE [STAGE...]";
+
+#[derive(Parser)]
+struct Args {
+    /// Each stage: a program and its arguments, separated by blanks.
+    #[arg(required = true)]
+    stages: Vec<OsString>,
+}
+
+/// One stage, ready to exec: everything allocated before fork.
+struct Stage {
+    argv: Vec<CString>,
+    not_found: Vec<u8>,
+}
+
+fn main() -> ExitCode {
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let Some(stages) = args.stages.iter().map(|s| parse_stage(s.as_bytes())).collect::<Option<Vec<Stage>>>() else {
+        return ipc_common::usage(USAGE);
+    };
+
+    let mut children: Vec<Pid> = Vec::new();
+    // The read end of the pipe from the previous stage, if any.
+    let mut previous: Option<OwnedFd> = None;
+    let mut error = None;
+    for (i, stage) in stages.iter().enumerate() {
+        // Every pipe is O_CLOEXEC: exec closes the copies a stage does not
+        // need, so each stage starts with only 0, 1 and 2 (dup2 clears the flag).
+        let next = if i + 1 < stages.len() {
+            match pipe2(OFlag::O_CLOEXEC) {
+                Ok(ends) => Some(ends),
+                Err(e) => {
+                    error = Some(fail(PROGRAM, "pipe", e));
+                    break;
+                }
+            }
+        } else {
+            None
+        };
+        // SAFETY: this program is single-threaded. The child calls only
+        // dup2, sigaction, sigprocmask, execvp, write and _exit, and uses
+        // only memory prepared before the fork.
+        match unsafe { fork() } {
+            Err(e) => {
+                error = Some(fail(PROGRAM, "fork", e));
+                break;
+            }
+            Ok(ForkResult::Child) => run_stage(stage, previous.as_ref(), next.as_ref().map(|(_, w)| w)),
+            Ok(ForkResult::Parent { child }) => {
+                children.push(child);
+                // Keep only the read end for the next stage; dropping the write
+                // end here is what lets that stage see end of file later.
+                previous = next.map(|(read, _write)| read);
+            }
+        }
+    }
+    drop(previous);
+
+    // Wait for every stage, in any order; the status is the last one's.
+    let last = children.last().copied();
+    let mut status = 0;
+    for child in children {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(pid, code)) if Some(pid) == last => status = code,
+            Ok(WaitStatus::Signaled(pid, sig, _)) if Some(pid) == last => status = 128 + sig as i32,
+            Ok(_) => {}
+            Err(e) => return fail(PROGRAM, "waitpid", e),
+        }
+    }
+    match error {
+        Some(code) => code,
+        None => ExitCode::from(status as u8),
+    }
+}
+
+/// Splits a stage on ASCII whitespace; `None` for an empty stage.
+fn parse_stage(stage: &[u8]) -> Option<Stage> {
+    let argv: Vec<CString> = stage
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|word| !word.is_empty())
+        .map(|word| CString::new(word).expect("arguments hold no NUL byte"))
+        .collect();
+    let program = argv.first()?;
+    let mut not_found = format!("{PROGRAM}: ").into_bytes();
+    not_found.extend_from_slice(program.as_bytes());
+    not_found.extend_from_slice(b": command not found\n");
+    Some(Stage { argv, not_found })
+}
+
+/// In the child: wire up stdin and stdout, restore signals, exec.
+fn run_stage(stage: &Stage, input: Option<&OwnedFd>, output: Option<&OwnedFd>) -> ! {
+    if let Some(fd) = input {
+        if dup2_stdin(fd).is_err() {
+            exit_child(126);
+        }
+    }
+    if let Some(fd) = output {
+        if dup2_stdout(fd).is_err() {
+            exit_child(126);
+        }
+    }
+    // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec:
+    // give every stage the default disposition of every signal, and an empty mask.
+    for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
+        // SAFETY: installing SIG_DFL runs no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+
+    let err = match execvp(&stage.argv[0], &stage.argv) {
+        Err(e) => e,
+    };
+    let stderr = std::io::stderr();
+    if err == Errno::ENOENT {
+        let _ = write(&stderr, &stage.not_found);
+        exit_child(127);
+    }
+    // Found but not runnable (permission, format): report the OS's reason.
+    let _ = write(&stderr, &stage.not_found[..stage.not_found.len() - b"command not found\n".len()]);
+    let _ = write(&stderr, err.desc().as_bytes());
+    let _ = write(&stderr, b"\n");
+    exit_child(126)
+}

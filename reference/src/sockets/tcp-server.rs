@@ -1,0 +1,8 @@
+//! `tcp-server`: not written yet.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    eprintln!("tcp-server: not written yet");
+    ExitCode::from(1)
+}

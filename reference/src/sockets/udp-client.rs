@@ -1,0 +1,8 @@
+//! `udp-client`: not written yet.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    eprintln!("udp-client: not written yet");
+    ExitCode::from(1)
+}

@@ -1,0 +1,5 @@
+//! `mmap-write`: see the contract in handouts/mmap.md. This lab's starter is not written yet.
+
+fn main() {
+    todo!("mmap-write: this lab's starter code is not written yet")
+}

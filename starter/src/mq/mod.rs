@@ -1,0 +1,1 @@
+//! Code shared by the programs of lab `mq` (none yet).

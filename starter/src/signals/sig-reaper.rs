@@ -1,0 +1,5 @@
+//! `sig-reaper`: see the contract in handouts/signals.md. This lab's starter is not written yet.
+
+fn main() {
+    todo!("sig-reaper: this lab's starter code is not written yet")
+}

@@ -1,0 +1,5 @@
+//! `udp-client`: see the contract in handouts/sockets.md. This lab's starter is not written yet.
+
+fn main() {
+    todo!("udp-client: this lab's starter code is not written yet")
+}

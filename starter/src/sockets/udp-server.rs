@@ -1,0 +1,5 @@
+//! `udp-server`: see the contract in handouts/sockets.md. This lab's starter is not written yet.
+
+fn main() {
+    todo!("udp-server: this lab's starter code is not written yet")
+}
