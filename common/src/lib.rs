@@ -64,7 +64,9 @@ pub fn is_valid_ipc_name(name: &str) -> bool {
 pub fn parse_args<T: clap::Parser>(usage_line: &str) -> Result<T, ExitCode> {
     match T::try_parse() {
         Ok(args) => Ok(args),
-        Err(err) if matches!(err.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+        Err(err)
+            if matches!(err.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) =>
+        {
             let _ = err.print();
             Err(ExitCode::SUCCESS)
         }

@@ -30,12 +30,21 @@ pub struct Programs {
 impl Programs {
     /// Programs in a folder, each under its contract name.
     pub fn from_dir(dir: &Path) -> Programs {
-        Programs { map: BTreeMap::new(), origin: format!("the folder {}", dir.display()), fallback_dir: Some(dir.to_owned()) }
+        Programs {
+            map: BTreeMap::new(),
+            origin: format!("the folder {}", dir.display()),
+            fallback_dir: Some(dir.to_owned()),
+        }
     }
 
     /// Programs from a map of contract name to path.
     pub fn from_map(map: BTreeMap<String, PathBuf>, origin: String) -> Programs {
         Programs { map, origin, fallback_dir: None }
+    }
+
+    /// Every program named in the map.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &PathBuf)> {
+        self.map.iter()
     }
 
     /// The path of a program (which may not exist).
@@ -55,6 +64,8 @@ impl Programs {
 pub enum Crate {
     Starter,
     Reference,
+    /// The deliberately broken programs (for the grader's own tests).
+    Broken,
 }
 
 impl Crate {
@@ -62,6 +73,7 @@ impl Crate {
         match self {
             Crate::Starter => "ipc-starter",
             Crate::Reference => "ipc-reference",
+            Crate::Broken => "ipc-broken",
         }
     }
 
@@ -69,6 +81,7 @@ impl Crate {
         match self {
             Crate::Starter => "",
             Crate::Reference => REFERENCE_SUFFIX,
+            Crate::Broken => "-broken",
         }
     }
 }
@@ -121,7 +134,12 @@ struct CompilerMessage {
 
 /// Builds `krate`'s binaries with cargo (progress on stderr) and returns
 /// them by contract name. `time_limit` bounds the build.
-pub fn build(krate: Crate, manifest_dir: &Path, target_dir: Option<&Path>, time_limit: Duration) -> Result<Built, BuildError> {
+pub fn build(
+    krate: Crate,
+    manifest_dir: &Path,
+    target_dir: Option<&Path>,
+    time_limit: Duration,
+) -> Result<Built, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut args: Vec<std::ffi::OsString> = vec![
         "build".into(),
@@ -193,6 +211,7 @@ pub fn build(krate: Crate, manifest_dir: &Path, target_dir: Option<&Path>, time_
     let origin = match krate {
         Crate::Starter => "the starter (your code)".to_string(),
         Crate::Reference => "the reference solution".to_string(),
+        Crate::Broken => "the broken programs".to_string(),
     };
     Ok(Built { programs: Programs::from_map(programs, origin), warnings })
 }

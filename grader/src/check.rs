@@ -202,7 +202,11 @@ pub fn mismatch(stream: &str, expected: &[u8], got: &[u8], got_total: u64) -> Fa
     let around = |bytes: &[u8]| {
         let start = common.saturating_sub(16);
         let end = (common + 32).min(bytes.len());
-        if start >= end { "(end of data)".to_string() } else { text::one_line(&text::escape(&bytes[start..end], true), 200) }
+        if start >= end {
+            "(end of data)".to_string()
+        } else {
+            text::one_line(&text::escape(&bytes[start..end], true), 200)
+        }
     };
     Fail::new(what)
         .expected(format!("{} bytes; around byte {common}: {}", expected.len(), around(expected)))

@@ -84,7 +84,10 @@ pub enum Format {
 pub fn main() -> ExitCode {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
     // Started under a peer's name (a link on a check's PATH): be that peer.
-    let arg0 = argv.first().map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned()).unwrap_or_default();
+    let arg0 = argv
+        .first()
+        .map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Some(peer) = labs::peer(&arg0) {
         return (peer.run)(argv.split_off(1));
     }
@@ -147,7 +150,10 @@ fn grade(args: &Args) -> Result<u8> {
     let programs = match &args.bin_dir {
         Some(dir) => {
             if !dir.is_dir() {
-                bail!("--bin-dir {}: no such folder (give the folder that holds pipe-message, pipeline, ...)", dir.display());
+                bail!(
+                    "--bin-dir {}: no such folder (give the folder that holds pipe-message, pipeline, ...)",
+                    dir.display()
+                );
             }
             Programs::from_dir(&dir.canonicalize().with_context(|| format!("--bin-dir {}", dir.display()))?)
         }
@@ -160,7 +166,11 @@ fn grade(args: &Args) -> Result<u8> {
             match build::build(krate, &root, None, Duration::from_secs(args.build_time_limit)) {
                 Ok(built) => {
                     if built.warnings > 0 && krate == Crate::Starter {
-                        eprintln!("({} compiler warnings: `cargo build -p {}` shows them)", built.warnings, krate.package());
+                        eprintln!(
+                            "({} compiler warnings: `cargo build -p {}` shows them)",
+                            built.warnings,
+                            krate.package()
+                        );
                     }
                     built.programs
                 }
@@ -172,7 +182,9 @@ fn grade(args: &Args) -> Result<u8> {
         }
     };
 
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16));
     let options = Options { jobs, repeat: args.repeat };
     let total = selected.len();
     let show_progress = args.format == Format::Human && std::io::stderr().is_terminal() && args.output.is_none();
@@ -207,7 +219,8 @@ fn write_reports(args: &Args, origin: &str, outcomes: &[Outcome], elapsed: Durat
     match (machine, &args.output) {
         (None, _) => stdout.write_all(&human)?,
         (Some(text), Some(path)) => {
-            std::fs::write(path, text + "\n").with_context(|| format!("cannot write the report to {}", path.display()))?;
+            std::fs::write(path, text + "\n")
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
             stdout.write_all(&human)?;
         }
         (Some(text), None) => writeln!(std::io::stdout(), "{text}")?,
@@ -246,7 +259,9 @@ fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages:
             writeln!(out, "Score: 0/{total}")?;
             let _ = titles;
         }
-        Format::Json => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() })?,
+        Format::Json => {
+            write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() })?
+        }
     }
     Ok(ERROR)
 }
@@ -256,7 +271,14 @@ fn list(selected: &[Selected]) -> Result<()> {
     let width = selected.iter().map(|s| s.full_name().len()).max().unwrap_or(20);
     writeln!(out, "{:<width$}  {:>6}  {:>7}  tests", "check", "points", "limit")?;
     for s in selected {
-        writeln!(out, "{:<width$}  {:>6}  {:>6}s  {}", s.full_name(), s.entry.points, s.entry.time_limit, s.entry.tests)?;
+        writeln!(
+            out,
+            "{:<width$}  {:>6}  {:>6}s  {}",
+            s.full_name(),
+            s.entry.points,
+            s.entry.time_limit,
+            s.entry.tests
+        )?;
     }
     let total: u32 = selected.iter().map(|s| s.entry.points).sum();
     writeln!(out, "{} checks, {total} points", selected.len())?;

@@ -38,7 +38,13 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(dir: PathBuf, tag: String, ipc_prefix: String, programs: &'a Programs, limit: Duration) -> Ctx<'a> {
+    pub(crate) fn new(
+        dir: PathBuf,
+        tag: String,
+        ipc_prefix: String,
+        programs: &'a Programs,
+        limit: Duration,
+    ) -> Ctx<'a> {
         let bin_dir = dir.join(".bin");
         let mut path = OsString::from(&bin_dir);
         if let Some(p) = std::env::var_os("PATH") {
@@ -164,6 +170,8 @@ impl<'c, 'a> Cmd<'c, 'a> {
             (OsString::from(proc::TAG_VAR), OsString::from(&ctx.tag)),
             (OsString::from("PATH"), ctx.path_env.clone()),
             (OsString::from("LC_ALL"), OsString::from("C")),
+            // A panic's message is what helps; a backtrace only buries it.
+            (OsString::from("RUST_BACKTRACE"), OsString::from("0")),
         ];
         let spec = Spec {
             program,
@@ -267,8 +275,10 @@ impl<'c, 'a> Cmd<'c, 'a> {
                 .note(format!("command: {command}"))
                 .note("is it an executable file (chmod +x) with a valid #! line or binary format?")
         })?;
-        self.ctx.log.push(command);
+        self.ctx.log.push(command.clone());
         self.ctx.spawned.push(started.pid());
+        let mut started = started;
+        started.command = command;
         Ok(started)
     }
 
@@ -279,21 +289,30 @@ impl<'c, 'a> Cmd<'c, 'a> {
             None => self.ctx.deadline,
         };
         let limit = self.ctx.limit;
-        let command = self.display();
-        let start = Instant::now();
         let mut running = self.spawn()?;
-        finish(&mut running, command, start, deadline, limit)
+        finish(&mut running, deadline, limit)
+    }
+}
+
+impl Ctx<'_> {
+    /// Waits for a program started with [`Cmd::spawn`] to end (killing it at
+    /// the check's deadline) and collects its output.
+    pub fn finish(&self, running: &mut Proc) -> Result<Done, Fail> {
+        finish(running, self.deadline, self.limit)
     }
 }
 
 /// Waits for a spawned program to end (or kills it at `deadline`) and
 /// collects its output.
-pub fn finish(running: &mut Proc, command: String, start: Instant, deadline: Instant, limit: Duration) -> Result<Done, Fail> {
+fn finish(running: &mut Proc, deadline: Instant, limit: Duration) -> Result<Done, Fail> {
+    let command = running.command.clone();
+    let start = running.started;
     let Some(exit) = running.wait_until(deadline) else {
         running.kill_group();
         let waited = start.elapsed().as_secs_f64();
-        let mut fail = Fail::new(format!("did not finish within {waited:.1}s (the check allows {:.1}s)", limit.as_secs_f64()))
-            .note(format!("command: {command}"));
+        let mut fail =
+            Fail::new(format!("did not finish within {waited:.1}s (the check allows {:.1}s)", limit.as_secs_f64()))
+                .note(format!("command: {command}"));
         let out = running.stdout.bytes();
         fail = fail.note(format!("stdout so far: {}", crate::text::excerpt(&out, running.stdout.total(), 4, 300)));
         let err = running.stderr.bytes();

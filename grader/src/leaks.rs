@@ -72,4 +72,3 @@ fn list_prefixed(dir: &Path, prefix: &str) -> Vec<String> {
     found.sort();
     found
 }
-

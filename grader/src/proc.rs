@@ -85,10 +85,8 @@ fn reaper() -> &'static Reaper {
         // Orphans of the programs under test become our children, not PID 1's,
         // so that they can be reaped and never escape the sweep as zombies.
         let _ = nix::sys::prctl::set_child_subreaper(true);
-        let reaper: &'static Reaper = Box::leak(Box::new(Reaper {
-            state: Mutex::new(ReaperState::default()),
-            changed: Condvar::new(),
-        }));
+        let reaper: &'static Reaper =
+            Box::leak(Box::new(Reaper { state: Mutex::new(ReaperState::default()), changed: Condvar::new() }));
         std::thread::Builder::new()
             .name("reaper".into())
             .spawn(move || reaper.run())
@@ -267,6 +265,9 @@ pub struct Proc {
     pub stdout: Arc<Output>,
     pub stderr: Arc<Output>,
     exit: Option<Exit>,
+    /// The command as a person would type it (set by the check's context).
+    pub command: String,
+    pub started: Instant,
 }
 
 /// Starts a program as the module documentation describes.
@@ -337,7 +338,11 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
         });
     }
     // `child` is dropped without waiting: the reaper owns its exit status.
-    Ok(Proc { pid, stdin, stdout, stderr, exit: None })
+    let command = std::iter::once(spec.program.to_string_lossy().into_owned())
+        .chain(spec.args.iter().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Proc { pid, stdin, stdout, stderr, exit: None, command, started: Instant::now() })
 }
 
 impl Proc {
@@ -501,5 +506,51 @@ pub fn sweep(tag: &str) {
             let _ = signal::kill(p.pid, Signal::SIGKILL);
         }
         std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// What [`output`] collected.
+#[derive(Debug)]
+pub struct Collected {
+    /// `None` if it was killed at the time limit.
+    pub exit: Option<Exit>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs a program to the end, like `Command::output`, but through the
+/// reaper (so it can be used in a process where [`spawn`] is used). It is
+/// killed, with its process group, after `time_limit`.
+pub fn output(mut spec: Spec, time_limit: Duration) -> std::io::Result<Collected> {
+    spec.inherit_stderr = false;
+    let mut running = spawn(&spec)?;
+    let exit = running.wait_until(Instant::now() + time_limit);
+    if exit.is_none() {
+        running.kill_group();
+    }
+    let grace = Instant::now() + Duration::from_secs(2);
+    running.stdout.wait_eof(grace);
+    running.stderr.wait_eof(grace);
+    Ok(Collected { exit, stdout: running.stdout.bytes(), stderr: running.stderr.bytes() })
+}
+
+impl Spec {
+    /// A spec for `program` with `args`, run in `cwd`, stdin from /dev/null,
+    /// with the grader's environment and 64 MiB of output kept.
+    pub fn new(
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+        cwd: impl Into<PathBuf>,
+    ) -> Spec {
+        Spec {
+            program: program.into(),
+            arg0: None,
+            args: args.into_iter().map(Into::into).collect(),
+            cwd: cwd.into(),
+            env: Vec::new(),
+            stdin: Input::Null,
+            output_cap: 64 << 20,
+            inherit_stderr: false,
+        }
     }
 }

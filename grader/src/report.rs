@@ -44,7 +44,14 @@ const HINT: Style = AnsiColor::Yellow.on_default();
 pub type Titles<'a> = &'a dyn Fn(&str) -> String;
 
 /// The human report: a table by lab, then every failure explained.
-pub fn human(out: &mut dyn Write, origin: &str, outcomes: &[Outcome], elapsed: Duration, verbose: bool, titles: Titles) -> std::io::Result<()> {
+pub fn human(
+    out: &mut dyn Write,
+    origin: &str,
+    outcomes: &[Outcome],
+    elapsed: Duration,
+    verbose: bool,
+    titles: Titles,
+) -> std::io::Result<()> {
     writeln!(out, "Grading {origin}")?;
     let mut labs: Vec<&str> = Vec::new();
     for o in outcomes {

@@ -74,7 +74,12 @@ pub struct Options {
 
 /// Runs every selected check `repeat` times and returns one outcome per
 /// check, in the order given. `progress` is called as each check finishes.
-pub fn run(selected: &[Selected], programs: &Programs, options: &Options, progress: &(dyn Fn(&Outcome) + Sync)) -> Vec<Outcome> {
+pub fn run(
+    selected: &[Selected],
+    programs: &Programs,
+    options: &Options,
+    progress: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
     let run_id = format!("{:x}{:03x}", std::process::id(), fastrand::u16(..0xfff));
     let watchdog = Watchdog::start();
     let results: Vec<Mutex<Option<Outcome>>> = selected.iter().map(|_| Mutex::new(None)).collect();
@@ -106,7 +111,8 @@ pub fn run(selected: &[Selected], programs: &Programs, options: &Options, progre
         });
     };
 
-    let (exclusive, parallel): (Vec<usize>, Vec<usize>) = (0..selected.len()).partition(|&i| selected[i].check.exclusive);
+    let (exclusive, parallel): (Vec<usize>, Vec<usize>) =
+        (0..selected.len()).partition(|&i| selected[i].check.exclusive);
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
@@ -151,8 +157,9 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
     let prefix = format!("/ipcl.{run_id}.{n}.");
     let mut ctx = Ctx::new(dir.path().to_owned(), tag.clone(), prefix.clone(), programs, limit);
     watchdog.watch(&tag, started + limit + WATCHDOG_GRACE);
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| (sel.check.run)(&mut ctx)))
-        .unwrap_or_else(|panic| Err(Fail::infra(format!("the check `{}` panicked: {}", sel.full_name(), panic_text(&panic)))));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| (sel.check.run)(&mut ctx))).unwrap_or_else(|panic| {
+        Err(Fail::infra(format!("the check `{}` panicked: {}", sel.full_name(), panic_text(&panic))))
+    });
     watchdog.unwatch(&tag);
     let elapsed = started.elapsed();
 
@@ -207,8 +214,12 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
 /// Live processes of the check other than the ones it started directly and
 /// that are still running (with their process groups), after a short grace.
 fn leaked_processes(ctx: &Ctx) -> Vec<proc::Tagged> {
-    let still_running: Vec<i32> =
-        ctx.spawned.iter().filter(|pid| matches!(proc::state(**pid), Some(s) if s != 'Z')).map(|p| p.as_raw()).collect();
+    let still_running: Vec<i32> = ctx
+        .spawned
+        .iter()
+        .filter(|pid| matches!(proc::state(**pid), Some(s) if s != 'Z'))
+        .map(|p| p.as_raw())
+        .collect();
     let find = || {
         proc::tagged(ctx.tag())
             .into_iter()

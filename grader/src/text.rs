@@ -60,17 +60,16 @@ pub fn excerpt(bytes: &[u8], total: u64, lines: usize, max: usize) -> String {
         return "(nothing)".to_string();
     }
     let text = escape(bytes, false);
+    let text = text.trim_start_matches('\n');
     let mut out = String::new();
-    let mut shown_lines = 0;
-    for line in text.split_inclusive('\n') {
+    for (shown_lines, line) in text.split_inclusive('\n').enumerate() {
         if shown_lines == lines || out.chars().count() + line.chars().count() > max {
             break;
         }
         out.push_str(line);
-        shown_lines += 1;
     }
     if out.is_empty() {
-        out = cut(&text, max);
+        out = cut(text, max);
     }
     let shown = out.len() as u64;
     let escaped_total = text.len() as u64 + total.saturating_sub(bytes.len() as u64);

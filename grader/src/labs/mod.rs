@@ -48,7 +48,13 @@ pub static LABS: &[Lab] = &[
         peers: ring::peers,
         rubric: include_str!("../../../rubric/ring.toml"),
     },
-    Lab { name: "mq", programs: mq::PROGRAMS, checks: mq::checks, peers: mq::peers, rubric: include_str!("../../../rubric/mq.toml") },
+    Lab {
+        name: "mq",
+        programs: mq::PROGRAMS,
+        checks: mq::checks,
+        peers: mq::peers,
+        rubric: include_str!("../../../rubric/mq.toml"),
+    },
     Lab {
         name: "sockets",
         programs: sockets::PROGRAMS,

@@ -127,9 +127,8 @@ fn run_stage(stage: &Stage, input: Option<&OwnedFd>, output: Option<&OwnedFd>) -
     }
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
 
-    let err = match execvp(&stage.argv[0], &stage.argv) {
-        Err(e) => e,
-    };
+    // execvp returns only if it failed.
+    let Err(err) = execvp(&stage.argv[0], &stage.argv);
     let stderr = std::io::stderr();
     if err == Errno::ENOENT {
         let _ = write(&stderr, &stage.not_found);

@@ -125,7 +125,8 @@ fn pipeline_three_cats_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
 /// End of file reaches every stage: four `cat` stages end soon after their
 /// input does (a stage that keeps a pipe's write end open never ends).
 fn pipeline_eof_reaches_every_stage(ctx: &mut Ctx) -> Result<(), Fail> {
-    let done = ctx.program("pipeline").args(["cat", "cat", "cat", "cat"]).stdin_bytes(b"end of file\n".to_vec()).run()?;
+    let done =
+        ctx.program("pipeline").args(["cat", "cat", "cat", "cat"]).stdin_bytes(b"end of file\n".to_vec()).run()?;
     done.expect_code(0)?.expect_stdout(b"end of file\n")?;
     Ok(())
 }
@@ -196,14 +197,18 @@ fn pipeline_exit_status_signal(ctx: &mut Ctx) -> Result<(), Fail> {
 }
 
 /// pipeline waits for every stage, not only the last: a first stage that
-/// ends 400 ms after the last one has finished before pipeline exits.
+/// ends 800 ms after the last one has finished when pipeline exits.
 fn pipeline_waits_for_every_stage(ctx: &mut Ctx) -> Result<(), Fail> {
     ctx.peer_on_path(probe::NAME)?;
-    let done = ctx.program("pipeline").args(["ipc-probe sleep-touch 400 first-done", "true"]).run()?;
+    let mut running = ctx.program("pipeline").args(["ipc-probe sleep-touch 800 first-done", "true"]).spawn()?;
+    let exited = running.wait_until(ctx.deadline());
+    // Look at once: the stage, if still running, creates the file only later.
+    let first_done = ctx.path("first-done").exists();
+    let done = ctx.finish(&mut running)?;
     done.expect_code(0)?;
-    ensure(ctx.path("first-done").exists(), || {
+    ensure(exited.is_some() && first_done, || {
         done.fail("pipeline exited while its first stage was still running")
-            .note(format!("pipeline took {:.2}s; the first stage needs 0.4s", done.elapsed.as_secs_f64()))
+            .note(format!("pipeline took {:.2}s; the first stage needs 0.8s", done.elapsed.as_secs_f64()))
             .note("call waitpid for every child you forked")
     })?;
     Ok(())

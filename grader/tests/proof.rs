@@ -1,0 +1,209 @@
+//! The proof that the checks mean something (GRADER.md, "The repository
+//! around it"): the reference passes every check, the starter fails every
+//! check, and every check fails on at least one deliberately broken program
+//! listed in `broken/faults/LAB.toml`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ipc_grader::build::{self, Crate, Programs};
+use ipc_grader::labs::LABS;
+use ipc_grader::proc::{self, Collected, Exit, Spec};
+use ipc_grader::rubric::Rubric;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Runs the grader binary under test. (Through the grader's own spawn: this
+/// process also builds with it, and only one party may reap children.)
+fn run_grader(args: &[&str]) -> Collected {
+    let mut args: Vec<&str> = args.to_vec();
+    args.extend(["--format", "json"]);
+    let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, build::workspace_root());
+    spec.env = vec![("NO_COLOR".into(), "1".into()), ("IPC_FAULT".into(), "".into())];
+    proc::output(spec, Duration::from_secs(600)).expect("the grader runs")
+}
+
+/// Builds a crate of the workspace once per test binary.
+fn built(krate: Crate) -> &'static Programs {
+    static REFERENCE: OnceLock<Programs> = OnceLock::new();
+    static BROKEN: OnceLock<Programs> = OnceLock::new();
+    let cell = match krate {
+        Crate::Reference => &REFERENCE,
+        Crate::Broken => &BROKEN,
+        Crate::Starter => unreachable!("the starter is built by the grader itself"),
+    };
+    cell.get_or_init(|| match build::build(krate, &build::workspace_root(), None, Duration::from_secs(900)) {
+        Ok(built) => built.programs,
+        Err(e) => panic!("cannot build {}: {e:?}", krate.package()),
+    })
+}
+
+/// Runs the grader and returns its exit status and JSON report.
+fn grade_json(args: &[&str]) -> (i32, Value) {
+    let out = run_grader(args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "grader {args:?} printed no JSON report ({e}); {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            out.exit,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let status = match out.exit {
+        Some(Exit::Code(c)) => c,
+        other => panic!("grader {args:?} ended with {other:?}"),
+    };
+    (status, report)
+}
+
+fn tests_of(report: &Value) -> &Vec<Value> {
+    report["tests"].as_array().expect("tests[] in the report")
+}
+
+/// Every check of every lab that has checks.
+fn all_checks() -> BTreeSet<String> {
+    LABS.iter().flat_map(|lab| (lab.checks)().into_iter().map(move |c| format!("{}::{}", lab.name, c.name))).collect()
+}
+
+/// `cargo grade --target reference` gives full marks and exits 0.
+#[test]
+fn reference_scores_full_marks() {
+    let (status, report) = grade_json(&["--target", "reference"]);
+    let failed: Vec<String> = tests_of(&report)
+        .iter()
+        .filter(|t| t["status"] != "passed")
+        .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(failed.is_empty(), "the reference fails checks:\n{}", failed.join("\n\n"));
+    assert_eq!(report["score"], report["max_score"]);
+    assert_eq!(tests_of(&report).len(), all_checks().len(), "every check ran");
+    assert_eq!(status, 0);
+}
+
+/// `cargo grade` on the untouched starter fails every check and exits 1.
+#[test]
+fn starter_fails_every_check() {
+    let (status, report) = grade_json(&["--target", "starter"]);
+    let passed: Vec<&Value> =
+        tests_of(&report).iter().filter(|t| t["status"] != "failed").map(|t| &t["name"]).collect();
+    assert!(passed.is_empty(), "the starter passes checks it should fail: {passed:?}");
+    assert_eq!(report["score"], 0);
+    assert_eq!(tests_of(&report).len(), all_checks().len(), "every check ran");
+    assert_eq!(status, 1);
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultFile {
+    #[serde(default, rename = "fault")]
+    faults: Vec<Fault>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Fault {
+    program: String,
+    fault: String,
+    breaks: Vec<String>,
+}
+
+fn faults() -> Vec<(String, Fault)> {
+    let dir = build::workspace_root().join("broken/faults");
+    let mut all = Vec::new();
+    for lab in LABS {
+        let path = dir.join(format!("{}.toml", lab.name));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: FaultFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        all.extend(file.faults.into_iter().map(|f| (lab.name.to_string(), f)));
+    }
+    all
+}
+
+/// A folder of the reference's programs in which `program` is replaced by
+/// its broken twin with `fault` switched on.
+fn bin_dir_with_fault(dir: &Path, program: &str, fault: &str) {
+    let reference = built(Crate::Reference);
+    let broken = built(Crate::Broken);
+    for (name, exe) in reference.iter() {
+        std::os::unix::fs::symlink(exe, dir.join(name)).unwrap();
+    }
+    let twin: PathBuf = broken.path(program);
+    assert!(twin.is_file(), "no broken twin of {program}: {}", twin.display());
+    let target = dir.join(program);
+    std::fs::remove_file(&target).unwrap();
+    let script = format!("#!/bin/sh\nIPC_FAULT='{fault}' exec '{}' \"$@\"\n", twin.display());
+    std::fs::write(&target, script).unwrap();
+    let mut perms = std::fs::metadata(&target).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&target, perms).unwrap();
+}
+
+/// Every check fails on at least one broken program, and every fault breaks
+/// each check it claims to, within the check's time limit.
+#[test]
+fn every_check_fails_on_a_broken_variant() {
+    let faults = faults();
+    let rubric = Rubric::builtin(LABS).unwrap();
+    let checks = all_checks();
+    let mut covered = BTreeSet::new();
+    for (lab, f) in &faults {
+        assert!(
+            LABS.iter().any(|l| l.name == lab && l.programs.contains(&f.program.as_str())),
+            "{lab}: unknown program {}",
+            f.program
+        );
+        for b in &f.breaks {
+            let name = format!("{lab}::{b}");
+            assert!(checks.contains(&name), "broken/faults/{lab}.toml: fault {} names no check `{b}`", f.fault);
+            covered.insert(name);
+        }
+    }
+    let uncovered: Vec<&String> = checks.difference(&covered).collect();
+    assert!(uncovered.is_empty(), "checks no broken program is shown to fail (add a fault to broken/): {uncovered:?}");
+
+    // Run the faults a few at a time; each grader run is itself parallel.
+    let problems: std::sync::Mutex<Vec<String>> = Default::default();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((lab, f)) = faults.get(i) else { break };
+                    let dir = tempfile::tempdir().unwrap();
+                    bin_dir_with_fault(dir.path(), &f.program, &f.fault);
+                    let filters: Vec<String> = f.breaks.iter().map(|b| format!("{lab}::{b}")).collect();
+                    let mut args = vec!["--bin-dir", dir.path().to_str().unwrap()];
+                    args.extend(filters.iter().map(String::as_str));
+                    let (status, report) = grade_json(&args);
+                    let results: BTreeMap<String, &Value> =
+                        tests_of(&report).iter().map(|t| (t["name"].as_str().unwrap().to_string(), t)).collect();
+                    let mut found = Vec::new();
+                    for name in &filters {
+                        let t = results[name];
+                        if t["status"] != "failed" {
+                            found.push(format!("{}/{}: {name} passed but must fail", f.program, f.fault));
+                        }
+                        let check = name.split("::").nth(1).unwrap();
+                        let limit = rubric.entry(lab, check).unwrap().time_limit;
+                        let took = t["execution_time"].as_f64().unwrap();
+                        if took > limit + 2.0 {
+                            found.push(format!(
+                                "{}/{}: {name} took {took:.1}s, over its limit of {limit}s",
+                                f.program, f.fault
+                            ));
+                        }
+                    }
+                    if status != 1 {
+                        found.push(format!("{}/{}: grader exit status {status}, expected 1", f.program, f.fault));
+                    }
+                    problems.lock().unwrap().extend(found);
+                }
+            });
+        }
+    });
+    let problems = problems.into_inner().unwrap();
+    assert!(problems.is_empty(), "broken programs not caught:\n{}", problems.join("\n"));
+}
