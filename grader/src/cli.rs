@@ -59,6 +59,9 @@ pub struct Args {
     /// Read the rubric from DIR (one LAB.toml per lab) instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     pub rubric: Option<PathBuf>,
+    /// Rewrite the "Checks and points" tables of the handouts from the rubric, and exit.
+    #[arg(long)]
+    pub update_handouts: bool,
     /// Stop a build that takes longer than this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub build_time_limit: u64,
@@ -140,6 +143,14 @@ fn grade(args: &Args) -> Result<u8> {
         None => Rubric::builtin(LABS)?,
     };
     rubric.validate(LABS)?;
+    if args.update_handouts {
+        let stale = crate::handouts::sync(&build::workspace_root(), &rubric, true)?;
+        match stale.is_empty() {
+            true => println!("The handouts' tables were already current."),
+            false => println!("Updated: {}", stale.join(", ")),
+        }
+        return Ok(PASSED);
+    }
     let selected = select(&rubric, &args.filters)?;
     if args.list {
         list(&selected)?;
