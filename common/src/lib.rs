@@ -26,24 +26,60 @@ pub fn usage(usage: &str) -> ExitCode {
     ExitCode::from(USAGE_STATUS)
 }
 
+/// The REASON part of an error message: the operating system's text.
+///
+/// `nix::Error` prints as `ENOENT: No such file or directory` and
+/// `std::io::Error` as `No such file or directory (os error 2)`; the contract
+/// wants only `No such file or directory`, as strerror(3) gives it.
+pub trait Reason {
+    fn reason(&self) -> String;
+}
+
+impl Reason for nix::Error {
+    fn reason(&self) -> String {
+        self.desc().to_string()
+    }
+}
+
+impl Reason for std::io::Error {
+    fn reason(&self) -> String {
+        os_reason(self)
+    }
+}
+
+impl Reason for str {
+    fn reason(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Reason for String {
+    fn reason(&self) -> String {
+        self.clone()
+    }
+}
+
+impl<T: Reason + ?Sized> Reason for &T {
+    fn reason(&self) -> String {
+        (**self).reason()
+    }
+}
+
 /// Prints `PROGRAM: CONTEXT: REASON` on stderr and returns exit status 1.
 ///
-/// `reason` is usually a [`nix::Error`] or [`std::io::Error`], whose
-/// `Display` is the operating system's text (`No such file or directory`).
-pub fn fail(program: &str, context: impl Display, reason: impl Display) -> ExitCode {
+/// `reason` is usually a [`nix::Error`] or [`std::io::Error`]; only the
+/// operating system's text is printed (`No such file or directory`).
+pub fn fail(program: &str, context: impl Display, reason: impl Reason) -> ExitCode {
     fail_with(ERROR_STATUS, program, context, reason)
 }
 
 /// Like [`fail`], with the exit status a lab names (e.g. 3 for `queue full`).
-pub fn fail_with(status: u8, program: &str, context: impl Display, reason: impl Display) -> ExitCode {
-    eprintln!("{program}: {context}: {reason}");
+pub fn fail_with(status: u8, program: &str, context: impl Display, reason: impl Reason) -> ExitCode {
+    eprintln!("{program}: {context}: {}", reason.reason());
     ExitCode::from(status)
 }
 
 /// The text of an OS error without Rust's ` (os error N)` suffix.
-///
-/// `std::io::Error`'s `Display` appends the error number; the contract wants
-/// the bare text, as `strerror(3)` gives it. `nix::Error` already prints it so.
 pub fn os_reason(err: &std::io::Error) -> String {
     match err.raw_os_error() {
         Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
@@ -98,6 +134,13 @@ mod tests {
         assert!(!is_valid_ipc_name("/"));
         assert!(!is_valid_ipc_name("/a/b"));
         assert!(!is_valid_ipc_name(""));
+    }
+
+    #[test]
+    fn reasons_are_the_bare_os_text() {
+        assert_eq!(nix::Error::ENOENT.reason(), "No such file or directory");
+        assert_eq!(std::io::Error::from_raw_os_error(17).reason(), "File exists");
+        assert_eq!("queue full".reason(), "queue full");
     }
 
     #[test]

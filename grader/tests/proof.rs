@@ -189,7 +189,9 @@ fn every_check_fails_on_a_broken_variant() {
                         let check = name.split("::").nth(1).unwrap();
                         let limit = rubric.entry(lab, check).unwrap().time_limit;
                         let took = t["execution_time"].as_f64().unwrap();
-                        if took > limit + 2.0 {
+                        // Scheduling slack on a loaded 2-core machine; a hang
+                        // that escaped the limit would take far longer.
+                        if took > limit * 1.1 + 3.0 {
                             found.push(format!(
                                 "{}/{}: {name} took {took:.1}s, over its limit of {limit}s",
                                 f.program, f.fault

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             let mut received = Vec::new();
             // read_to_end calls read() until it returns 0 (end of file).
             if let Err(e) = std::fs::File::from(read_end).read_to_end(&mut received) {
-                return fail(PROGRAM, "read", ipc_common::os_reason(&e));
+                return fail(PROGRAM, "read", e);
             }
             let status = match waitpid(child, None) {
                 Ok(WaitStatus::Exited(_, code)) => code,
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
                 .and_then(|()| out.flush());
             match printed {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
+                Err(e) => fail(PROGRAM, "stdout", e),
             }
         }
     }
