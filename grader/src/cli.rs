@@ -11,6 +11,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::build::{self, BuildError, Crate, Programs};
 use crate::check::Fail;
+use crate::formats;
 use crate::labs::{self, LABS};
 use crate::report;
 use crate::rubric::Rubric;
@@ -81,6 +82,10 @@ pub enum Format {
     Human,
     /// The grader's own JSON (see ARCHITECTURE.md).
     Json,
+    /// Gradescope's results.json.
+    Gradescope,
+    /// GitHub Actions: step summary, annotations, and the GitHub Classroom result.
+    Github,
 }
 
 /// Entry point of the `ipc-grader` binary.
@@ -220,12 +225,22 @@ fn grade(args: &Args) -> Result<u8> {
 
 fn write_reports(args: &Args, origin: &str, outcomes: &[Outcome], elapsed: Duration, rubric: &Rubric) -> Result<()> {
     let titles = |lab: &str| rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
+    let notes = crate::tamper::notes();
+    let mut human = Vec::new();
+    for note in &notes {
+        writeln!(human, "NOTE: {note}")?;
+    }
+    report::human(&mut human, origin, outcomes, elapsed, args.verbose, &titles)?;
+    let error = outcomes.iter().any(|o| o.fail.as_ref().is_some_and(|f| f.infrastructure));
     let machine = match args.format {
         Format::Human => None,
-        Format::Json => Some(report::json(origin, outcomes, elapsed)),
+        Format::Json => Some(report::json(origin, outcomes, elapsed, &notes)),
+        Format::Gradescope => Some(formats::gradescope(origin, outcomes, elapsed, &notes)),
+        Format::Github => {
+            github(args, origin, outcomes, &notes, &human, error)?;
+            return Ok(());
+        }
     };
-    let mut human = Vec::new();
-    report::human(&mut human, origin, outcomes, elapsed, args.verbose, &titles)?;
     let mut stdout = anstream::stdout();
     match (machine, &args.output) {
         (None, _) => stdout.write_all(&human)?,
@@ -238,6 +253,38 @@ fn write_reports(args: &Args, origin: &str, outcomes: &[Outcome], elapsed: Durat
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// `--format github`: the human report in the log (with workflow commands
+/// stopped around it), annotations, the step summary, and the Classroom result.
+fn github(args: &Args, origin: &str, outcomes: &[Outcome], notes: &[String], human: &[u8], error: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let token = formats::stop_commands_token();
+    writeln!(out, "::stop-commands::{token}")?;
+    out.write_all(&anstream::adapter::strip_bytes(human).into_vec())?;
+    writeln!(out, "::{token}::")?;
+    out.write_all(formats::annotations(outcomes).as_bytes())?;
+    let summary = formats::summary_markdown(origin, outcomes, notes);
+    let summary_path = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from).or_else(|| args.output.clone());
+    match summary_path {
+        Some(path) => {
+            append(&path, &summary).with_context(|| format!("cannot write the step summary to {}", path.display()))?
+        }
+        None => writeln!(out, "(no $GITHUB_STEP_SUMMARY and no --output: the Markdown summary was not written)")?,
+    }
+    let result = formats::classroom_result(outcomes, error);
+    match std::env::var_os("GITHUB_OUTPUT") {
+        Some(path) => append(Path::new(&path), &format!("result={result}\n"))
+            .with_context(|| format!("cannot write the step output to {}", Path::new(&path).display()))?,
+        None => writeln!(out, "(no $GITHUB_OUTPUT: the GitHub Classroom result was not written)")?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages: &str, started: Instant) -> Result<u8> {
@@ -261,18 +308,14 @@ fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages:
             repetitions: 1,
         })
         .collect();
-    let titles = |_: &str| String::new();
     match args.format {
         Format::Human => {
             let total: u32 = selected.iter().map(|s| s.entry.points).sum();
             let mut out = anstream::stdout();
             writeln!(out, "Your code does not compile (the compiler's messages are above): no check could run.")?;
             writeln!(out, "Score: 0/{total}")?;
-            let _ = titles;
         }
-        Format::Json => {
-            write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() })?
-        }
+        _ => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() })?,
     }
     Ok(ERROR)
 }

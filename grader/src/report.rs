@@ -145,6 +145,8 @@ pub struct JsonReport<'a> {
     /// Seconds.
     pub execution_time: f64,
     pub graded: &'a str,
+    /// Warnings about the grader itself (e.g. its files were changed).
+    pub notes: &'a [String],
     pub tests: Vec<JsonTest>,
 }
 
@@ -177,13 +179,14 @@ pub fn explain(o: &Outcome) -> String {
     s
 }
 
-pub fn json(origin: &str, outcomes: &[Outcome], elapsed: Duration) -> String {
+pub fn json(origin: &str, outcomes: &[Outcome], elapsed: Duration, notes: &[String]) -> String {
     let t = totals(outcomes);
     let report = JsonReport {
         score: t.score,
         max_score: t.max_score,
         execution_time: round3(elapsed.as_secs_f64()),
         graded: origin,
+        notes,
         tests: outcomes
             .iter()
             .map(|o| JsonTest {

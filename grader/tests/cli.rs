@@ -135,3 +135,74 @@ fn program_output_is_escaped_in_reports() {
     let report = json(&out.stdout);
     assert!(report["tests"][0]["output"].as_str().unwrap().contains(r"\e[2J\xff\0"));
 }
+
+/// With `--format github`, nothing a program prints becomes a workflow
+/// command: the only command lines are the grader's own.
+#[test]
+fn github_format_cannot_be_injected() {
+    let dir = tempfile::tempdir().unwrap();
+    script(
+        dir.path(),
+        "pipe-message",
+        r"printf '::error::pwned\n  ::stop-commands::x\n::add-mask::y\n'; printf '::warning::e\n' >&2; exit 1",
+    );
+    let summary = dir.path().join("summary.md");
+    let output = dir.path().join("output");
+    let out = grader()
+        .args(["--bin-dir", dir.path().to_str().unwrap(), "pipe::message-default", "--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8(out.stdout).unwrap();
+    let mut lines = log.lines();
+    let token = lines.next().unwrap().strip_prefix("::stop-commands::").expect("commands stopped first").to_string();
+    let resume = format!("::{token}::");
+    let after: Vec<&str> = lines.skip_while(|l| *l != resume).skip(1).collect();
+    assert!(!after.is_empty(), "commands resumed after the report:\n{log}");
+    for line in &after {
+        let ours =
+            line.starts_with("::error title=pipe%3A%3Amessage-default") || line.starts_with("::notice title=Points::");
+        assert!(ours || !line.trim_start().starts_with("::"), "a workflow command from program output: {line}");
+        assert!(!line.contains("::error::pwned") && !line.contains("::warning::e"), "{line}");
+    }
+    let result = std::fs::read_to_string(&output).unwrap();
+    let encoded = result.trim().strip_prefix("result=").expect("result=BASE64");
+    let json: Value = serde_json::from_slice(&base64_decode(encoded)).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["status"], "fail");
+    let message = json["tests"][0]["message"].as_str().unwrap();
+    assert!(message.lines().all(|l| !l.trim_start().starts_with("::")), "{message}");
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("0 / 2 points"), "{md}");
+}
+
+/// `--format gradescope` writes Gradescope's results.json to --output and
+/// keeps the human report on stdout.
+#[test]
+fn gradescope_format_has_gradescope_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    grader()
+        .args(["--bin-dir", dir.path().to_str().unwrap(), "pipe", "--format", "gradescope", "-o"])
+        .arg(&results)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Score: 0/"));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    for key in ["score", "max_score", "execution_time", "output", "visibility", "stdout_visibility", "tests"] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    let test = &json["tests"][0];
+    for key in ["name", "score", "max_score", "status", "output", "tags", "visibility"] {
+        assert!(test.get(key).is_some(), "missing tests[].{key}");
+    }
+    assert_eq!(test["status"], "failed");
+    assert_eq!(test["tags"][0], "pipe");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}

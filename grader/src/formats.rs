@@ -1,0 +1,221 @@
+//! Reports for machines: Gradescope's results.json and GitHub Actions
+//! (step summary, annotations, and GitHub Classroom's grading reporter).
+//!
+//! Program output reaches these only through `report::explain`, already
+//! escaped; here it is further kept from forming GitHub workflow commands.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::report::{self, Totals, totals};
+use crate::runner::Outcome;
+
+/// Gradescope's results.json (see Gradescope's autograder specification).
+#[derive(Serialize)]
+struct Gradescope {
+    score: u32,
+    max_score: u32,
+    execution_time: f64,
+    output: String,
+    visibility: &'static str,
+    stdout_visibility: &'static str,
+    tests: Vec<GradescopeTest>,
+}
+
+#[derive(Serialize)]
+struct GradescopeTest {
+    name: String,
+    score: u32,
+    max_score: u32,
+    status: &'static str,
+    output: String,
+    tags: Vec<String>,
+    visibility: &'static str,
+}
+
+/// Notes every report carries (e.g. files changed since the template's export).
+pub fn notes_text(notes: &[String]) -> String {
+    notes.iter().map(|n| format!("NOTE: {n}\n")).collect()
+}
+
+pub fn gradescope(origin: &str, outcomes: &[Outcome], elapsed: Duration, notes: &[String]) -> String {
+    let t = totals(outcomes);
+    let report = Gradescope {
+        score: t.score,
+        max_score: t.max_score,
+        execution_time: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        output: format!("{}Graded {origin}: {}", notes_text(notes), summary_line(&t)),
+        visibility: "visible",
+        stdout_visibility: "hidden",
+        tests: outcomes
+            .iter()
+            .map(|o| GradescopeTest {
+                name: o.full_name(),
+                score: o.points,
+                max_score: o.max_points,
+                status: if o.passed() { "passed" } else { "failed" },
+                output: report::explain(o),
+                tags: vec![o.lab.clone()],
+                // Hidden checks show once the instructor publishes grades.
+                visibility: if o.hidden { "after_published" } else { "visible" },
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&report).expect("a report serialises")
+}
+
+fn summary_line(t: &Totals) -> String {
+    format!("{}/{} points; {} checks passed, {} failed", t.score, t.max_score, t.passed, t.failed)
+}
+
+/// Makes text safe to print in a GitHub Actions log: no line can start a
+/// workflow command (the runner trims leading blanks, then looks for `::`).
+pub fn defuse(text: &str) -> String {
+    // A zero-width space between the colons breaks the command marker while
+    // leaving the text readable.
+    text.replace("::", ":\u{200b}:")
+}
+
+/// Escapes the message of a workflow command (`::error ...::MESSAGE`).
+fn command_data(text: &str) -> String {
+    defuse(text).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property of a workflow command (`title=...`).
+fn command_property(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A").replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The result in the shape GitHub Classroom's autograding-grading-reporter
+/// reads (base64 of this JSON, as the step output `result`).
+#[derive(Serialize)]
+struct Classroom {
+    version: u32,
+    status: &'static str,
+    max_score: u32,
+    tests: Vec<ClassroomTest>,
+}
+
+#[derive(Serialize)]
+struct ClassroomTest {
+    name: String,
+    status: &'static str,
+    score: u32,
+    message: String,
+    line_no: u32,
+    duration: u64,
+}
+
+/// The base64 value of the step output `result` for the Classroom reporter.
+pub fn classroom_result(outcomes: &[Outcome], error: bool) -> String {
+    let t = totals(outcomes);
+    let result = Classroom {
+        version: 1,
+        status: if error {
+            "error"
+        } else if t.failed == 0 {
+            "pass"
+        } else {
+            "fail"
+        },
+        max_score: t.max_score,
+        tests: outcomes
+            .iter()
+            .map(|o| ClassroomTest {
+                name: o.full_name(),
+                status: if o.passed() { "pass" } else { "fail" },
+                score: o.points,
+                message: defuse(&report::explain(o)),
+                line_no: 0,
+                duration: o.elapsed.as_millis() as u64,
+            })
+            .collect(),
+    };
+    base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&result).expect("a result serialises"))
+}
+
+/// Markdown for `$GITHUB_STEP_SUMMARY`.
+pub fn summary_markdown(origin: &str, outcomes: &[Outcome], notes: &[String]) -> String {
+    let t = totals(outcomes);
+    let mut md = format!("## IPC labs: {} / {} points\n\n", t.score, t.max_score);
+    for n in notes {
+        let _ = writeln!(md, "> **Note:** {}\n", markdown_text(n));
+    }
+    let _ = writeln!(md, "Graded {}: {}.\n", markdown_text(origin), summary_line(&t));
+    md.push_str("| Lab | Check | Points | Result |\n| --- | --- | ---: | --- |\n");
+    for o in outcomes {
+        let mark = if o.passed() { "✅ passed" } else { "❌ failed" };
+        let _ = writeln!(md, "| {} | `{}` | {}/{} | {mark} |", o.lab, o.name, o.points, o.max_points);
+    }
+    let failures: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed()).collect();
+    if !failures.is_empty() {
+        md.push_str("\n### What went wrong\n");
+        for o in failures {
+            let text = report::explain(o);
+            let fence = "`".repeat(longest_backtick_run(&text).max(2) + 1);
+            let _ =
+                write!(md, "\n**{}** ({}/{})\n\n{fence}text\n{text}\n{fence}\n", o.full_name(), o.points, o.max_points);
+        }
+    }
+    md
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// Text for a Markdown paragraph, with no HTML or Markdown of its own.
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_{}[]<>()#+-.!|~&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The workflow-command lines for the log: one `::error` per failing check
+/// and a `::notice` with the points.
+pub fn annotations(outcomes: &[Outcome]) -> String {
+    let t = totals(outcomes);
+    let mut out = String::new();
+    for o in outcomes.iter().filter(|o| !o.passed()) {
+        let title = format!("{} ({}/{})", o.full_name(), o.points, o.max_points);
+        let _ = writeln!(out, "::error title={}::{}", command_property(&title), command_data(&report::explain(o)));
+    }
+    let _ = writeln!(out, "::notice title=Points::{}", command_data(&format!("Points {}/{}", t.score, t.max_score)));
+    out
+}
+
+/// A random token for `::stop-commands::`, so that nothing printed between
+/// it and the matching resume line is taken as a workflow command.
+pub fn stop_commands_token() -> String {
+    format!("ipc-grader-{:016x}", fastrand::u64(..))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defused_text_starts_no_workflow_command() {
+        let text = defuse("  ::error::pwned\n::stop-commands::x");
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
+    }
+
+    #[test]
+    fn command_data_is_escaped() {
+        assert_eq!(command_data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(command_property("a::b, c"), "a%3A%3Ab%2C c");
+    }
+
+    #[test]
+    fn fences_outgrow_backticks_in_the_text() {
+        assert_eq!(longest_backtick_run("a ``` b `` c"), 3);
+    }
+}
