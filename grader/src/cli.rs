@@ -63,6 +63,9 @@ pub struct Args {
     /// Rewrite the "Checks and points" tables of the handouts from the rubric, and exit.
     #[arg(long)]
     pub update_handouts: bool,
+    /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
+    #[arg(long, value_name = "DIR")]
+    pub export_template: Option<PathBuf>,
     /// Stop a build that takes longer than this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub build_time_limit: u64,
@@ -154,6 +157,20 @@ fn grade(args: &Args) -> Result<u8> {
             true => println!("The handouts' tables were already current."),
             false => println!("Updated: {}", stale.join(", ")),
         }
+        return Ok(PASSED);
+    }
+    if let Some(dest) = &args.export_template {
+        let root = build::workspace_root();
+        let rubric_dir = args.rubric.clone().unwrap_or_else(|| root.join("rubric"));
+        let hidden = crate::export::export(&root, &rubric_dir, dest, &rubric)?;
+        println!("Wrote the student template to {}.", dest.display());
+        if !hidden.is_empty() {
+            println!("Hidden checks left out (they run in batch grading): {}", hidden.join(", "));
+        }
+        println!(
+            "Next: cd {} && git init && git add -A && git commit -m template, then push it and mark it a template repository.",
+            dest.display()
+        );
         return Ok(PASSED);
     }
     let selected = select(&rubric, &args.filters)?;

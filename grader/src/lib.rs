@@ -8,6 +8,7 @@ pub mod build;
 pub mod check;
 pub mod cli;
 pub mod ctx;
+pub mod export;
 pub mod formats;
 pub mod handouts;
 pub mod labs;
