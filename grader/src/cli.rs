@@ -63,6 +63,18 @@ pub struct Args {
     /// Rewrite the "Checks and points" tables of the handouts from the rubric, and exit.
     #[arg(long)]
     pub update_handouts: bool,
+    /// Batch grading: grade every student checkout in DIR (one folder each) into --out.
+    #[arg(long, value_name = "DIR", requires = "out")]
+    pub batch: Option<PathBuf>,
+    /// Where batch grading writes grades.csv, feedback/ and results/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Batch grading: grade again the submissions already graded in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Batch grading: the Cargo target folder shared by the builds [default: OUT/target].
+    #[arg(long, value_name = "DIR")]
+    pub batch_target_dir: Option<PathBuf>,
     /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
     #[arg(long, value_name = "DIR")]
     pub export_template: Option<PathBuf>,
@@ -179,6 +191,25 @@ fn grade(args: &Args) -> Result<u8> {
         return Ok(PASSED);
     }
 
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16));
+    if let Some(submissions) = &args.batch {
+        let out = args.out.clone().expect("clap requires --out");
+        let batch = crate::batch::Batch {
+            submissions: submissions.clone(),
+            out: out.clone(),
+            target_dir: args.batch_target_dir.clone(),
+            selected,
+            rubric: &rubric,
+            jobs,
+            build_time_limit: Duration::from_secs(args.build_time_limit),
+            force: args.force,
+        };
+        let csv = crate::batch::run(&batch)?;
+        println!("Gradebook: {}\nFeedback:  {}", csv.display(), out.join("feedback").display());
+        return Ok(PASSED);
+    }
     let started = Instant::now();
     let programs = match &args.bin_dir {
         Some(dir) => {

@@ -39,7 +39,8 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
         let _ = std::fs::remove_file(dest.join(left_out));
     }
     copy_tree(&root.join("template"), dest)?;
-    std::fs::write(dest.join("Cargo.toml"), workspace_manifest(&std::fs::read_to_string(root.join("Cargo.toml"))?)?)?;
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
+    std::fs::write(dest.join("Cargo.toml"), workspace_manifest(&manifest, &["common", "starter", "grader"])?)?;
 
     // The rubric and the grader's code, without hidden checks.
     let mut hidden_all = Vec::new();
@@ -74,10 +75,10 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     Ok(hidden_all)
 }
 
-/// The root manifest with only the template's members.
-fn workspace_manifest(text: &str) -> Result<String> {
+/// The root manifest with only `members`.
+pub(crate) fn workspace_manifest(text: &str, members: &[&str]) -> Result<String> {
     let mut doc: toml::Table = toml::from_str(text)?;
-    let members = toml::Value::Array(["common", "starter", "grader"].iter().map(|m| toml::Value::from(*m)).collect());
+    let members = toml::Value::Array(members.iter().map(|m| toml::Value::from(*m)).collect());
     let ws = doc.get_mut("workspace").and_then(|w| w.as_table_mut()).context("no [workspace] in Cargo.toml")?;
     ws.insert("members".into(), members.clone());
     ws.insert("default-members".into(), members);
@@ -130,7 +131,8 @@ fn without_checks(code: &str, hidden: &BTreeSet<String>) -> Result<String> {
     Ok(out)
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copies a file or folder (skipping `target/` and `.git/`).
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     let meta = std::fs::symlink_metadata(from).with_context(|| format!("cannot read {}", from.display()))?;
     if meta.is_dir() {
         std::fs::create_dir_all(to)?;

@@ -4,6 +4,7 @@
 //! [`rubric`] their points, [`runner`] runs them isolated and in parallel,
 //! [`proc`] starts and kills programs, [`report`] writes the results.
 
+pub mod batch;
 pub mod build;
 pub mod check;
 pub mod cli;

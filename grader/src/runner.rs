@@ -80,7 +80,9 @@ pub fn run(
     options: &Options,
     progress: &(dyn Fn(&Outcome) + Sync),
 ) -> Vec<Outcome> {
-    let run_id = format!("{:x}{:03x}", std::process::id(), fastrand::u16(..0xfff));
+    // Unique among graders on this machine (pid) and runs in this process.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run_id = format!("{:x}r{}{:02x}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst), fastrand::u8(..));
     let watchdog = Watchdog::start();
     let results: Vec<Mutex<Option<Outcome>>> = selected.iter().map(|_| Mutex::new(None)).collect();
     let serial_no = AtomicUsize::new(0);
