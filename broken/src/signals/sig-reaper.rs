@@ -1,8 +1,122 @@
-//! `sig-reaper` with faults: not written yet.
+//! `sig-reaper N`: forks N children and reaps each as it ends, woken by
+//! SIGCHLD; several ended children may share one SIGCHLD.
 
+use std::os::raw::c_int;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::Parser;
+use ipc_common::{exit_child, fail};
+use nix::errno::Errno;
+use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork};
+
+use ipc_broken::fault;
+
+fn install(sig: Signal, handler: extern "C" fn(c_int), flags: SaFlags) -> nix::Result<()> {
+    let action =
+        nix::sys::signal::SigAction::new(nix::sys::signal::SigHandler::Handler(handler), flags, SigSet::empty());
+    // SAFETY: the handlers only touch atomics.
+    unsafe { nix::sys::signal::sigaction(sig, &action) }.map(drop)
+}
+
+const PROGRAM: &str = "sig-reaper";
+const USAGE: &str = "sig-reaper N";
+
+#[derive(Parser)]
+struct Args {
+    /// How many children to fork (1 to 1000).
+    #[arg(value_parser = clap::value_parser!(u32).range(0..=1000))]
+    n: u32,
+}
+
+/// Set by the handler; main only needs to be woken, the flag is for clarity.
+static CHILD_ENDED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigchld(_: c_int) {
+    CHILD_ENDED.store(true, Ordering::Relaxed);
+}
 
 fn main() -> ExitCode {
-    eprintln!("sig-reaper-broken: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    if args.n == 0 && !fault("accept-zero") {
+        return ipc_common::usage(USAGE);
+    }
+    // Block SIGCHLD: it stays pending until sigsuspend, so none is lost
+    // between "reaped all I could" and "sleep".
+    let mut chld = SigSet::empty();
+    chld.add(Signal::SIGCHLD);
+    let waiting = match chld.thread_swap_mask(SigmaskHow::SIG_BLOCK) {
+        Ok(old) => old,
+        Err(e) => return fail(PROGRAM, "sigprocmask", e),
+    };
+    // SA_NOCLDSTOP: no SIGCHLD for stopped children, only ended ones.
+    if let Err(e) = install(Signal::SIGCHLD, on_sigchld, SaFlags::SA_NOCLDSTOP | SaFlags::SA_RESTART) {
+        return fail(PROGRAM, "sigaction", e);
+    }
+
+    let mut forked = 0;
+    let mut error = None;
+    for i in 0..args.n {
+        // SAFETY: this program is single-threaded. The child only sleeps
+        // (nanosleep) and _exits.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                std::thread::sleep(Duration::from_millis(u64::from(i * 7 % 50)));
+                exit_child((i % 256) as i32)
+            }
+            Ok(ForkResult::Parent { .. }) => forked += 1,
+            Err(e) => {
+                error = Some(fail(PROGRAM, "fork", e));
+                break;
+            }
+        }
+    }
+
+    let mut reaped = 0;
+    loop {
+        // One SIGCHLD may stand for many ended children: reap until none is left.
+        loop {
+            let once = fault("one-wait-per-signal");
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => {
+                    let shown = if fault("raw-status") { code << 8 } else { code };
+                    println!("reaped {pid} status {shown}");
+                    reaped += 1;
+                    if once {
+                        break;
+                    }
+                }
+                Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                    println!("reaped {pid} status {}", 128 + sig as i32);
+                    reaped += 1;
+                }
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break,
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return fail(PROGRAM, "waitpid", e),
+            }
+        }
+        if reaped == forked {
+            break;
+        }
+        // Unblocks SIGCHLD and sleeps until a handler ran.
+        if let Err(e) = waiting.suspend() {
+            return fail(PROGRAM, "sigsuspend", e);
+        }
+        CHILD_ENDED.store(false, Ordering::Relaxed);
+    }
+    if let Some(code) = error {
+        return code;
+    }
+    if fault("no-summary") {
+        println!("reaped {reaped}");
+    } else {
+        println!("reaped {reaped} children");
+    }
+    ExitCode::SUCCESS
 }

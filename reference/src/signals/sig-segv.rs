@@ -1,8 +1,108 @@
-//! `sig-segv`: not written yet.
+//! `sig-segv`: writes to a read-only page; the SIGSEGV handler reports the
+//! faulting address and makes the page writable, so the write succeeds.
 
+use std::num::NonZeroUsize;
+use std::os::raw::{c_int, c_void};
 use std::process::ExitCode;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use clap::Parser;
+use ipc_common::fail;
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, mprotect};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use nix::unistd::{SysconfVar, sysconf};
+
+const PROGRAM: &str = "sig-segv";
+const USAGE: &str = "sig-segv";
+
+#[derive(Parser)]
+struct Args {}
+
+/// The page the handler may unprotect, and its size (set before the fault).
+static PAGE: AtomicUsize = AtomicUsize::new(0);
+static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn on_segv(_: c_int, info: *mut libc::siginfo_t, _: *mut c_void) {
+    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    // No println! here: it takes stdout's lock, which main may hold. Format
+    // into a stack buffer and write(2), which is async-signal-safe.
+    let mut line = [0u8; 48];
+    let mut len = 0;
+    for &b in b"SIGSEGV at 0x" {
+        line[len] = b;
+        len += 1;
+    }
+    len += hex(addr, &mut line[len..]);
+    line[len] = b'\n';
+    len += 1;
+    // SAFETY: writes `len` initialised bytes of `line` to descriptor 1.
+    unsafe { libc::write(1, line.as_ptr().cast(), len) };
+
+    let (page, size) = (PAGE.load(Ordering::Relaxed), PAGE_SIZE.load(Ordering::Relaxed));
+    if page != 0 && (page..page + size).contains(&addr) {
+        let ptr = NonNull::new(page as *mut c_void).expect("page is not null");
+        // SAFETY: the page is our own mapping of `size` bytes; mprotect is
+        // async-signal-safe. On return, the faulting write runs again.
+        let _ = unsafe { mprotect(ptr, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE) };
+    } else {
+        // A fault elsewhere is a real bug: let it kill the program as usual.
+        let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+        // SAFETY: restoring the default action runs no code of ours.
+        let _ = unsafe { sigaction(Signal::SIGSEGV, &dfl) };
+    }
+}
+
+/// Lowercase hexadecimal digits of `n` without padding; returns their count.
+fn hex(mut n: usize, out: &mut [u8]) -> usize {
+    let mut digits = [0u8; 16];
+    let mut count = 0;
+    loop {
+        digits[count] = b"0123456789abcdef"[n % 16];
+        count += 1;
+        n /= 16;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..count {
+        out[i] = digits[count - 1 - i];
+    }
+    count
+}
 
 fn main() -> ExitCode {
-    eprintln!("sig-segv: not written yet");
-    ExitCode::from(1)
+    if let Err(code) = ipc_common::parse_args::<Args>(USAGE) {
+        return code;
+    }
+    let size = match sysconf(SysconfVar::PAGE_SIZE) {
+        Ok(Some(size)) => size as usize,
+        Ok(None) => return fail(PROGRAM, "sysconf", "no page size"),
+        Err(e) => return fail(PROGRAM, "sysconf", e),
+    };
+    let len = NonZeroUsize::new(size).expect("a page is not empty");
+    // SAFETY: a new anonymous mapping aliases no Rust object.
+    let page = match unsafe { mmap_anonymous(None, len, ProtFlags::PROT_READ, MapFlags::MAP_PRIVATE) } {
+        Ok(page) => page.cast::<u8>(),
+        Err(e) => return fail(PROGRAM, "mmap", e),
+    };
+    println!("page at {:p}", page.as_ptr());
+    PAGE_SIZE.store(size, Ordering::Relaxed);
+    PAGE.store(page.as_ptr() as usize, Ordering::Relaxed);
+
+    let action = SigAction::new(SigHandler::SigAction(on_segv), SaFlags::SA_SIGINFO, SigSet::empty());
+    // SAFETY: the handler only calls write(2), mprotect(2) and sigaction(2),
+    // all async-signal-safe, and reads atomics.
+    if let Err(e) = unsafe { sigaction(Signal::SIGSEGV, &action) } {
+        return fail(PROGRAM, "sigaction", e);
+    }
+    // SAFETY: the page is mapped and ours; the first write faults, the
+    // handler makes the page writable, and the write is retried.
+    // Volatile: the compiler must really do the write and read the byte back.
+    unsafe { page.as_ptr().write_volatile(42) };
+    // SAFETY: as above; the page is now readable and writable.
+    let value = unsafe { page.as_ptr().read_volatile() };
+    println!("value {value}");
+    ExitCode::SUCCESS
 }

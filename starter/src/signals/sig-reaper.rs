@@ -1,5 +1,63 @@
-//! `sig-reaper`: see the contract in handouts/signals.md. This lab's starter is not written yet.
+//! `sig-reaper N`
+//!
+//! Installs a SIGCHLD handler, forks N children (1 to 1000): child i sleeps
+//! `(i * 7) % 50` ms and exits with `i % 256`. Prints `reaped PID status S`
+//! for each child as it ends, then `reaped N children`, exits 0. Read
+//! handouts/signals.md first; `cargo grade signals` checks it.
 
-fn main() {
-    todo!("sig-reaper: this lab's starter code is not written yet")
+#![allow(dead_code)]
+
+use std::os::raw::c_int;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Parser;
+
+#[allow(unused_imports)]
+use ipc_starter::signals::install;
+
+/// Used in error messages: `sig-reaper: CONTEXT: REASON`.
+const PROGRAM: &str = "sig-reaper";
+const USAGE: &str = "sig-reaper N";
+
+#[derive(Parser)]
+struct Args {
+    /// How many children (1 to 1000).
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=1000))]
+    n: u32,
+}
+
+static CHILD_ENDED: AtomicBool = AtomicBool::new(false);
+
+/// The SIGCHLD handler: only records that something happened. Do NOT call
+/// waitpid + println! here; main does that.
+extern "C" fn on_sigchld(_: c_int) {
+    CHILD_ENDED.store(true, Ordering::Relaxed);
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(_) => todo!("report the usage error with ipc_common::usage(USAGE)"),
+    };
+    reap_children(args.n)
+}
+
+/// The lab. The steps:
+///
+/// 1. Block SIGCHLD (`SigSet::thread_swap_mask`, keep the old mask), then
+///    `install(Signal::SIGCHLD, on_sigchld, SaFlags::SA_NOCLDSTOP)`.
+/// 2. Fork N children (`unsafe { fork() }` with a `// SAFETY:` comment). A
+///    child sleeps with `std::thread::sleep` and ends with
+///    `ipc_common::exit_child(i % 256)`.
+/// 3. Loop: reap with `waitpid(None, Some(WaitPidFlag::WNOHANG))` until it
+///    says `StillAlive` (or ECHILD), printing each child; stop when all N are
+///    reaped; otherwise `old_mask.suspend()` until the next SIGCHLD.
+///
+/// The pitfall: a pending signal is one bit, not a counter. Ten children
+/// ending together may give ONE SIGCHLD, so one waitpid per signal loses
+/// children and the program waits forever.
+fn reap_children(n: u32) -> ExitCode {
+    let _ = n;
+    todo!("fork N children and reap them: the steps above")
 }

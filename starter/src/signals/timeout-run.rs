@@ -1,5 +1,55 @@
-//! `timeout-run`: see the contract in handouts/signals.md. This lab's starter is not written yet.
+//! `timeout-run SECONDS COMMAND [ARG...]`
+//!
+//! Runs COMMAND in a new process group. After SECONDS (fractions allowed)
+//! sends SIGTERM to the group, and SIGKILL one second later if it is still
+//! there. Exit status as GNU `timeout`: the command's own; 128+N if signal N
+//! killed it; 124 on timeout; 127 if COMMAND is not found; 126 if it cannot
+//! be run. Read handouts/signals.md first.
 
-fn main() {
-    todo!("timeout-run: this lab's starter code is not written yet")
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Used in error messages: `timeout-run: CONTEXT: REASON`.
+const PROGRAM: &str = "timeout-run";
+const USAGE: &str = "timeout-run SECONDS COMMAND [ARG...]";
+
+#[derive(Parser)]
+struct Args {
+    /// Seconds, parsed as f64 (must be finite and >= 0).
+    seconds: String,
+    command: OsString,
+    /// The command's arguments, `-l` included.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) if args.seconds.parse::<f64>().is_ok_and(|s| s.is_finite() && s >= 0.0) => args,
+        _ => todo!("report the usage error with ipc_common::usage(USAGE)"),
+    };
+    run_with_timeout(args)
+}
+
+/// The lab. The steps:
+///
+/// 1. Block SIGCHLD and SIGALRM; install handlers that set atomic flags.
+/// 2. fork. Child: `setpgid(0, 0)` (its own group), restore the old signal
+///    mask (a mask survives exec), `execvp`; if that returns, exit 127 for
+///    ENOENT, else 126. Parent: also `setpgid(child, child)`.
+/// 3. Arm a timer: `libc::setitimer(ITIMER_REAL, ...)` takes seconds and
+///    microseconds (alarm(2) only whole seconds: 0.2 would not work).
+/// 4. Loop on `old_mask.suspend()`: on SIGCHLD, `waitpid(child, WNOHANG)`;
+///    on the first SIGALRM `killpg(child, SIGTERM)` and arm 1 s more; on the
+///    second, `killpg(child, SIGKILL)`.
+///
+/// Signal the GROUP (killpg), not only the child: a shell's children would
+/// survive. Exit 124 if the time ran out, else the command's status.
+fn run_with_timeout(args: Args) -> ExitCode {
+    let _ = args;
+    todo!("run the command with a time limit: the steps above")
 }
