@@ -403,9 +403,21 @@ fn recv_nonblock_empty(ctx: &mut Ctx) -> Result<(), Fail> {
 fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("timeout");
     drop(Queue::create(&name, 10, 1024)?);
-    let done = ctx.program("mq-recv").args(["--timeout", "700", &name]).timeout(Duration::from_millis(2500)).run()?;
+    // Timed from before the fork to after the exit is seen, so a correct
+    // program can never look early (Done::elapsed starts after spawn's setup).
+    let before = Instant::now();
+    let mut running = ctx.program("mq-recv").args(["--timeout", "700", &name]).spawn()?;
+    let exited = running.wait_until(ctx.within(Duration::from_millis(2500)));
+    let ms = before.elapsed().as_millis();
+    if exited.is_none() {
+        running.kill_group();
+        return Err(Fail::new("`--timeout 700` was still waiting after 2.5 s")
+            .expected("exit 4 after 700 to 1700 ms")
+            .note(format!("command: {}", running.command))
+            .note("MS is in milliseconds: add MS * 1_000_000 nanoseconds to the current time"));
+    }
+    let done = ctx.finish(&mut running)?;
     done.expect_code(4)?.expect_stderr_line(&format!("mq-recv: {name}: timed out"))?;
-    let ms = done.elapsed.as_millis();
     ensure((700..=1700).contains(&ms), || {
         done.fail("`--timeout 700` did not wait about 700 ms")
             .expected("exit after 700 to 1700 ms")
