@@ -3,8 +3,9 @@
 //! Each program is tested on its own against the grader's trusted side of
 //! the queue ([`queue`]: nix called from the check), plus one check of the
 //! two together. Queues are named with `ctx.ipc_name`, so the engine's leak
-//! check probes them after every check; a check removes the queues the
-//! contract lets live on (those mq-send created) once it has looked at them.
+//! check probes them after every check; each check removes its own queue at
+//! the end ([`UnlinkAtEnd`]) and tests explicitly where a program must
+//! remove a queue or must not create one.
 
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,19 @@ pub fn checks() -> Vec<Check> {
 
 pub fn peers() -> Vec<Peer> {
     Vec::new()
+}
+
+/// Removes the check's queue when the check ends, however it ends: the
+/// queue is the grader's doing (or one the contract lets mq-send leave), so
+/// it must not be reported as the student's leak. Where leaving no queue *is*
+/// the behaviour under test (`--unlink`, a missing queue), the check looks
+/// for it explicitly before this runs.
+struct UnlinkAtEnd(String);
+
+impl Drop for UnlinkAtEnd {
+    fn drop(&mut self) {
+        remove_queue(&self.0);
+    }
 }
 
 /// How long a program that should return at once may take.
@@ -146,6 +160,7 @@ fn finish_within(ctx: &Ctx, running: &mut Proc, limit: Duration, what: &str) -> 
 /// bytes) and leaves one message `hello` of priority 0 in it.
 fn send_creates_queue(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("create");
+    let _unlink = UnlinkAtEnd(name.clone());
     let done = ctx.program("mq-send").args([&name, "hello"]).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"")?;
     let who = "`mq-send NAME hello`";
@@ -164,13 +179,13 @@ fn send_creates_queue(ctx: &mut Ctx) -> Result<(), Fail> {
         "without options, create the queue with MqAttr::new(0, 10, 1024, 0)",
     )?;
     expect_queue_holds(&name, who, &[msg(0, "hello")], "send MESSAGE's bytes with mq_send, priority 0 by default")?;
-    remove_queue(&name);
     Ok(())
 }
 
 /// Each MESSAGE is one message, its bytes exactly (spaces kept, no terminator).
 fn send_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("bounds");
+    let _unlink = UnlinkAtEnd(name.clone());
     let messages = ["hello world", "two  spaces, then the end", "x"];
     ctx.program("mq-send").arg(&name).args(messages).timeout(PROMPT).run()?.expect_code(0)?;
     let expected: Vec<Message> = messages.iter().map(|m| msg(0, m)).collect();
@@ -180,13 +195,13 @@ fn send_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
         &expected,
         "call mq_send once per MESSAGE with exactly its bytes: no joining, splitting or trailing NUL",
     )?;
-    remove_queue(&name);
     Ok(())
 }
 
 /// `--priority P` (before or after NAME) gives every message priority P.
 fn send_priority(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("prio");
+    let _unlink = UnlinkAtEnd(name.clone());
     ctx.program("mq-send").args(["--priority", "7", &name, "seven"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args([&name, "max", "--priority", "32767"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args([&name, "zero"]).timeout(PROMPT).run()?.expect_code(0)?;
@@ -196,18 +211,17 @@ fn send_priority(ctx: &mut Ctx) -> Result<(), Fail> {
         &[msg(32767, "max"), msg(7, "seven"), msg(0, "zero")],
         "pass --priority's value as mq_send's priority argument (0 when absent)",
     )?;
-    remove_queue(&name);
     Ok(())
 }
 
 /// `--maxmsg 3 --msgsize 64` on a new queue gives it those attributes.
 fn send_attributes_on_create(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("attrs");
+    let _unlink = UnlinkAtEnd(name.clone());
     let args = ["--maxmsg", "3", "--msgsize", "64", &name, "sized"];
     ctx.program("mq-send").args(args).timeout(PROMPT).run()?.expect_code(0)?;
     let who = "`mq-send --maxmsg 3 --msgsize 64 NAME sized`";
     expect_attr(&name, who, 3, 64, "pass Some(&MqAttr::new(0, maxmsg, msgsize, 0)) to mq_open with O_CREAT")?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -215,6 +229,7 @@ fn send_attributes_on_create(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--msgsize` are ignored: the queue and its message stay.
 fn send_attributes_existing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("exists");
+    let _unlink = UnlinkAtEnd(name.clone());
     Queue::create(&name, 5, 128)?.send(0, b"already here")?;
     let args = ["--maxmsg", "2", "--msgsize", "32", &name, "added"];
     ctx.program("mq-send").args(args).timeout(PROMPT).run()?.expect_code(0)?;
@@ -223,7 +238,6 @@ fn send_attributes_existing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
         "open with O_CREAT but without O_EXCL, and never unlink: an existing queue keeps its attributes and messages";
     expect_attr(&name, who, 5, 128, hint)?;
     expect_queue_holds(&name, who, &[msg(0, "already here"), msg(0, "added")], hint)?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -231,6 +245,7 @@ fn send_attributes_existing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
 /// full`, the first two stay in the queue.
 fn send_nonblock_full(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("full");
+    let _unlink = UnlinkAtEnd(name.clone());
     drop(Queue::create(&name, 2, 64)?);
     let done = ctx.program("mq-send").args(["--nonblock", &name, "one", "two", "three"]).timeout(PROMPT).run()?;
     done.expect_code(3)?.expect_stderr_line(&format!("mq-send: {name}: queue full"))?;
@@ -240,7 +255,6 @@ fn send_nonblock_full(ctx: &mut Ctx) -> Result<(), Fail> {
         &[msg(0, "one"), msg(0, "two")],
         "messages sent before the queue filled stay in it",
     )?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -248,6 +262,7 @@ fn send_nonblock_full(ctx: &mut Ctx) -> Result<(), Fail> {
 /// finishes once the grader receives that message (within 2 s).
 fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("wait");
+    let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 1, 64)?;
     queue.send(0, b"first")?;
     let mut running = ctx.program("mq-send").args([&name, "second"]).spawn()?;
@@ -267,7 +282,6 @@ fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
         &[msg(0, "second")],
         "a blocking mq_send finishes once there is room",
     )?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -275,6 +289,7 @@ fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `message too long` and status 1.
 fn send_message_too_long(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("long");
+    let _unlink = UnlinkAtEnd(name.clone());
     drop(Queue::create(&name, 4, 16)?);
     let fits = "sixteen bytes ok";
     ctx.program("mq-send").args([&name, fits]).timeout(PROMPT).run()?.expect_code(0)?;
@@ -286,7 +301,6 @@ fn send_message_too_long(ctx: &mut Ctx) -> Result<(), Fail> {
         &[msg(0, fits)],
         "mq_send fails with EMSGSIZE for a message longer than mq_msgsize: report it, never truncate",
     )?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -294,6 +308,7 @@ fn send_message_too_long(ctx: &mut Ctx) -> Result<(), Fail> {
 /// option: usage error, and no queue created.
 fn send_usage(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("usage");
+    let _unlink = UnlinkAtEnd(name.clone());
     let no_slash = name[1..].to_string();
     let two_slashes = format!("{name}/x");
     let too_long = format!("{name}{}", "x".repeat(256));
@@ -319,10 +334,10 @@ fn send_usage(ctx: &mut Ctx) -> Result<(), Fail> {
 /// One message `hello world` in the queue: `mq-recv NAME` prints `0 hello world`.
 fn recv_one_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("one");
+    let _unlink = UnlinkAtEnd(name.clone());
     Queue::create(&name, 10, 1024)?.send(0, b"hello world")?;
     let done = ctx.program("mq-recv").arg(&name).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"0 hello world\n")?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -330,6 +345,7 @@ fn recv_one_message(ctx: &mut Ctx) -> Result<(), Fail> {
 /// and leaves the third in the queue.
 fn recv_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("bounds");
+    let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 10, 1024)?;
     for m in ["one two", "three  spaces", "four"] {
         queue.send(0, m.as_bytes())?;
@@ -343,7 +359,6 @@ fn recv_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
             .got(show(&left))
             .note("receive exactly N messages, one mq_receive each")
     })?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -351,6 +366,7 @@ fn recv_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
 /// first within a priority, each with its priority.
 fn recv_priority_order(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("order");
+    let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 10, 1024)?;
     for (p, m) in [(1, "low-a"), (5, "high-a"), (1, "low-b"), (5, "high-b"), (3, "mid")] {
         queue.send(p, m.as_bytes())?;
@@ -358,19 +374,18 @@ fn recv_priority_order(ctx: &mut Ctx) -> Result<(), Fail> {
     let done = ctx.program("mq-recv").args(["--count", "5", &name]).timeout(PROMPT).run()?;
     let expected = [msg(5, "high-a"), msg(5, "high-b"), msg(3, "mid"), msg(1, "low-a"), msg(1, "low-b")];
     done.expect_code(0)?.expect_stdout(&printed(&expected))?;
-    remove_queue(&name);
     Ok(())
 }
 
 /// A 5000-byte message on a queue of 8192-byte messages arrives whole.
 fn recv_large_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("large");
+    let _unlink = UnlinkAtEnd(name.clone());
     let mut rng = fastrand::Rng::with_seed(0x4d51);
     let text: String = (0..5000).map(|_| rng.alphanumeric()).collect();
     Queue::create(&name, 2, 8192)?.send(2, text.as_bytes())?;
     let done = ctx.program("mq-recv").arg(&name).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(&printed(&[(2, text.into_bytes())]))?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -378,23 +393,23 @@ fn recv_large_message(ctx: &mut Ctx) -> Result<(), Fail> {
 /// blocked is printed, and mq-recv exits 0.
 fn recv_waits_for_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("wait");
+    let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 10, 1024)?;
     let mut running = ctx.program("mq-recv").arg(&name).spawn()?;
     wait_blocked(ctx, &mut running, "a message arrives")?;
     queue.send(2, b"worth the wait")?;
     let done = finish_within(ctx, &mut running, PROMPT, "the grader sent a message")?;
     done.expect_code(0)?.expect_stdout(b"2 worth the wait\n")?;
-    remove_queue(&name);
     Ok(())
 }
 
 /// `--nonblock` on an empty queue: `queue empty`, status 3, nothing printed.
 fn recv_nonblock_empty(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("empty");
+    let _unlink = UnlinkAtEnd(name.clone());
     drop(Queue::create(&name, 10, 1024)?);
     let done = ctx.program("mq-recv").args(["--nonblock", &name]).timeout(PROMPT).run()?;
     done.expect_code(3)?.expect_stderr_line(&format!("mq-recv: {name}: queue empty"))?.expect_stdout(b"")?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -402,6 +417,7 @@ fn recv_nonblock_empty(ctx: &mut Ctx) -> Result<(), Fail> {
 /// 700 ms and at most 1700 ms.
 fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("timeout");
+    let _unlink = UnlinkAtEnd(name.clone());
     drop(Queue::create(&name, 10, 1024)?);
     // Timed from before the fork to after the exit is seen, so a correct
     // program can never look early (Done::elapsed starts after spawn's setup).
@@ -424,7 +440,6 @@ fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
             .got(format!("exit after {ms} ms"))
             .note("mq_timedreceive takes an absolute CLOCK_REALTIME time: now + MS, not MS alone")
     })?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -432,6 +447,7 @@ fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
 /// printed at once (within 1.5 s), and mq-recv exits 0.
 fn recv_timeout_message_in_time(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("intime");
+    let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 10, 1024)?;
     let mut running = ctx.program("mq-recv").args(["--timeout", "4000", &name]).spawn()?;
     wait_blocked(ctx, &mut running, "a message arrives or 4 s pass")?;
@@ -441,13 +457,13 @@ fn recv_timeout_message_in_time(ctx: &mut Ctx) -> Result<(), Fail> {
             f.note("wait in mq_timedreceive, which returns as soon as a message arrives; do not sleep first")
         })?;
     done.expect_code(0)?.expect_stdout(b"1 in time\n")?;
-    remove_queue(&name);
     Ok(())
 }
 
 /// A missing queue: `No such file or directory`, status 1, and no queue created.
 fn recv_missing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("missing");
+    let _unlink = UnlinkAtEnd(name.clone());
     let done = ctx.program("mq-recv").arg(&name).timeout(PROMPT).run();
     let created = queue_exists(&name);
     ensure(!created, || {
@@ -461,6 +477,7 @@ fn recv_missing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--unlink` removes the queue after receiving its message.
 fn recv_unlink(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("unlink");
+    let _unlink = UnlinkAtEnd(name.clone());
     Queue::create(&name, 10, 1024)?.send(0, b"bye")?;
     let done = ctx.program("mq-recv").args(["--unlink", &name]).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"0 bye\n")?;
@@ -474,6 +491,7 @@ fn recv_unlink(ctx: &mut Ctx) -> Result<(), Fail> {
 /// waiting; on an empty queue it prints nothing and exits 0.
 fn recv_all(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("all");
+    let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 10, 1024)?;
     for (p, m) in [(0, "a"), (4, "b"), (0, "c"), (9, "d")] {
         queue.send(p, m.as_bytes())?;
@@ -483,7 +501,6 @@ fn recv_all(ctx: &mut Ctx) -> Result<(), Fail> {
     done.expect_code(0)?.expect_stdout(&printed(&expected))?;
     let done = ctx.program("mq-recv").args([&name, "--all"]).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"")?;
-    remove_queue(&name);
     Ok(())
 }
 
@@ -491,6 +508,7 @@ fn recv_all(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--all`, or an unknown option: usage error.
 fn recv_usage(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("usage");
+    let _unlink = UnlinkAtEnd(name.clone());
     drop(Queue::create(&name, 10, 1024)?);
     let no_slash = name[1..].to_string();
     let two_slashes = format!("{name}/x");
@@ -507,7 +525,6 @@ fn recv_usage(ctx: &mut Ctx) -> Result<(), Fail> {
     for args in cases {
         ctx.program("mq-recv").args(args).timeout(PROMPT).run()?.expect_usage_error()?;
     }
-    remove_queue(&name);
     Ok(())
 }
 
@@ -518,6 +535,7 @@ fn recv_usage(ctx: &mut Ctx) -> Result<(), Fail> {
 /// all three in priority order, and the queue is gone.
 fn send_recv_together(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("pair");
+    let _unlink = UnlinkAtEnd(name.clone());
     ctx.program("mq-send").args(["--priority", "3", &name, "a b"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args([&name, "c"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args(["--priority", "9", &name, "d"]).timeout(PROMPT).run()?.expect_code(0)?;
