@@ -1,8 +1,128 @@
-//! `mq-recv`: not written yet.
+//! `mq-recv [--count N | --all] [--nonblock] [--timeout MS] [--unlink] NAME`:
+//! receives messages from the existing POSIX message queue NAME, highest
+//! priority first, and prints each as `PRIORITY MESSAGE`.
 
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ipc_common::{fail, fail_with};
+use nix::errno::Errno;
+use nix::mqueue::{MQ_OFlag, MqdT, mq_getattr, mq_open, mq_receive, mq_timedreceive, mq_unlink};
+use nix::sys::stat::Mode;
+use nix::sys::time::TimeSpec;
+use nix::time::{ClockId, clock_gettime};
+
+const PROGRAM: &str = "mq-recv";
+const USAGE: &str = "mq-recv [--count N | --all] [--nonblock] [--timeout MS] [--unlink] NAME";
+
+/// Exit status when the queue is empty and `--nonblock` was given.
+const EMPTY_STATUS: u8 = 3;
+/// Exit status when `--timeout` expired.
+const TIMEOUT_STATUS: u8 = 4;
+
+#[derive(Parser)]
+struct Args {
+    /// How many messages to receive.
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "all")]
+    count: u64,
+    /// Receive until the queue is empty, without waiting.
+    #[arg(long)]
+    all: bool,
+    /// Fail with status 3 instead of waiting when the queue is empty.
+    #[arg(long)]
+    nonblock: bool,
+    /// Wait at most MS milliseconds for each message.
+    #[arg(long, value_name = "MS")]
+    timeout: Option<u64>,
+    /// Remove the queue after receiving.
+    #[arg(long)]
+    unlink: bool,
+    /// The queue's name, e.g. `/jobs`.
+    name: String,
+}
+
+/// Why receiving stopped early.
+enum Stop {
+    Empty,
+    TimedOut,
+    Failed(Errno),
+}
 
 fn main() -> ExitCode {
-    eprintln!("mq-recv: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    if !ipc_common::is_valid_ipc_name(&args.name) {
+        return ipc_common::usage(USAGE);
+    }
+    // No O_CREAT: a missing queue is an error (ENOENT), never a new queue.
+    let mut flags = MQ_OFlag::O_RDONLY;
+    if args.nonblock || args.all {
+        flags |= MQ_OFlag::O_NONBLOCK;
+    }
+    let queue = match mq_open(args.name.as_str(), flags, Mode::empty(), None) {
+        Ok(queue) => queue,
+        // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
+        Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+    };
+    // mq_receive fails with EMSGSIZE if the buffer is smaller than the
+    // queue's mq_msgsize, so size it from the queue, not from a guess.
+    let msgsize = match mq_getattr(&queue) {
+        Ok(attr) => attr.msgsize(),
+        Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+    };
+    let mut buf = vec![0u8; usize::try_from(msgsize).unwrap_or(0)];
+
+    let mut received = 0u64;
+    while args.all || received < args.count {
+        let (len, priority) = match receive(&queue, &mut buf, args.timeout) {
+            Ok(got) => got,
+            Err(Stop::Empty) if args.all => break,
+            Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, &args.name, "queue empty"),
+            Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out"),
+            Err(Stop::Failed(e)) => return fail(PROGRAM, &args.name, e.desc()),
+        };
+        if let Err(e) = print_message(priority, &buf[..len]) {
+            return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
+        }
+        received += 1;
+    }
+    if args.unlink {
+        if let Err(e) = mq_unlink(args.name.as_str()) {
+            return fail(PROGRAM, &args.name, e.desc());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Receives one message into `buf`: its length and priority.
+fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usize, u32), Stop> {
+    let mut priority = 0u32;
+    let result = match timeout_ms {
+        // mq_timedreceive wants an absolute CLOCK_REALTIME time, not a duration.
+        Some(ms) => {
+            let now = clock_gettime(ClockId::CLOCK_REALTIME).map_err(Stop::Failed)?;
+            let deadline = now + TimeSpec::from_duration(Duration::from_millis(ms));
+            mq_timedreceive(queue, buf, &mut priority, &deadline)
+        }
+        None => mq_receive(queue, buf, &mut priority),
+    };
+    match result {
+        Ok(len) => Ok((len, priority)),
+        Err(Errno::EAGAIN) => Err(Stop::Empty),
+        Err(Errno::ETIMEDOUT) => Err(Stop::TimedOut),
+        Err(e) => Err(Stop::Failed(e)),
+    }
+}
+
+/// Prints `PRIORITY MESSAGE` and flushes at once.
+fn print_message(priority: u32, message: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    write!(out, "{priority} ")?;
+    out.write_all(message)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }

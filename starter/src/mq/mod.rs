@@ -1,1 +1,1 @@
-//! Code shared by the programs of lab `mq` (none yet).
+//! Code shared by the programs of lab `mq` (none: each program is short).
