@@ -172,6 +172,8 @@ impl<'c, 'a> Cmd<'c, 'a> {
             (OsString::from("LC_ALL"), OsString::from("C")),
             // A panic's message is what helps; a backtrace only buries it.
             (OsString::from("RUST_BACKTRACE"), OsString::from("0")),
+            // Temporary files land in the check's own folder, removed after it.
+            (OsString::from("TMPDIR"), ctx.dir.clone().into_os_string()),
         ];
         let spec = Spec {
             program,

@@ -226,6 +226,35 @@ impl Output {
 }
 
 // ---------------------------------------------------------------------------
+// The kill guard.
+
+/// A seccomp filter that makes `kill(-1, ...)` fail with EPERM.
+///
+/// `kill(-1, SIGKILL)` signals every process the caller may signal: as root,
+/// the whole machine, the grader included. A beginner writes it by accident
+/// (`kill(pid, ...)` after a fork that failed and returned -1). Every program
+/// the grader starts, and everything it starts in turn (filters are inherited
+/// and cannot be removed), gets this filter; other signals are untouched.
+fn kill_guard() -> Option<&'static [seccompiler::sock_filter]> {
+    static GUARD: OnceLock<Option<seccompiler::BpfProgram>> = OnceLock::new();
+    GUARD
+        .get_or_init(|| {
+            use seccompiler::{
+                SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+            };
+            let arch = std::env::consts::ARCH.try_into().ok()?;
+            // pid_t is 32 bits: compare the low word of the first argument with -1.
+            let minus_one =
+                SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, u64::from(u32::MAX)).ok()?;
+            let rules = [(libc::SYS_kill, vec![SeccompRule::new(vec![minus_one]).ok()?])].into_iter().collect();
+            let filter =
+                SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch).ok()?;
+            filter.try_into().ok()
+        })
+        .as_deref()
+}
+
+// ---------------------------------------------------------------------------
 // Spawning.
 
 /// What a spawned program reads on stdin.
@@ -285,12 +314,13 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
         Input::Bytes(_) | Input::Pipe => cmd.stdin(Stdio::piped()),
         Input::File(path) => cmd.stdin(std::fs::File::open(path)?),
     };
+    let guard = kill_guard();
     // SAFETY: the closure runs in the child between fork and exec, so it may
     // only make async-signal-safe calls. It calls setpgid, sigprocmask,
-    // sigaction (through `signal`) and close_range, all of which are, and it
-    // allocates nothing.
+    // sigaction (through `signal`), close_range and prctl/seccomp with a
+    // filter built before the fork; it allocates nothing.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
             signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
             for sig in 1..libc::SIGRTMAX() {
@@ -302,6 +332,20 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
             // Descriptors 0-2 are in place; close everything above them that
             // the grader's own environment may have leaked.
             libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            if let Some(filter) = guard {
+                // Failure leaves the program unguarded (e.g. no seccomp in the
+                // kernel); the hostile test checks that the guard holds.
+                let prog =
+                    libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut libc::sock_filter };
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 {
+                    libc::syscall(
+                        libc::SYS_seccomp,
+                        libc::SECCOMP_SET_MODE_FILTER,
+                        0,
+                        &prog as *const libc::sock_fprog,
+                    );
+                }
+            }
             Ok(())
         });
     }
