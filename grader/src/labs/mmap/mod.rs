@@ -245,13 +245,18 @@ fn counter_later_copy_keeps_value(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Copies of the counter released together at one gate.
 const COPIES: usize = 4;
 
-/// The path of the program under test, as the check's context runs it. The
-/// context does not hand it out, so this runs the program once without
-/// arguments (a usage error; its result does not matter) and takes the
-/// program from the command it logged.
+/// The path of the program under test, as the check's context runs it.
+///
+/// The context does not hand it out (the engine has no accessor), so this
+/// starts the program without arguments, kills it at once (whatever it did
+/// does not matter), and takes the program from the command it logged,
+/// undoing the context's shell quoting.
 fn program_path(ctx: &mut Ctx, name: &str) -> Result<PathBuf, Fail> {
-    let done = ctx.program(name).timeout(Duration::from_secs(2)).run()?;
-    let command = done.command.as_str();
+    let mut probe = ctx.program(name).spawn()?;
+    probe.kill_group();
+    probe.wait_until(ctx.deadline());
+    let command = probe.command.clone();
+    let command = command.as_str();
     let word = match command.strip_prefix('\'') {
         // shell_quote: '...' with each ' written as '\''.
         Some(rest) => {
