@@ -1,8 +1,89 @@
-//! `mmap-private` with faults: not written yet.
+//! `mmap-private` with faults (see broken/faults/mmap.toml).
+//! mapping of FILE and shows that the file itself did not change.
 
+use std::ffi::OsString;
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
+use ipc_broken::fault;
+use ipc_common::fail;
+use nix::fcntl::OFlag;
+use nix::sys::mman::MapFlags;
+use nix::sys::uio::pread;
+use shared::{Mapping, file_size, open_file};
+
+#[path = "shared.rs"]
+mod shared;
+
+const PROGRAM: &str = "mmap-private";
+const USAGE: &str = "mmap-private FILE TEXT";
+
+#[derive(Parser)]
+struct Args {
+    file: PathBuf,
+    text: OsString,
+}
+
 fn main() -> ExitCode {
-    eprintln!("mmap-private-broken: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let name = args.file.display();
+    let text = args.text.as_bytes();
+    // A private mapping may be written even if the file is open read-only:
+    // the writes go to private copies of the pages, never to the file.
+    let access = if fault("map-shared") { OFlag::O_RDWR } else { OFlag::O_RDONLY };
+    let fd = match open_file(&args.file, access) {
+        Ok(fd) => fd,
+        Err(e) => return fail(PROGRAM, name, e.desc()),
+    };
+    match file_size(&fd) {
+        Ok(size) if size < text.len() as u64 && !fault("no-length-check") => {
+            return fail(PROGRAM, name, "file shorter than text");
+        }
+        Ok(_) => {}
+        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
+    }
+    let mut mapped = Vec::new();
+    if let Some(len) = NonZeroUsize::new(text.len()) {
+        let flags = if fault("map-shared") { MapFlags::MAP_SHARED } else { MapFlags::MAP_PRIVATE };
+        let mut mapping = match Mapping::new(&fd, 0, len, true, flags) {
+            Ok(mapping) => mapping,
+            Err(e) => return fail(PROGRAM, "mmap", e.desc()),
+        };
+        mapping.bytes_mut().copy_from_slice(text);
+        mapped.extend_from_slice(mapping.bytes());
+    }
+    // Read the same bytes from the file itself, past the mapping.
+    let mut from_file = vec![0u8; text.len()];
+    let mut got = 0;
+    while got < from_file.len() {
+        match pread(&fd, &mut from_file[got..], got as i64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return fail(PROGRAM, "pread", e.desc()),
+        }
+    }
+    from_file.truncate(got);
+    if fault("file-from-mapping") {
+        from_file = mapped.clone();
+    }
+    let mut out = std::io::stdout().lock();
+    let printed = out
+        .write_all(b"mapping: ")
+        .and_then(|()| out.write_all(&mapped))
+        .and_then(|()| out.write_all(b"\nfile: "))
+        .and_then(|()| out.write_all(&from_file))
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
+    }
 }

@@ -1,8 +1,95 @@
-//! `mmap-write` with faults: not written yet.
+//! `mmap-write` with faults (see broken/faults/mmap.toml).
+//! shared mapping, growing the file (never shrinking it) as needed.
 
+use std::ffi::OsString;
+use std::num::NonZeroUsize;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
+use ipc_broken::fault;
+use ipc_common::fail;
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::mman::MapFlags;
+use nix::unistd::ftruncate;
+use shared::{Mapping, file_size, open_file, page_size};
+
+#[path = "shared.rs"]
+mod shared;
+
+const PROGRAM: &str = "mmap-write";
+const USAGE: &str = "mmap-write FILE OFFSET TEXT";
+
+#[derive(Parser)]
+struct Args {
+    file: PathBuf,
+    offset: u64,
+    text: OsString,
+}
+
 fn main() -> ExitCode {
-    eprintln!("mmap-write-broken: not written yet");
-    ExitCode::from(1)
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(_) if fault("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
+        Err(_) => return ipc_common::usage(USAGE),
+    };
+    let name = args.file.display();
+    let text = args.text.as_bytes();
+    let Some(end) = args.offset.checked_add(text.len() as u64).filter(|&end| end <= i64::MAX as u64) else {
+        return fail(PROGRAM, name, Errno::EFBIG.desc());
+    };
+    let fd = match open_file(&args.file, OFlag::O_RDWR | OFlag::O_CREAT) {
+        Ok(fd) => fd,
+        Err(e) => return fail(PROGRAM, name, e.desc()),
+    };
+    // Grow only: ftruncate to a smaller size would cut off the file's end.
+    match file_size(&fd) {
+        Ok(size) if fault("grow-with-zeros") && size < end => {
+            // Extends the file by writing zeros: allocates every block.
+            let zeros = vec![0u8; 1 << 20];
+            let mut at = size;
+            while at < end {
+                let n = (end - at).min(zeros.len() as u64) as usize;
+                if let Err(e) = nix::sys::uio::pwrite(&fd, &zeros[..n], at as i64) {
+                    return fail(PROGRAM, "pwrite", e.desc());
+                }
+                at += n as u64;
+            }
+        }
+        Ok(_) if fault("truncate-to-end") => {
+            if let Err(e) = ftruncate(&fd, end as i64) {
+                return fail(PROGRAM, "ftruncate", e.desc());
+            }
+        }
+        Ok(size) if size < end && !fault("no-grow") => {
+            if let Err(e) = ftruncate(&fd, end as i64) {
+                return fail(PROGRAM, "ftruncate", e.desc());
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
+    }
+    // An empty TEXT needs no mapping (a zero-length mmap is an error).
+    if let Some(len) = NonZeroUsize::new(text.len()) {
+        // The mapping must start on a page boundary: map from the page that
+        // holds OFFSET, and write `skip` bytes into it.
+        let start = if fault("map-unaligned") { args.offset } else { args.offset - args.offset % page_size() };
+        let skip = (args.offset - start) as usize;
+        let Some(map_len) = len.checked_add(skip) else {
+            return fail(PROGRAM, name, Errno::EFBIG.desc());
+        };
+        let mut mapping = match Mapping::new(&fd, start, map_len, true, MapFlags::MAP_SHARED) {
+            Ok(mapping) => mapping,
+            Err(e) => return fail(PROGRAM, "mmap", e.desc()),
+        };
+        mapping.bytes_mut()[skip..].copy_from_slice(text);
+        if let Err(e) = mapping.sync() {
+            return fail(PROGRAM, "msync", e.desc());
+        }
+    }
+    let count = if fault("count-chars") { args.text.to_string_lossy().chars().count() } else { text.len() };
+    println!("wrote {} bytes at {}", count, args.offset);
+    ExitCode::SUCCESS
 }

