@@ -114,6 +114,12 @@ impl<'a> Ctx<'a> {
         Cmd::new(self, path, Some(name.to_string()))
     }
 
+    /// Where the program under test `name` is (it may not exist), e.g. for
+    /// a peer that execs it.
+    pub fn program_path(&self, name: &str) -> PathBuf {
+        self.programs.path(name)
+    }
+
     /// One of the grader's own trusted programs (a peer or probe), by name.
     pub fn peer(&mut self, name: &str) -> Result<Cmd<'_, 'a>, Fail> {
         let exe = self.peer_on_path(name)?;

@@ -6,7 +6,6 @@
 //! for byte, not only what the program printed.
 
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::check::{Check, Done, Fail, ensure, mismatch};
@@ -245,42 +244,6 @@ fn counter_later_copy_keeps_value(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Copies of the counter released together at one gate.
 const COPIES: usize = 4;
 
-/// The path of the program under test, as the check's context runs it.
-///
-/// The context does not hand it out (the engine has no accessor), so this
-/// starts the program without arguments, kills it at once (whatever it did
-/// does not matter), and takes the program from the command it logged,
-/// undoing the context's shell quoting.
-fn program_path(ctx: &mut Ctx, name: &str) -> Result<PathBuf, Fail> {
-    let mut probe = ctx.program(name).spawn()?;
-    probe.kill_group();
-    probe.wait_until(ctx.deadline());
-    let command = probe.command.clone();
-    let command = command.as_str();
-    let word = match command.strip_prefix('\'') {
-        // shell_quote: '...' with each ' written as '\''.
-        Some(rest) => {
-            let mut word = String::new();
-            let mut rest = rest;
-            loop {
-                let Some(end) = rest.find('\'') else { return Err(Fail::infra(format!("cannot parse `{command}`"))) };
-                word.push_str(&rest[..end]);
-                rest = &rest[end..];
-                match rest.strip_prefix("'\\''") {
-                    Some(more) => {
-                        word.push('\'');
-                        rest = more;
-                    }
-                    None => break,
-                }
-            }
-            word
-        }
-        None => command.split(' ').next().unwrap_or_default().to_string(),
-    };
-    Ok(PathBuf::from(word))
-}
-
 /// Four copies released at the same moment, 250000 increments each, end at
 /// exactly 1000000; each prints a distinct value and one of them 1000000.
 ///
@@ -302,7 +265,7 @@ fn counter_no_lost_increments(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Releases COPIES copies of `mmap-counter counter PER_COPY` at one gate and
 /// checks the total and the values they print.
 fn four_copies(ctx: &mut Ctx, per_copy: u64) -> Result<(), Fail> {
-    let program = program_path(ctx, "mmap-counter")?;
+    let program = ctx.program_path("mmap-counter");
     let fifo = ctx.path("gate");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).map_err(Fail::infra)?;
     // Open both ends ourselves first (O_RDWR does not block on Linux), so the
