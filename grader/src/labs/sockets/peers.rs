@@ -22,7 +22,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::socket::{self, sockopt};
 
@@ -205,16 +205,26 @@ pub fn resetter(args: Vec<OsString>) -> ExitCode {
         Ok(a) => a,
         Err(e) => return die(RESETTER, e),
     };
-    match reset_mid_echo(server) {
-        Ok(line) => {
-            say(&line);
-            ExitCode::SUCCESS
+    // Where the server is still writing echo when our end of file and then our
+    // reset arrive depends on its buffer sizes, which differ between kernels:
+    // sweep the amount sent from 256 KiB to about 7 MiB in steps of 25%.
+    let mut size = 256 * 1024usize;
+    let mut done = 0;
+    while size < 8 << 20 {
+        match reset_mid_echo(server, size) {
+            Ok(()) => done += 1,
+            // A server that died of the previous reset refuses the next connection.
+            Err(e) => return die(RESETTER, format!("after {done} resets, with {size} bytes: {e}")),
         }
-        Err(e) => die(RESETTER, e),
+        size += size / 4;
     }
+    say(&format!("{done} connections reset"));
+    ExitCode::SUCCESS
 }
 
-fn reset_mid_echo(server: SocketAddr) -> std::io::Result<String> {
+/// Sends `size` bytes (or what fits, if the buffers fill up), half-closes,
+/// waits for the server to see our end of file, then resets the connection.
+fn reset_mid_echo(server: SocketAddr, size: usize) -> std::io::Result<()> {
     let family = if server.is_ipv4() { socket::AddressFamily::Inet } else { socket::AddressFamily::Inet6 };
     let fd = socket::socket(family, socket::SockType::Stream, socket::SockFlag::SOCK_CLOEXEC, None)?;
     // A small receive buffer, set before connect so the window is small from
@@ -224,29 +234,22 @@ fn reset_mid_echo(server: SocketAddr) -> std::io::Result<String> {
     // SAFETY: `into_raw_fd` gives up ownership, which the TcpStream takes over.
     let mut stream = unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) };
     stream.set_write_timeout(Some(Duration::from_millis(300)))?;
-    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
-
-    // Send until the buffers are full (a write times out) or 1 MiB is gone.
-    let chunk = vec![b'r'; 16 * 1024];
-    let mut sent = 0usize;
-    let start = Instant::now();
-    while sent < SEND_BYTES && start.elapsed() < Duration::from_secs(2) {
-        match stream.write(&chunk) {
-            Ok(n) => sent += n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
-            Err(e) => return Err(e),
-        }
+    let data = vec![b'r'; size];
+    match stream.write_all(&data) {
+        Ok(()) => {}
+        // Everything is full: the rest stays unsent.
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+        Err(e) => return Err(e),
     }
-    // Make sure the echo has started: one byte of it.
-    let mut one = [0u8; 1];
-    let got = stream.read(&mut one)?;
+    // The server reads end of file once it has read everything before it
+    // (its connection is then in CLOSE_WAIT); a write after the reset below
+    // raises SIGPIPE there.
     stream.shutdown(Shutdown::Write)?;
     std::thread::sleep(Duration::from_millis(SETTLE_MS));
     // SO_LINGER with a zero timeout: close(2) sends RST instead of FIN.
     socket::setsockopt(&stream, sockopt::Linger, &libc::linger { l_onoff: 1, l_linger: 0 })?;
     drop(stream);
-    Ok(format!("reset after sending {sent} bytes and reading {got}"))
+    Ok(())
 }
 
-const SEND_BYTES: usize = 1 << 20;
-const SETTLE_MS: u64 = 100;
+const SETTLE_MS: u64 = 150;
