@@ -131,12 +131,11 @@ fn recv_reply(socket: &UdpSocket, server: SocketAddr, sent: &str) -> Result<Vec<
             })?;
             Ok(buf[..n].to_vec())
         }
-        Err(e) => Err(Fail::new(format!(
-            "no reply within {}s to the datagram {sent:?} sent to {server}",
-            IO_WAIT.as_secs()
-        ))
-        .note(format!("recv: {e}"))
-        .note("reply with sendto(2) to the address recvfrom(2) gave you")),
+        Err(e) => {
+            Err(Fail::new(format!("no reply within {}s to the datagram {sent:?} sent to {server}", IO_WAIT.as_secs()))
+                .note(format!("recv: {e}"))
+                .note("reply with sendto(2) to the address recvfrom(2) gave you"))
+        }
     }
 }
 
@@ -196,8 +195,12 @@ fn exchange(stream: &mut TcpStream, data: &[u8], who: &str) -> Result<(), Fail> 
     stream.write_all(data).map_err(|e| Fail::new(format!("{who}: sending to the server failed: {e}")))?;
     let mut back = vec![0u8; data.len()];
     stream.read_exact(&mut back).map_err(|e| {
-        Fail::new(format!("{who}: the echo of {} bytes did not come back within {}s: {e}", data.len(), IO_WAIT.as_secs()))
-            .note("echo every byte as soon as you read it")
+        Fail::new(format!(
+            "{who}: the echo of {} bytes did not come back within {}s: {e}",
+            data.len(),
+            IO_WAIT.as_secs()
+        ))
+        .note("echo every byte as soon as you read it")
     })?;
     ensure(back == data, || mismatch("echo", data, &back, back.len() as u64))
 }
@@ -238,7 +241,9 @@ fn udp_server_ipv6(ctx: &mut Ctx) -> Result<(), Fail> {
     let deadline = ctx.deadline();
     let (server, addr) = start_server(ctx.program("udp-server").args(["--host", "::1", "0"]), deadline)?;
     ensure(addr.ip().to_string() == "::1", || {
-        Fail::new("with --host ::1 the server should listen on [::1]").expected("listening on [::1]:PORT").got(addr.to_string())
+        Fail::new("with --host ::1 the server should listen on [::1]")
+            .expected("listening on [::1]:PORT")
+            .got(addr.to_string())
     })?;
     let socket = udp_socket(addr)?;
     ask(&socket, addr, "over IPv6", "ack 1: over IPv6")?;
@@ -325,8 +330,7 @@ fn udp_client_replies(ctx: &mut Ctx) -> Result<(), Fail> {
         .args(["127.0.0.1", &addr.port().to_string()])
         .stdin_bytes(b"hello\n\nlast line".to_vec())
         .run()?;
-    done.expect_code(0)?
-        .expect_stdout(&says(&["ack 1: hello".into(), "ack 2: ".into(), "ack 3: last line".into()]))?;
+    done.expect_code(0)?.expect_stdout(&says(&["ack 1: hello".into(), "ack 2: ".into(), "ack 3: last line".into()]))?;
     stop(server);
     Ok(())
 }
@@ -435,7 +439,9 @@ fn tcp_server_ipv6(ctx: &mut Ctx) -> Result<(), Fail> {
     let deadline = ctx.deadline();
     let (server, addr) = start_server(ctx.program("tcp-server").args(["--host", "::1", "0"]), deadline)?;
     ensure(addr.ip().to_string() == "::1", || {
-        Fail::new("with --host ::1 the server should listen on [::1]").expected("listening on [::1]:PORT").got(addr.to_string())
+        Fail::new("with --host ::1 the server should listen on [::1]")
+            .expected("listening on [::1]:PORT")
+            .got(addr.to_string())
     })?;
     let mut stream = tcp_connect(addr)?;
     exchange(&mut stream, b"over IPv6\n", "a client")?;
@@ -448,7 +454,8 @@ fn tcp_server_ipv6(ctx: &mut Ctx) -> Result<(), Fail> {
 fn tcp_server_echo(ctx: &mut Ctx) -> Result<(), Fail> {
     let (server, addr) = start_tcp_server(ctx)?;
     let text = b"hello, server\n\nno newline at the end".to_vec();
-    let done = ctx.peer(peers::TCP_CLIENT)?.args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
+    let done =
+        ctx.peer(peers::TCP_CLIENT)?.args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
     done.expect_code(0)?.expect_stdout(&text)?;
     // The client's address as the server saw it: any one line names it.
     let seen = server.stdout.wait_for(ctx.within(Duration::from_secs(2)), |bytes| {
@@ -456,8 +463,12 @@ fn tcp_server_echo(ctx: &mut Ctx) -> Result<(), Fail> {
         text.lines().find_map(|l| l.strip_prefix("connection from ").map(str::to_string))
     });
     let Some(peer) = seen else {
-        return Err(Fail::new("no `connection from ADDR` line on the server's stdout")
-            .got(crate::text::excerpt(&server.stdout.bytes(), server.stdout.total(), 8, 600)));
+        return Err(Fail::new("no `connection from ADDR` line on the server's stdout").got(crate::text::excerpt(
+            &server.stdout.bytes(),
+            server.stdout.total(),
+            8,
+            600,
+        )));
     };
     wait_lines(&server, ctx.within(Duration::from_secs(2)), &[format!("connection closed {peer}")])?;
     stop(server);
@@ -572,7 +583,9 @@ fn tcp_server_survives_reset(ctx: &mut Ctx) -> Result<(), Fail> {
         return Err(Fail::new("a client that reset its connection ended the whole server")
             .got(exit.to_string())
             .note(format!("stderr: {}", crate::text::one_line(&err, 400)))
-            .note("ignore SIGPIPE (or send with MSG_NOSIGNAL), and let a failed read or write end only that connection"));
+            .note(
+                "ignore SIGPIPE (or send with MSG_NOSIGNAL), and let a failed read or write end only that connection",
+            ));
     }
     resets.expect_code(0)?;
     let mut stream = tcp_connect(addr)?;
@@ -619,7 +632,8 @@ fn start_tcp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, SocketAddr),
 fn tcp_client_echo(ctx: &mut Ctx) -> Result<(), Fail> {
     let (server, addr) = start_tcp_peer(ctx, &[])?;
     let text = b"hello, client\n\nno newline at the end".to_vec();
-    let done = ctx.program("tcp-client").args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
+    let done =
+        ctx.program("tcp-client").args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
     done.expect_code(0)?.expect_stdout(&text)?;
     stop(server);
     Ok(())
@@ -653,9 +667,9 @@ fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
         .stdin_bytes(b"bye\n".to_vec())
         .timeout(Duration::from_secs(3))
         .run()?;
-    done.expect_code(0)?
-        .expect_stdout(format!("bye\n{trailer}").as_bytes())
-        .map_err(|f| f.note("after stdin ends, shutdown(SHUT_WR) — not close — and keep reading until the server closes"))?;
+    done.expect_code(0)?.expect_stdout(format!("bye\n{trailer}").as_bytes()).map_err(|f| {
+        f.note("after stdin ends, shutdown(SHUT_WR) — not close — and keep reading until the server closes")
+    })?;
     stop(server);
     Ok(())
 }
@@ -692,11 +706,19 @@ fn tcp_pair_echo(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Both clients resolve HOST with getaddrinfo: `localhost` works.
 fn clients_resolve_localhost(ctx: &mut Ctx) -> Result<(), Fail> {
     let (tcp, addr) = start_tcp_peer(ctx, &[])?;
-    let done = ctx.program("tcp-client").args(["localhost", &addr.port().to_string()]).stdin_bytes(b"local\n".to_vec()).run()?;
+    let done = ctx
+        .program("tcp-client")
+        .args(["localhost", &addr.port().to_string()])
+        .stdin_bytes(b"local\n".to_vec())
+        .run()?;
     done.expect_code(0)?.expect_stdout(b"local\n")?;
     stop(tcp);
     let (udp, addr) = start_udp_peer(ctx, &[])?;
-    let done = ctx.program("udp-client").args(["localhost", &addr.port().to_string()]).stdin_bytes(b"local\n".to_vec()).run()?;
+    let done = ctx
+        .program("udp-client")
+        .args(["localhost", &addr.port().to_string()])
+        .stdin_bytes(b"local\n".to_vec())
+        .run()?;
     done.expect_code(0)?.expect_stdout(b"Server says: ack 1: local\n")?;
     stop(udp);
     Ok(())
