@@ -62,7 +62,15 @@ fn main() -> ExitCode {
     };
     let close_instead = fault("close-not-shutdown");
     let sender = std::thread::spawn(move || -> std::io::Result<()> {
-        std::io::copy(&mut std::io::stdin().lock(), &mut sending)?;
+        if fault("adds-newline") {
+            // Line by line, each written back with a newline: a last line
+            // without one gains it.
+            for line in std::io::BufRead::lines(std::io::stdin().lock()) {
+                writeln!(sending, "{}", line?)?;
+            }
+        } else {
+            std::io::copy(&mut std::io::stdin().lock(), &mut sending)?;
+        }
         if close_instead {
             // Ends both directions: the rest of the echo is lost.
             return sending.shutdown(Shutdown::Both);

@@ -87,6 +87,8 @@ fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fai
     });
     let command = server.command.clone();
     let Some(line) = line else {
+        // Stdout ended: the server is probably exiting; let it finish saying why.
+        let _ = server.wait_timeout(Duration::from_millis(500));
         let err = String::from_utf8_lossy(&server.stderr.bytes()).into_owned();
         let state = match server.try_exit() {
             Some(exit) => format!("it ended with {exit}"),
@@ -95,7 +97,11 @@ fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fai
         return Err(Fail::new(format!("no `listening on ADDR` line within {}s", LISTEN_WAIT.as_secs()))
             .note(format!("command: {command}"))
             .note(format!("{state}; stderr: {}", crate::text::one_line(&err, 400)))
-            .note("print the line once bound and listening, and flush stdout"));
+            .note(if err.contains("not yet implemented") {
+                "(this part is still a `todo!()` in your code)"
+            } else {
+                "print the line once bound and listening, and flush stdout"
+            }));
     };
     let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
     let Some(addr) = addr else {
@@ -169,9 +175,9 @@ fn wait_lines(proc: &Proc, deadline: Instant, lines: &[String]) -> Result<(), Fa
     })
 }
 
-/// Stops a server (SIGTERM) so that the runner finds nothing left.
+/// Kills a server the check no longer needs (with its process group), so
+/// that the runner finds nothing left.
 fn stop(mut server: Proc) {
-    let _ = server.signal(Signal::SIGKILL);
     server.kill_group();
 }
 
@@ -603,7 +609,6 @@ fn tcp_server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
         let mut idle = tcp_connect(addr)?;
         exchange(&mut idle, b"then idle\n", "the idle client")?;
         server.signal(sig).map_err(Fail::infra)?;
-        let sent = Instant::now();
         let exit = server.wait_timeout(Duration::from_millis(1500));
         let Some(exit) = exit else {
             server.kill_group();
@@ -613,7 +618,6 @@ fn tcp_server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
         ensure(exit == crate::proc::Exit::Code(0), || {
             Fail::new(format!("wrong exit after {}", sig.as_str())).expected("exit status 0").got(exit.to_string())
         })?;
-        let _ = sent;
         drop(idle);
     }
     Ok(())
