@@ -94,14 +94,17 @@ fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fai
             Some(exit) => format!("it ended with {exit}"),
             None => "it is still running".to_string(),
         };
-        return Err(Fail::new(format!("no `listening on ADDR` line within {}s", LISTEN_WAIT.as_secs()))
-            .note(format!("command: {command}"))
-            .note(format!("{state}; stderr: {}", crate::text::one_line(&err, 400)))
-            .note(if err.contains("not yet implemented") {
-                "(this part is still a `todo!()` in your code)"
-            } else {
-                "print the line once bound and listening, and flush stdout"
-            }));
+        return Err(Fail::new(format!(
+            "no `listening on ADDR` line on stdout (waited up to {}s)",
+            LISTEN_WAIT.as_secs()
+        ))
+        .note(format!("command: {command}"))
+        .note(format!("{state}; stderr: {}", crate::text::one_line(&err, 400)))
+        .note(if err.contains("not yet implemented") {
+            "(this part is still a `todo!()` in your code)"
+        } else {
+            "print the line once bound and listening, and flush stdout"
+        }));
     };
     let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
     let Some(addr) = addr else {
