@@ -579,8 +579,8 @@ fn tcp_server_idle_client(ctx: &mut Ctx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// A client that half-closes then resets its connection while the server
-/// still has echo to send ends only its own connection: afterwards the server
+/// Clients that half-close then reset their connection while the server
+/// still has echo to send end only their own connection: afterwards the server
 /// is alive and serves another client.
 fn tcp_server_survives_reset(ctx: &mut Ctx) -> Result<(), Fail> {
     let (mut server, addr) = start_tcp_server(ctx)?;

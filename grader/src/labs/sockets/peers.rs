@@ -3,7 +3,8 @@
 //!
 //! - `ipc-sockets-udp-server [--drop-first] [--forge] [--host H] PORT`: replies
 //!   `ack N: MESSAGE` (N counts replies). `--drop-first`: ignores the first copy
-//!   of each distinct message (only a client that sends again gets a reply).
+//!   of each distinct message and answers only the second (only a client that
+//!   sends again gets a reply, and never two).
 //!   `--forge`: before each reply, sends `ack 0: forged` to the client from
 //!   another socket (a third party on another port).
 //! - `ipc-sockets-tcp-server [--trailer TEXT] [--host H] PORT`: echo server, a
@@ -16,7 +17,7 @@
 //!   without reading the echo, half-closes, then resets (SO_LINGER 0 and close)
 //!   while the server still has echo data to send.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
@@ -99,7 +100,7 @@ pub fn udp_server(args: Vec<OsString>) -> ExitCode {
         Ok(a) => say(&format!("listening on {a}")),
         Err(e) => return die(UDP_SERVER, e),
     }
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut replies = 0u64;
     let mut buf = vec![0u8; 65536];
     loop {
@@ -109,8 +110,15 @@ pub fn udp_server(args: Vec<OsString>) -> ExitCode {
         };
         let message = buf[..len].to_vec();
         say(&format!("from {from}: {}", String::from_utf8_lossy(&message)));
-        if w.flag("--drop-first") && seen.insert(message.clone()) {
-            continue;
+        if w.flag("--drop-first") {
+            // Copies of this message so far, this one included: drop the
+            // first, answer the second, ignore later ones (a reply that was
+            // only slow must not be answered twice).
+            let copies = seen.entry(message.clone()).or_insert(0);
+            *copies += 1;
+            if *copies != 2 {
+                continue;
+            }
         }
         if let Some(forger) = &forger {
             let _ = forger.send_to(b"ack 0: forged", from);
