@@ -1,8 +1,82 @@
-//! `tcp-client`: not written yet.
+//! `tcp-client HOST PORT`: copies stdin to a TCP connection and the
+//! connection to stdout, at the same time.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 
+use clap::Parser;
+use ipc_common::fail;
+use ipc_reference::sockets::{first_that_works, resolve};
+
+const PROGRAM: &str = "tcp-client";
+const USAGE: &str = "tcp-client HOST PORT";
+
+#[derive(Parser)]
+struct Args {
+    host: String,
+    port: u16,
+}
+
 fn main() -> ExitCode {
-    eprintln!("tcp-client: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let server = format!("{}:{}", args.host, args.port);
+    let addrs = match resolve(&args.host, args.port) {
+        Ok(addrs) => addrs,
+        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
+    };
+    // socket(2) + connect(2), on each address in turn until one answers.
+    let stream = match first_that_works(&addrs, TcpStream::connect) {
+        Ok(stream) => stream,
+        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
+    };
+
+    // Why two threads: if one thread wrote all of stdin before reading, the
+    // server's echo would fill our receive buffer, the server would block
+    // writing, stop reading, and our writes would block too: a deadlock once
+    // the data outgrows the buffers. Here a thread sends while main receives.
+    let mut sending = match stream.try_clone() {
+        Ok(s) => s,
+        Err(e) => return fail(PROGRAM, "dup", ipc_common::os_reason(&e)),
+    };
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        std::io::copy(&mut std::io::stdin().lock(), &mut sending)?;
+        // shutdown(2) SHUT_WR: the server reads end of file, yet we can still
+        // read its echo. (close would end both directions.)
+        sending.shutdown(Shutdown::Write)
+    });
+
+    if let Err(e) = receive(&stream) {
+        return fail(PROGRAM, "recv", ipc_common::os_reason(&e));
+    }
+    // The server closed. Normally the sender finished long ago; if it still
+    // waits for stdin, the server ended early and there is nothing to wait for.
+    if sender.is_finished() {
+        match sender.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return fail(PROGRAM, "send", ipc_common::os_reason(&e)),
+            Err(_) => return fail(PROGRAM, "send", "the sending thread panicked"),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Copies the connection to stdout until the server closes it (read returns 0).
+fn receive(mut stream: &TcpStream) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return out.flush(),
+            Ok(n) => {
+                out.write_all(&buf[..n])?;
+                out.flush()?;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }

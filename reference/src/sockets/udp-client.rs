@@ -1,8 +1,121 @@
-//! `udp-client`: not written yet.
+//! `udp-client [--timeout MS] [--retries R] HOST PORT`: sends each line of
+//! stdin as one datagram and prints the server's reply, sending again when a
+//! reply does not come in time.
 
+use std::io::{BufRead, ErrorKind, Write};
+use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ipc_common::fail;
+use ipc_reference::sockets::{first_that_works, resolve};
+
+const PROGRAM: &str = "udp-client";
+const USAGE: &str = "udp-client [--timeout MS] [--retries R] HOST PORT";
+
+const MAX_DATAGRAM: usize = 65536;
+
+#[derive(Parser)]
+struct Args {
+    /// How long to wait for each reply, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+    /// How many more times to send a datagram that got no reply.
+    #[arg(long, value_name = "R", default_value_t = 3)]
+    retries: u32,
+    host: String,
+    port: u16,
+}
 
 fn main() -> ExitCode {
-    eprintln!("udp-client: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let server = format!("{}:{}", args.host, args.port);
+    let addrs = match resolve(&args.host, args.port) {
+        Ok(addrs) => addrs,
+        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
+    };
+    let socket = match first_that_works(&addrs, open) {
+        Ok(socket) => socket,
+        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
+    };
+    let timeout = Duration::from_millis(args.timeout);
+
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    for line in std::io::stdin().lock().split(b'\n') {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => return fail(PROGRAM, "stdin", ipc_common::os_reason(&e)),
+        };
+        let reply = match exchange(&socket, &line, timeout, args.retries, &mut buf) {
+            Ok(Some(len)) => &buf[..len],
+            Ok(None) => {
+                eprintln!("{PROGRAM}: no reply from {server}");
+                return ExitCode::from(ipc_common::ERROR_STATUS);
+            }
+            Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
+        };
+        let mut out = std::io::stdout().lock();
+        let printed = out
+            .write_all(b"Server says: ")
+            .and_then(|()| out.write_all(reply))
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        if let Err(e) = printed {
+            return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// A UDP socket of `server`'s family, connected to it.
+///
+/// connect(2) on a datagram socket sends nothing: it fixes the destination of
+/// send(2) and makes the kernel drop datagrams from any other address and port,
+/// which is how replies from a third party are ignored.
+fn open(server: SocketAddr) -> std::io::Result<UdpSocket> {
+    let any: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("a valid address");
+    let socket = UdpSocket::bind(any)?;
+    socket.connect(server)?;
+    Ok(socket)
+}
+
+/// Sends `message` and waits up to `timeout` for the reply, at most
+/// `1 + retries` times. `Ok(None)`: no reply came.
+fn exchange(
+    socket: &UdpSocket,
+    message: &[u8],
+    timeout: Duration,
+    retries: u32,
+    buf: &mut [u8],
+) -> std::io::Result<Option<usize>> {
+    for _try in 0..=retries {
+        socket.send(message)?;
+        // Wait until this try's deadline, however many recv calls it takes.
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            // SO_RCVTIMEO: recv(2) gives up after `left`.
+            socket.set_read_timeout(Some(left))?;
+            match socket.recv(buf) {
+                Ok(len) => return Ok(Some(len)),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                // An ICMP "port unreachable" for an earlier try: no server
+                // there (yet). Keep waiting out this try.
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(None)
 }

@@ -1,8 +1,95 @@
-//! `udp-server`: not written yet.
+//! `udp-server [--host HOST] PORT`: answers every datagram with `ack N: MESSAGE`
+//! and reports how many it received when told to stop.
 
+use std::io::Write;
+use std::net::UdpSocket;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use clap::Parser;
+use ipc_common::fail;
+use ipc_reference::sockets::{first_that_works, on_termination, print_listening, resolve};
+
+const PROGRAM: &str = "udp-server";
+const USAGE: &str = "udp-server [--host HOST] PORT";
+
+/// The largest UDP payload: a smaller buffer would cut longer datagrams short.
+const MAX_DATAGRAM: usize = 65536;
+
+#[derive(Parser)]
+struct Args {
+    /// The address to bind (a name, an IPv4 or an IPv6 address).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The port; 0 lets the system choose.
+    port: u16,
+}
 
 fn main() -> ExitCode {
-    eprintln!("udp-server: not written yet");
-    ExitCode::from(1)
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    // Counted by the main thread, read by the thread that waits for SIGTERM.
+    let received = Arc::new(AtomicU64::new(0));
+    let count = received.clone();
+    let stopping = on_termination(move |_| {
+        let n = count.load(Ordering::SeqCst);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "received {n} datagrams");
+        let _ = out.flush();
+        // Ends every thread, the one blocked in recv_from included.
+        std::process::exit(0)
+    });
+    if let Err(e) = stopping {
+        return fail(PROGRAM, "sigprocmask", e);
+    }
+
+    let addrs = match resolve(&args.host, args.port) {
+        Ok(addrs) => addrs,
+        Err(e) => return fail(PROGRAM, &args.host, ipc_common::os_reason(&e)),
+    };
+    // socket(2) + bind(2).
+    let socket = match first_that_works(&addrs, UdpSocket::bind) {
+        Ok(socket) => socket,
+        Err(e) => return fail(PROGRAM, "bind", ipc_common::os_reason(&e)),
+    };
+    // With port 0 the kernel chose the port: getsockname(2) tells which.
+    let local = match socket.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => return fail(PROGRAM, "getsockname", ipc_common::os_reason(&e)),
+    };
+    if let Err(e) = print_listening(local) {
+        return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
+    }
+
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        // One recvfrom(2) returns exactly one datagram, and who sent it.
+        let (len, from) = match socket.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return fail(PROGRAM, "recvfrom", ipc_common::os_reason(&e)),
+        };
+        let message = &buf[..len];
+        let n = received.fetch_add(1, Ordering::SeqCst) + 1;
+        {
+            let mut out = std::io::stdout().lock();
+            let printed = write!(out, "from {from}: ")
+                .and_then(|()| out.write_all(message))
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush());
+            if let Err(e) = printed {
+                return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
+            }
+        }
+        let mut reply = format!("ack {n}: ").into_bytes();
+        reply.extend_from_slice(message);
+        // sendto(2): one datagram back to the sender. A failure concerns only
+        // this sender (it may be gone): report it and keep serving.
+        if let Err(e) = socket.send_to(&reply, from) {
+            eprintln!("{PROGRAM}: sendto {from}: {}", ipc_common::os_reason(&e));
+        }
+    }
 }

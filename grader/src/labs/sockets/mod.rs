@@ -1,15 +1,750 @@
-//! Lab `sockets`: UDP and TCP clients and servers. Checks not written yet.
+//! Lab `sockets`: UDP and TCP clients and servers (`udp-server`,
+//! `udp-client`, `tcp-server`, `tcp-client`).
+//!
+//! Every server is started on port 0 and its `listening on ADDR` line gives
+//! the real port. Loopback only (127.0.0.1 and ::1). Where the check itself
+//! talks to a program it uses std::net sockets, always with read and write
+//! timeouts so that nothing blocks past the check's deadline.
 
-use crate::check::Check;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::check::{Check, Fail, ensure, mismatch};
+use crate::ctx::{Cmd, Ctx};
 use crate::labs::Peer;
+use crate::proc::Proc;
+
+mod peers;
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["udp-server", "udp-client", "tcp-server", "tcp-client"];
 
 pub fn checks() -> Vec<Check> {
-    Vec::new()
+    vec![
+        Check::new("udp-server-listening", udp_server_listening),
+        Check::new("udp-server-ipv6", udp_server_ipv6),
+        Check::new("udp-server-replies", udp_server_replies),
+        Check::new("udp-server-boundaries", udp_server_boundaries),
+        Check::new("udp-server-count-on-signal", udp_server_count_on_signal),
+        Check::new("udp-client-replies", udp_client_replies),
+        Check::new("udp-client-retransmits", udp_client_retransmits),
+        Check::new("udp-client-gives-up", udp_client_gives_up),
+        Check::new("udp-client-ignores-others", udp_client_ignores_others),
+        Check::new("udp-pair", udp_pair),
+        Check::new("tcp-server-listening", tcp_server_listening),
+        Check::new("tcp-server-ipv6", tcp_server_ipv6),
+        Check::new("tcp-server-echo", tcp_server_echo),
+        Check::new("tcp-server-echo-20mib", tcp_server_echo_20mib),
+        Check::new("tcp-server-32-clients", tcp_server_32_clients),
+        Check::new("tcp-server-idle-client", tcp_server_idle_client),
+        Check::new("tcp-server-survives-reset", tcp_server_survives_reset),
+        Check::new("tcp-server-exits-on-signal", tcp_server_exits_on_signal),
+        Check::new("tcp-client-echo", tcp_client_echo),
+        Check::new("tcp-client-echo-20mib", tcp_client_echo_20mib),
+        Check::new("tcp-client-half-close", tcp_client_half_close),
+        Check::new("tcp-client-refused", tcp_client_refused),
+        Check::new("tcp-pair-echo", tcp_pair_echo),
+        Check::new("clients-resolve-localhost", clients_resolve_localhost),
+        Check::new("usage-errors", usage_errors),
+    ]
 }
 
 pub fn peers() -> Vec<Peer> {
-    Vec::new()
+    vec![
+        Peer { name: peers::UDP_SERVER, run: peers::udp_server },
+        Peer { name: peers::TCP_SERVER, run: peers::tcp_server },
+        Peer { name: peers::TCP_CLIENT, run: peers::tcp_client },
+        Peer { name: peers::RESETTER, run: peers::resetter },
+    ]
+}
+
+/// How long a server may take to print `listening on ...`.
+const LISTEN_WAIT: Duration = Duration::from_secs(3);
+/// Read and write timeout of the check's own sockets.
+const IO_WAIT: Duration = Duration::from_secs(3);
+const MIB20: usize = 20 << 20;
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+/// Starts a server and returns it with the address of its `listening on` line.
+fn start_server(cmd: Cmd, ctx_deadline: Instant) -> Result<(Proc, SocketAddr), Fail> {
+    let mut server = cmd.spawn()?;
+    let addr = listening(&mut server, ctx_deadline)?;
+    Ok((server, addr))
+}
+
+/// Waits for the first line `listening on ADDR` and parses ADDR (the port must not be 0).
+fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fail> {
+    let deadline = ctx_deadline.min(Instant::now() + LISTEN_WAIT);
+    let line = server.stdout.wait_for(deadline, |bytes| {
+        let end = bytes.iter().position(|&b| b == b'\n')?;
+        Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    });
+    let command = server.command.clone();
+    let Some(line) = line else {
+        // Stdout ended: the server is probably exiting; let it finish saying why.
+        let _ = server.wait_timeout(Duration::from_millis(500));
+        let err = String::from_utf8_lossy(&server.stderr.bytes()).into_owned();
+        let state = match server.try_exit() {
+            Some(exit) => format!("it ended with {exit}"),
+            None => "it is still running".to_string(),
+        };
+        return Err(Fail::new(format!(
+            "no `listening on ADDR` line on stdout (waited up to {}s)",
+            LISTEN_WAIT.as_secs()
+        ))
+        .note(format!("command: {command}"))
+        .note(format!("{state}; stderr: {}", crate::text::one_line(&err, 400)))
+        .note(if err.contains("not yet implemented") {
+            "(this part is still a `todo!()` in your code)"
+        } else {
+            "print the line once bound and listening, and flush stdout"
+        }));
+    };
+    let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
+    let Some(addr) = addr else {
+        return Err(Fail::new("the first line of stdout is not `listening on ADDR`")
+            .expected("listening on 127.0.0.1:PORT (or [::1]:PORT for IPv6)")
+            .got(line)
+            .note(format!("command: {command}")));
+    };
+    ensure(addr.port() != 0, || {
+        Fail::new("the `listening on` line shows port 0, not the port the system chose")
+            .got(line.clone())
+            .note("after bind to port 0, ask the socket for its address: getsockname(2) (`local_addr()`)")
+    })?;
+    Ok(addr)
+}
+
+/// A UDP socket of the check, bound on the loopback of `to`'s family.
+fn udp_socket(to: SocketAddr) -> Result<UdpSocket, Fail> {
+    let local: SocketAddr = if to.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }.parse().expect("valid");
+    let socket = UdpSocket::bind(local).map_err(Fail::infra)?;
+    socket.set_read_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    socket.set_write_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    Ok(socket)
+}
+
+/// Receives one datagram (waits at most `IO_WAIT`).
+fn recv_reply(socket: &UdpSocket, server: SocketAddr, sent: &str) -> Result<Vec<u8>, Fail> {
+    let mut buf = vec![0u8; 70000];
+    match socket.recv_from(&mut buf) {
+        Ok((n, from)) => {
+            ensure(from == server, || {
+                Fail::new(format!("a reply came from {from}, not from the server's address {server}"))
+            })?;
+            Ok(buf[..n].to_vec())
+        }
+        Err(e) => {
+            Err(Fail::new(format!("no reply within {}s to the datagram {sent:?} sent to {server}", IO_WAIT.as_secs()))
+                .note(format!("recv: {e}"))
+                .note("reply with sendto(2) to the address recvfrom(2) gave you"))
+        }
+    }
+}
+
+fn expect_reply(socket: &UdpSocket, server: SocketAddr, sent: &str, expected: &str) -> Result<(), Fail> {
+    let got = recv_reply(socket, server, sent)?;
+    ensure(got == expected.as_bytes(), || {
+        Fail::new(format!("wrong reply to the datagram {sent:?}"))
+            .expected(expected.to_string())
+            .got(String::from_utf8_lossy(&got).into_owned())
+    })
+}
+
+/// Sends and waits for the expected reply.
+fn ask(socket: &UdpSocket, server: SocketAddr, message: &str, expected: &str) -> Result<(), Fail> {
+    socket.send_to(message.as_bytes(), server).map_err(Fail::infra)?;
+    expect_reply(socket, server, message, expected)
+}
+
+/// Waits until the process's stdout holds every line of `lines` (in order, as whole lines).
+fn wait_lines(proc: &Proc, deadline: Instant, lines: &[String]) -> Result<(), Fail> {
+    let found = proc.stdout.wait_for(deadline, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        let mut have = text.lines();
+        lines.iter().all(|want| have.any(|l| l == want)).then_some(())
+    });
+    found.ok_or_else(|| {
+        Fail::new("the server's stdout lacks lines the contract names")
+            .expected(lines.join("\n"))
+            .got(crate::text::excerpt(&proc.stdout.bytes(), proc.stdout.total(), 12, 800))
+            .note(format!("command: {}", proc.command))
+    })
+}
+
+/// Kills a server the check no longer needs (with its process group), so
+/// that the runner finds nothing left.
+fn stop(mut server: Proc) {
+    server.kill_group();
+}
+
+fn random_bytes(len: usize, seed: u64) -> Arc<Vec<u8>> {
+    let mut data = vec![0u8; len];
+    fastrand::Rng::with_seed(seed).fill(&mut data);
+    Arc::new(data)
+}
+
+/// A TCP connection of the check, with timeouts.
+fn tcp_connect(server: SocketAddr) -> Result<TcpStream, Fail> {
+    let stream = TcpStream::connect_timeout(&server, IO_WAIT)
+        .map_err(|e| Fail::new(format!("cannot connect to the server at {server}: {e}")))?;
+    stream.set_read_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    stream.set_write_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    Ok(stream)
+}
+
+/// Sends `data` on `stream`, reads exactly its echo back (not waiting for the close).
+fn exchange(stream: &mut TcpStream, data: &[u8], who: &str) -> Result<(), Fail> {
+    stream.write_all(data).map_err(|e| Fail::new(format!("{who}: sending to the server failed: {e}")))?;
+    let mut back = vec![0u8; data.len()];
+    stream.read_exact(&mut back).map_err(|e| {
+        Fail::new(format!(
+            "{who}: the echo of {} bytes did not come back within {}s: {e}",
+            data.len(),
+            IO_WAIT.as_secs()
+        ))
+        .note("echo every byte as soon as you read it")
+    })?;
+    ensure(back == data, || mismatch("echo", data, &back, back.len() as u64))
+}
+
+/// Half-closes and expects the server to close in turn (read returns 0).
+fn expect_close(stream: &mut TcpStream, who: &str) -> Result<(), Fail> {
+    stream.shutdown(Shutdown::Write).map_err(Fail::infra)?;
+    let mut rest = Vec::new();
+    match stream.read_to_end(&mut rest) {
+        Ok(_) if rest.is_empty() => Ok(()),
+        Ok(_) => Err(Fail::new(format!("{who}: the server sent {} unexpected bytes after the echo", rest.len()))),
+        Err(e) => Err(Fail::new(format!(
+            "{who}: after the client shut down its side, the server did not close the connection within {}s ({e})",
+            IO_WAIT.as_secs()
+        ))
+        .note("read(2) returns 0 when the client shuts down: then close the connection")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// udp-server.
+
+/// `udp-server 0` prints `listening on 127.0.0.1:PORT` with the real port, and answers there.
+fn udp_server_listening(ctx: &mut Ctx) -> Result<(), Fail> {
+    let deadline = ctx.deadline();
+    let (server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
+    ensure(addr.ip().to_string() == "127.0.0.1", || {
+        Fail::new("the server should listen on 127.0.0.1 by default").got(addr.to_string())
+    })?;
+    let socket = udp_socket(addr)?;
+    ask(&socket, addr, "ping", "ack 1: ping")?;
+    stop(server);
+    Ok(())
+}
+
+/// `udp-server --host ::1 0` listens on IPv6 and prints `[::1]:PORT`.
+fn udp_server_ipv6(ctx: &mut Ctx) -> Result<(), Fail> {
+    let deadline = ctx.deadline();
+    let (server, addr) = start_server(ctx.program("udp-server").args(["--host", "::1", "0"]), deadline)?;
+    ensure(addr.ip().to_string() == "::1", || {
+        Fail::new("with --host ::1 the server should listen on [::1]")
+            .expected("listening on [::1]:PORT")
+            .got(addr.to_string())
+    })?;
+    let socket = udp_socket(addr)?;
+    ask(&socket, addr, "over IPv6", "ack 1: over IPv6")?;
+    stop(server);
+    Ok(())
+}
+
+/// Replies are `ack N: MESSAGE` numbered from 1, an empty datagram included;
+/// each is logged as `from ADDR: MESSAGE`.
+fn udp_server_replies(ctx: &mut Ctx) -> Result<(), Fail> {
+    let deadline = ctx.deadline();
+    let (server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
+    let socket = udp_socket(addr)?;
+    let me = socket.local_addr().map_err(Fail::infra)?;
+    let messages = ["hello", "", "two  words"];
+    for (i, m) in messages.iter().enumerate() {
+        ask(&socket, addr, m, &format!("ack {}: {m}", i + 1))?;
+    }
+    let lines: Vec<String> = messages.iter().map(|m| format!("from {me}: {m}")).collect();
+    wait_lines(&server, ctx.within(Duration::from_secs(2)), &lines)?;
+    stop(server);
+    Ok(())
+}
+
+/// A datagram of 8000 bytes comes back whole in one reply, and two datagrams
+/// sent back to back get two separate replies.
+fn udp_server_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
+    let deadline = ctx.deadline();
+    let (server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
+    let socket = udp_socket(addr)?;
+    let long: String = (0..8000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    ask(&socket, addr, &long, &format!("ack 1: {long}"))
+        .map_err(|f| f.note("receive into a buffer big enough for any datagram (65536 bytes): recvfrom cuts a datagram to the buffer's size"))?;
+    socket.send_to(b"first", addr).map_err(Fail::infra)?;
+    socket.send_to(b"second", addr).map_err(Fail::infra)?;
+    expect_reply(&socket, addr, "first", "ack 2: first")?;
+    expect_reply(&socket, addr, "second", "ack 3: second")?;
+    stop(server);
+    Ok(())
+}
+
+/// On SIGTERM (and on SIGINT) the server prints `received N datagrams` and exits 0.
+fn udp_server_count_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
+    for (sig, n) in [(Signal::SIGTERM, 3), (Signal::SIGINT, 1)] {
+        let deadline = ctx.deadline();
+        let (mut server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
+        let socket = udp_socket(addr)?;
+        for i in 1..=n {
+            ask(&socket, addr, &format!("d{i}"), &format!("ack {i}: d{i}"))?;
+        }
+        server.signal(sig).map_err(Fail::infra)?;
+        let done = ctx.finish(&mut server)?;
+        done.expect_code(0).map_err(|f| f.note(format!("after {}", sig.as_str())))?;
+        let out = done.stdout_text();
+        let want = format!("received {n} datagrams");
+        ensure(out.lines().last() == Some(want.as_str()), || {
+            done.fail(format!("after {} the last line of stdout is not the count", sig.as_str()))
+                .expected(want.clone())
+                .got(crate::text::excerpt(&done.stdout, done.stdout_total, 4, 400))
+        })?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// udp-client.
+
+fn start_udp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, SocketAddr), Fail> {
+    let deadline = ctx.deadline();
+    let cmd = ctx.peer(peers::UDP_SERVER)?.args(options).arg("0");
+    start_server(cmd, deadline)
+}
+
+fn says(replies: &[String]) -> Vec<u8> {
+    replies.iter().map(|r| format!("Server says: {r}\n")).collect::<String>().into_bytes()
+}
+
+/// Each line (an empty one too, and a last line without newline) is sent to
+/// the grader's server and its reply printed as `Server says: REPLY`.
+fn udp_client_replies(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_udp_peer(ctx, &[])?;
+    let done = ctx
+        .program("udp-client")
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .stdin_bytes(b"hello\n\nlast line".to_vec())
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&says(&["ack 1: hello".into(), "ack 2: ".into(), "ack 3: last line".into()]))?;
+    stop(server);
+    Ok(())
+}
+
+/// Against a server that drops the first copy of every datagram, `--timeout
+/// 300` makes the client send each line again and get every reply.
+fn udp_client_retransmits(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_udp_peer(ctx, &["--drop-first"])?;
+    let done = ctx
+        .program("udp-client")
+        .args(["--timeout", "300", "127.0.0.1", &addr.port().to_string()])
+        .stdin_bytes(b"one\ntwo\nthree\n".to_vec())
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&says(&["ack 1: one".into(), "ack 2: two".into(), "ack 3: three".into()]))?;
+    stop(server);
+    Ok(())
+}
+
+/// With nobody answering, `--timeout 200 --retries 2` sends the line exactly
+/// 3 times, then prints `udp-client: no reply from HOST:PORT` and exits 1,
+/// between 0.5 s and 3 s after it started (about 600 ms).
+fn udp_client_gives_up(ctx: &mut Ctx) -> Result<(), Fail> {
+    let silent = udp_socket("127.0.0.1:0".parse().expect("valid"))?;
+    let port = silent.local_addr().map_err(Fail::infra)?.port();
+    let done = ctx
+        .program("udp-client")
+        .args(["--timeout", "200", "--retries", "2", "127.0.0.1", &port.to_string()])
+        .stdin_bytes(b"anyone there?\n".to_vec())
+        .timeout(Duration::from_secs(4))
+        .run()?;
+    done.expect_code(1)?.expect_stderr_line(&format!("udp-client: no reply from 127.0.0.1:{port}"))?;
+    let secs = done.elapsed.as_secs_f64();
+    ensure((0.5..3.0).contains(&secs), || {
+        done.fail(format!("the client gave up after {secs:.2}s"))
+            .expected("about 0.6s: 3 tries of 200 ms (accepted: 0.5s to 3s)")
+    })?;
+    silent.set_read_timeout(Some(Duration::from_millis(100))).map_err(Fail::infra)?;
+    let mut copies = 0;
+    let mut buf = [0u8; 100];
+    while copies < 10 {
+        match silent.recv_from(&mut buf) {
+            Ok((n, _)) if &buf[..n] == b"anyone there?" => copies += 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    ensure(copies == 3, || {
+        done.fail(format!("the datagram was sent {copies} times"))
+            .expected("3 times: once, then --retries 2 more times")
+    })?;
+    Ok(())
+}
+
+/// A datagram from a third party (same IP, other port) arriving before the
+/// real reply is ignored.
+fn udp_client_ignores_others(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_udp_peer(ctx, &["--forge"])?;
+    let done = ctx
+        .program("udp-client")
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .stdin_bytes(b"first\nsecond\n".to_vec())
+        .run()?;
+    done.expect_code(0)?
+        .expect_stdout(&says(&["ack 1: first".into(), "ack 2: second".into()]))
+        .map_err(|f| f.note("`ack 0: forged` came from another port: connect(2) the socket to the server, or compare the sender's address and port"))?;
+    stop(server);
+    Ok(())
+}
+
+/// The student's `udp-client` with the student's `udp-server`.
+fn udp_pair(ctx: &mut Ctx) -> Result<(), Fail> {
+    let deadline = ctx.deadline();
+    let (server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
+    let done = ctx
+        .program("udp-client")
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .stdin_bytes(b"alpha\n\nomega\n".to_vec())
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&says(&["ack 1: alpha".into(), "ack 2: ".into(), "ack 3: omega".into()]))?;
+    stop(server);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// tcp-server.
+
+fn start_tcp_server(ctx: &mut Ctx) -> Result<(Proc, SocketAddr), Fail> {
+    let deadline = ctx.deadline();
+    start_server(ctx.program("tcp-server").arg("0"), deadline)
+}
+
+/// `tcp-server 0` prints `listening on 127.0.0.1:PORT` with the real port, and accepts there.
+fn tcp_server_listening(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_server(ctx)?;
+    ensure(addr.ip().to_string() == "127.0.0.1", || {
+        Fail::new("the server should listen on 127.0.0.1 by default").got(addr.to_string())
+    })?;
+    let mut stream = tcp_connect(addr)?;
+    exchange(&mut stream, b"ping\n", "a client")?;
+    stop(server);
+    Ok(())
+}
+
+/// `tcp-server --host ::1 0` listens on IPv6 and prints `[::1]:PORT`.
+fn tcp_server_ipv6(ctx: &mut Ctx) -> Result<(), Fail> {
+    let deadline = ctx.deadline();
+    let (server, addr) = start_server(ctx.program("tcp-server").args(["--host", "::1", "0"]), deadline)?;
+    ensure(addr.ip().to_string() == "::1", || {
+        Fail::new("with --host ::1 the server should listen on [::1]")
+            .expected("listening on [::1]:PORT")
+            .got(addr.to_string())
+    })?;
+    let mut stream = tcp_connect(addr)?;
+    exchange(&mut stream, b"over IPv6\n", "a client")?;
+    stop(server);
+    Ok(())
+}
+
+/// The grader's client sends a few lines and gets them back; the server logs
+/// `connection from ADDR` and `connection closed ADDR`.
+fn tcp_server_echo(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_server(ctx)?;
+    let text = b"hello, server\n\nno newline at the end".to_vec();
+    let done =
+        ctx.peer(peers::TCP_CLIENT)?.args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
+    done.expect_code(0)?.expect_stdout(&text)?;
+    // The client's address as the server saw it: any one line names it.
+    let seen = server.stdout.wait_for(ctx.within(Duration::from_secs(2)), |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        text.lines().find_map(|l| l.strip_prefix("connection from ").map(str::to_string))
+    });
+    let Some(peer) = seen else {
+        return Err(Fail::new("no `connection from ADDR` line on the server's stdout").got(crate::text::excerpt(
+            &server.stdout.bytes(),
+            server.stdout.total(),
+            8,
+            600,
+        )));
+    };
+    wait_lines(&server, ctx.within(Duration::from_secs(2)), &[format!("connection closed {peer}")])?;
+    stop(server);
+    Ok(())
+}
+
+/// 20 MiB of random bytes from the grader's client come back exactly.
+fn tcp_server_echo_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_server(ctx)?;
+    let data = random_bytes(MIB20, 0x7c9);
+    let done = ctx
+        .peer(peers::TCP_CLIENT)?
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .stdin_generated(data.clone(), "head -c 20971520 /dev/urandom")
+        .output_cap(MIB20 + 1)
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&data)?;
+    stop(server);
+    Ok(())
+}
+
+/// A barrier with a time limit: `wait` returns false if not everyone came in time.
+struct Gate {
+    count: Mutex<usize>,
+    all: Condvar,
+    needed: usize,
+}
+
+impl Gate {
+    fn wait(&self, deadline: Instant) -> bool {
+        let mut n = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        *n += 1;
+        self.all.notify_all();
+        while *n < self.needed {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            n = self.all.wait_timeout(n, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        true
+    }
+}
+
+/// 32 clients connect at once; every one gets an echo while all 32 are
+/// still connected (a server serving one client at a time cannot), then each
+/// finishes its exchange.
+fn tcp_server_32_clients(ctx: &mut Ctx) -> Result<(), Fail> {
+    const CLIENTS: usize = 32;
+    let (server, addr) = start_tcp_server(ctx)?;
+    let gate = Arc::new(Gate { count: Mutex::new(0), all: Condvar::new(), needed: CLIENTS });
+    let deadline = ctx.within(Duration::from_secs(6));
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let gate = gate.clone();
+            std::thread::spawn(move || -> Result<(), Fail> {
+                let who = format!("client {i}");
+                let mut stream = tcp_connect(addr)?;
+                exchange(&mut stream, format!("first from {i}\n").as_bytes(), &who)?;
+                if !gate.wait(deadline) {
+                    return Err(Fail::new("not every client got its first echo while all were connected"));
+                }
+                exchange(&mut stream, format!("second from {i}\n").as_bytes(), &who)?;
+                expect_close(&mut stream, &who)
+            })
+        })
+        .collect();
+    let mut first_fail = None;
+    let mut ok = 0;
+    for h in handles {
+        match h.join() {
+            Ok(Ok(())) => ok += 1,
+            Ok(Err(f)) => first_fail = first_fail.or(Some(f)),
+            Err(_) => first_fail = first_fail.or(Some(Fail::infra("a client thread panicked"))),
+        }
+    }
+    if let Some(f) = first_fail {
+        return Err(f
+            .note(format!("{ok} of {CLIENTS} concurrent clients were served"))
+            .note("serve each connection on its own thread (or child process) so that all clients progress at once"));
+    }
+    stop(server);
+    Ok(())
+}
+
+/// A client that connects and sends nothing does not delay a second client,
+/// whose echo must come within 3 s.
+fn tcp_server_idle_client(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_server(ctx)?;
+    let idle = tcp_connect(addr)?;
+    // Let the server accept the idle client first.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut busy = tcp_connect(addr)?;
+    exchange(&mut busy, b"am I served?\n", "the second client")
+        .map_err(|f| f.note("the first client is connected but idle: it must not block the others"))?;
+    expect_close(&mut busy, "the second client")?;
+    drop(idle);
+    stop(server);
+    Ok(())
+}
+
+/// Clients that half-close then reset their connection while the server
+/// still has echo to send end only their own connection: afterwards the server
+/// is alive and serves another client.
+fn tcp_server_survives_reset(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (mut server, addr) = start_tcp_server(ctx)?;
+    // The resetter fails to connect if the server died of an earlier reset.
+    let resets = ctx.peer(peers::RESETTER)?.args(["127.0.0.1", &addr.port().to_string()]).run()?;
+    // Give a dying server time to die.
+    if let Some(exit) = server.wait_timeout(Duration::from_millis(500)) {
+        let err = String::from_utf8_lossy(&server.stderr.bytes()).into_owned();
+        return Err(Fail::new("a client that reset its connection ended the whole server")
+            .got(exit.to_string())
+            .note(format!("stderr: {}", crate::text::one_line(&err, 400)))
+            .note(
+                "ignore SIGPIPE (or send with MSG_NOSIGNAL), and let a failed read or write end only that connection",
+            ));
+    }
+    resets.expect_code(0)?;
+    let mut stream = tcp_connect(addr)?;
+    exchange(&mut stream, b"still there?\n", "a client after the resets")?;
+    expect_close(&mut stream, "a client after the resets")?;
+    stop(server);
+    Ok(())
+}
+
+/// With a client connected and idle, SIGTERM (and SIGINT) makes the server
+/// exit 0 within 1.5 s (1 s plus slack), leaving no process behind.
+fn tcp_server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
+    for sig in [Signal::SIGTERM, Signal::SIGINT] {
+        let (mut server, addr) = start_tcp_server(ctx)?;
+        let mut idle = tcp_connect(addr)?;
+        exchange(&mut idle, b"then idle\n", "the idle client")?;
+        server.signal(sig).map_err(Fail::infra)?;
+        let exit = server.wait_timeout(Duration::from_millis(1500));
+        let Some(exit) = exit else {
+            server.kill_group();
+            return Err(Fail::new(format!("the server did not exit within 1.5s of {}", sig.as_str()))
+                .note("a client was connected and idle: the server must not wait for it"));
+        };
+        ensure(exit == crate::proc::Exit::Code(0), || {
+            Fail::new(format!("wrong exit after {}", sig.as_str())).expected("exit status 0").got(exit.to_string())
+        })?;
+        drop(idle);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// tcp-client.
+
+fn start_tcp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, SocketAddr), Fail> {
+    let deadline = ctx.deadline();
+    let cmd = ctx.peer(peers::TCP_SERVER)?.args(options).arg("0");
+    start_server(cmd, deadline)
+}
+
+/// A few lines through the grader's echo server come back unchanged; exit 0.
+fn tcp_client_echo(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_peer(ctx, &[])?;
+    let text = b"hello, client\n\nno newline at the end".to_vec();
+    let done =
+        ctx.program("tcp-client").args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
+    done.expect_code(0)?.expect_stdout(&text)?;
+    stop(server);
+    Ok(())
+}
+
+/// 20 MiB of random bytes through the grader's echo server come back exactly
+/// (sending and receiving at the same time: no deadlock).
+fn tcp_client_echo_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_peer(ctx, &[])?;
+    let data = random_bytes(MIB20, 0x20);
+    let done = ctx
+        .program("tcp-client")
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .stdin_generated(data.clone(), "head -c 20971520 /dev/urandom")
+        .output_cap(MIB20 + 1)
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&data)?;
+    stop(server);
+    Ok(())
+}
+
+/// At the end of stdin the client shuts down its writing side (the grader's
+/// server sees end of file) and keeps reading: it receives what the server
+/// sends after that, then exits 0.
+fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
+    let trailer = "server saw end of file\n";
+    let (server, addr) = start_tcp_peer(ctx, &["--trailer", trailer])?;
+    let done = ctx
+        .program("tcp-client")
+        .args(["127.0.0.1", &addr.port().to_string()])
+        .stdin_bytes(b"bye\n".to_vec())
+        .timeout(Duration::from_secs(3))
+        .run()?;
+    done.expect_code(0)?.expect_stdout(format!("bye\n{trailer}").as_bytes()).map_err(|f| {
+        f.note("after stdin ends, shutdown(SHUT_WR) — not close — and keep reading until the server closes")
+    })?;
+    stop(server);
+    Ok(())
+}
+
+/// Nobody listening: `tcp-client: 127.0.0.1:PORT: Connection refused`, exit 1.
+fn tcp_client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
+    // A port that was just free: bind it, note it, close it.
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(Fail::infra)?.port();
+    let done = ctx.program("tcp-client").args(["127.0.0.1", &port.to_string()]).run()?;
+    done.expect_code(1)?.expect_stderr_line(&format!("tcp-client: 127.0.0.1:{port}: Connection refused"))?;
+    Ok(())
+}
+
+/// The student's `tcp-client` with the student's `tcp-server`: a short text,
+/// then 20 MiB of random bytes.
+fn tcp_pair_echo(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (server, addr) = start_tcp_server(ctx)?;
+    let port = addr.port().to_string();
+    let text = b"pair\n".to_vec();
+    let done = ctx.program("tcp-client").args(["127.0.0.1", &port]).stdin_bytes(text.clone()).run()?;
+    done.expect_code(0)?.expect_stdout(&text)?;
+    let data = random_bytes(MIB20, 0x9a1);
+    let done = ctx
+        .program("tcp-client")
+        .args(["127.0.0.1", &port])
+        .stdin_generated(data.clone(), "head -c 20971520 /dev/urandom")
+        .output_cap(MIB20 + 1)
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&data)?;
+    stop(server);
+    Ok(())
+}
+
+/// Both clients resolve HOST with getaddrinfo: `localhost` works.
+fn clients_resolve_localhost(ctx: &mut Ctx) -> Result<(), Fail> {
+    let (tcp, addr) = start_tcp_peer(ctx, &[])?;
+    let done = ctx
+        .program("tcp-client")
+        .args(["localhost", &addr.port().to_string()])
+        .stdin_bytes(b"local\n".to_vec())
+        .run()?;
+    done.expect_code(0)?.expect_stdout(b"local\n")?;
+    stop(tcp);
+    let (udp, addr) = start_udp_peer(ctx, &[])?;
+    let done = ctx
+        .program("udp-client")
+        .args(["localhost", &addr.port().to_string()])
+        .stdin_bytes(b"local\n".to_vec())
+        .run()?;
+    done.expect_code(0)?.expect_stdout(b"Server says: ack 1: local\n")?;
+    stop(udp);
+    Ok(())
+}
+
+/// Missing, extra or malformed arguments are usage errors (one line, status 2).
+fn usage_errors(ctx: &mut Ctx) -> Result<(), Fail> {
+    let cases: &[(&str, &[&str])] = &[
+        ("udp-server", &[]),
+        ("udp-server", &["port"]),
+        ("udp-server", &["70000"]),
+        ("udp-client", &["127.0.0.1"]),
+        ("udp-client", &["--timeout", "soon", "127.0.0.1", "9"]),
+        ("tcp-server", &["1", "2"]),
+        ("tcp-client", &["127.0.0.1"]),
+        ("tcp-client", &["127.0.0.1", "-5"]),
+    ];
+    for (program, args) in cases {
+        ctx.program(program).args(*args).timeout(Duration::from_secs(2)).run()?.expect_usage_error()?;
+    }
+    Ok(())
 }
