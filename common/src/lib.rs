@@ -30,52 +30,37 @@ pub fn usage(usage: &str) -> ExitCode {
 ///
 /// `nix::Error` prints as `ENOENT: No such file or directory` and
 /// `std::io::Error` as `No such file or directory (os error 2)`; the contract
-/// wants only `No such file or directory`, as strerror(3) gives it.
-pub trait Reason {
-    fn reason(&self) -> String;
-}
-
-impl Reason for nix::Error {
-    fn reason(&self) -> String {
-        self.desc().to_string()
-    }
-}
-
-impl Reason for std::io::Error {
-    fn reason(&self) -> String {
-        os_reason(self)
-    }
-}
-
-impl Reason for str {
-    fn reason(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl Reason for String {
-    fn reason(&self) -> String {
-        self.clone()
-    }
-}
-
-impl<T: Reason + ?Sized> Reason for &T {
-    fn reason(&self) -> String {
-        (**self).reason()
+/// wants only `No such file or directory`, as strerror(3) gives it. Any
+/// other error or text is printed as it is.
+pub fn reason(err: impl Display) -> String {
+    let text = err.to_string();
+    let text = match text.split_once(": ") {
+        Some((name, rest))
+            if name.len() > 1
+                && name.starts_with('E')
+                && name[1..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) =>
+        {
+            rest.to_string()
+        }
+        _ => text,
+    };
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
     }
 }
 
 /// Prints `PROGRAM: CONTEXT: REASON` on stderr and returns exit status 1.
 ///
 /// `reason` is usually a [`nix::Error`] or [`std::io::Error`]; only the
-/// operating system's text is printed (`No such file or directory`).
-pub fn fail(program: &str, context: impl Display, reason: impl Reason) -> ExitCode {
+/// operating system's text is printed (`No such file or directory`, see [`reason`]).
+pub fn fail(program: &str, context: impl Display, reason: impl Display) -> ExitCode {
     fail_with(ERROR_STATUS, program, context, reason)
 }
 
 /// Like [`fail`], with the exit status a lab names (e.g. 3 for `queue full`).
-pub fn fail_with(status: u8, program: &str, context: impl Display, reason: impl Reason) -> ExitCode {
-    eprintln!("{program}: {context}: {}", reason.reason());
+pub fn fail_with(status: u8, program: &str, context: impl Display, why: impl Display) -> ExitCode {
+    eprintln!("{program}: {context}: {}", reason(why));
     ExitCode::from(status)
 }
 
@@ -138,9 +123,10 @@ mod tests {
 
     #[test]
     fn reasons_are_the_bare_os_text() {
-        assert_eq!(nix::Error::ENOENT.reason(), "No such file or directory");
-        assert_eq!(std::io::Error::from_raw_os_error(17).reason(), "File exists");
-        assert_eq!("queue full".reason(), "queue full");
+        assert_eq!(reason(nix::Error::ENOENT), "No such file or directory");
+        assert_eq!(reason(std::io::Error::from_raw_os_error(17)), "File exists");
+        assert_eq!(reason("queue full"), "queue full");
+        assert_eq!(reason("Error: not an errno"), "Error: not an errno");
     }
 
     #[test]

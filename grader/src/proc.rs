@@ -463,7 +463,8 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        self.kill_group();
+        // Nothing is killed here: the runner first looks for what the
+        // program left running (a leak to report), then kills it all.
         // Forget a reaped entry. An unreaped one stays registered and is
         // filled in by the reaper; a later spawn that reuses the pid
         // overwrites it.

@@ -14,8 +14,34 @@ pub fn one_line(text: &str, max: usize) -> String {
 }
 
 /// Bytes as printable text: invalid UTF-8 as `\xNN`, control characters
-/// other than newline and tab escaped (`\e` for ESC, `\0`, `\x07`, ...).
+/// other than newline and tab escaped (`\e` for ESC, `\0`, `\x07`, ...),
+/// and no line able to start a GitHub Actions workflow command.
 pub fn escape(bytes: &[u8], escape_newlines: bool) -> String {
+    defuse_workflow_commands(&escape_chars(bytes, escape_newlines))
+}
+
+/// A GitHub Actions runner takes a log line that starts with `::` (after
+/// leading blanks) as a command; a zero-width space between the colons of
+/// such a line keeps it plain text and still reads the same.
+fn defuse_workflow_commands(text: &str) -> String {
+    if !text.contains("::") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        if let Some(rest) = body.strip_prefix("::") {
+            out.push_str(&line[..line.len() - body.len()]);
+            out.push_str(":\u{200b}:");
+            out.push_str(rest);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn escape_chars(bytes: &[u8], escape_newlines: bool) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -99,6 +125,13 @@ mod tests {
     fn escapes_terminal_sequences_and_invalid_utf8() {
         assert_eq!(escape(b"a\x1b[31mred\xff\0", false), "a\\e[31mred\\xff\\0");
         assert_eq!(one_line("two\nlines", 80), "two\\nlines");
+    }
+
+    #[test]
+    fn no_line_starts_a_workflow_command() {
+        let text = escape(b"ok\n  ::error::x\n::stop-commands::t\npipe::check", false);
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
+        assert!(text.ends_with("pipe::check"));
     }
 
     #[test]
