@@ -64,9 +64,8 @@ impl Ring {
         // SAFETY: a new mapping chosen by the kernel (no address hint) cannot
         // overlap any Rust object; `Ring` only touches it through atomics and
         // the data area the protocol gives it.
-        let base = unsafe {
-            mmap(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED, fd, 0)
-        }?;
+        let base =
+            unsafe { mmap(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED, fd, 0) }?;
         Ok(Ring { base: base.cast(), len })
     }
 
@@ -76,9 +75,8 @@ impl Ring {
         let len = object_size(capacity).ok_or(nix::errno::Errno::ENOMEM)?;
         let size = NonZeroUsize::new(len).ok_or(nix::errno::Errno::EINVAL)?;
         // SAFETY: as in `map_shared`: a fresh mapping that overlaps nothing.
-        let base = unsafe {
-            mmap_anonymous(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED)
-        }?;
+        let base =
+            unsafe { mmap_anonymous(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED) }?;
         Ok(Ring { base: base.cast(), len })
     }
 
@@ -87,9 +85,8 @@ impl Ring {
         let len = object_size(capacity).ok_or(nix::errno::Errno::ENOMEM)?;
         let size = NonZeroUsize::new(len).ok_or(nix::errno::Errno::EINVAL)?;
         // SAFETY: a fresh mapping that overlaps nothing.
-        let base = unsafe {
-            mmap_anonymous(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_PRIVATE)
-        }?;
+        let base =
+            unsafe { mmap_anonymous(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_PRIVATE) }?;
         Ok(Ring { base: base.cast(), len })
     }
 

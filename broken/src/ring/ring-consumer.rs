@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use common::{DATA_OFFSET, MAGIC, Ring};
 use ipc_broken::fault;
 use ipc_common::{fail, is_valid_ipc_name, os_reason};
-use common::{DATA_OFFSET, MAGIC, Ring};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};

@@ -7,9 +7,9 @@ mod common;
 use std::process::ExitCode;
 
 use clap::Parser;
+use common::{DEFAULT_CAPACITY, Ring};
 use ipc_broken::fault;
 use ipc_common::{exit_child, fail, os_reason};
-use common::{DEFAULT_CAPACITY, Ring};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 
@@ -31,7 +31,11 @@ fn main() -> ExitCode {
     };
     // MAP_SHARED: after fork both processes see the same pages. (A private
     // mapping would be copied on write, and the child would never see data.)
-    let ring = match if fault("private-mapping") { Ring::anonymous_private(args.capacity) } else { Ring::anonymous(args.capacity) } {
+    let ring = match if fault("private-mapping") {
+        Ring::anonymous_private(args.capacity)
+    } else {
+        Ring::anonymous(args.capacity)
+    } {
         Ok(ring) => ring,
         Err(e) => return fail(PROGRAM, "mmap", e.desc()),
     };

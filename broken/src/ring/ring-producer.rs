@@ -8,9 +8,9 @@ use std::ffi::CString;
 use std::process::ExitCode;
 
 use clap::Parser;
+use common::{DEFAULT_CAPACITY, Ring, object_size};
 use ipc_broken::fault;
 use ipc_common::{fail, is_valid_ipc_name, os_reason};
-use common::{DEFAULT_CAPACITY, Ring, object_size};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
@@ -43,7 +43,8 @@ fn main() -> ExitCode {
     };
 
     // O_EXCL: a second producer must not take over a ring in use.
-    let flags = if fault("no-excl") { OFlag::O_CREAT | OFlag::O_RDWR } else { OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR };
+    let flags =
+        if fault("no-excl") { OFlag::O_CREAT | OFlag::O_RDWR } else { OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR };
     let fd = match shm_open(name.as_c_str(), flags, Mode::from_bits_truncate(0o600)) {
         Ok(fd) => fd,
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),

@@ -70,7 +70,13 @@ fn random(seed: u64, len: usize) -> Arc<Vec<u8>> {
 }
 
 /// Starts a producer of NAME reading `data`.
-fn start_producer(ctx: &mut Ctx, who: Who, name: &str, capacity: Option<u64>, data: &Arc<Vec<u8>>) -> Result<Proc, Fail> {
+fn start_producer(
+    ctx: &mut Ctx,
+    who: Who,
+    name: &str,
+    capacity: Option<u64>,
+    data: &Arc<Vec<u8>>,
+) -> Result<Proc, Fail> {
     let mut args = Vec::new();
     if let Some(c) = capacity {
         args.extend(["--capacity".to_string(), c.to_string()]);
@@ -112,7 +118,13 @@ fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8]) -> R
 }
 
 /// A whole transfer of `data` from a producer to a consumer, the consumer started first.
-fn transfer(ctx: &mut Ctx, producer: Who, consumer: Who, capacity: Option<u64>, data: Arc<Vec<u8>>) -> Result<(), Fail> {
+fn transfer(
+    ctx: &mut Ctx,
+    producer: Who,
+    consumer: Who,
+    capacity: Option<u64>,
+    data: Arc<Vec<u8>>,
+) -> Result<(), Fail> {
     let name = ctx.ipc_name("ring");
     let mut c = start_consumer(ctx, consumer, &name, data.len())?;
     let mut p = start_producer(ctx, producer, &name, capacity, &data)?;
@@ -338,16 +350,11 @@ fn invariant_holds(ctx: &mut Ctx) -> Result<(), Fail> {
                 .note("the producer must wait while head - tail == capacity, loading tail with acquire ordering"));
         }
         last_head = h;
-        match &mut consumer {
-            None if start.elapsed() >= Duration::from_millis(300) => {
-                consumer = Some(start_consumer(ctx, Who::Student, &name, data.len())?);
-            }
-            Some(c) => {
-                if c.try_exit().is_some() {
-                    break;
-                }
-            }
-            None => {}
+        if consumer.is_none() && start.elapsed() >= Duration::from_millis(300) {
+            consumer = Some(start_consumer(ctx, Who::Student, &name, data.len())?);
+        }
+        if consumer.as_mut().is_some_and(|c| c.try_exit().is_some()) {
+            break;
         }
         if Instant::now() >= ctx.deadline() {
             break;
@@ -371,9 +378,9 @@ fn producer_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
     let mut p = start_producer(ctx, Who::Student, &name, Some(4096), &data)?;
     if let Some(exit) = p.wait_timeout(Duration::from_millis(800)) {
         let done = ctx.finish(&mut p)?;
-        return Err(done
-            .fail(format!("the producer ended ({exit}) while nobody had read its full ring"))
-            .note("when head - tail == capacity the producer waits (re-checking tail) until the consumer frees space"));
+        return Err(done.fail(format!("the producer ended ({exit}) while nobody had read its full ring")).note(
+            "when head - tail == capacity the producer waits (re-checking tail) until the consumer frees space",
+        ));
     }
     let Some(h) = Header::read(&name) else {
         return Err(Fail::new(format!("the shared-memory object {name} does not exist while the producer runs")));
@@ -478,12 +485,18 @@ fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     for ((what, p), start) in waiters.iter_mut().zip(before) {
         let (Some(start), Some(end), None) = (start, p.cpu_time(), p.try_exit()) else {
             let exit = p.try_exit().map(|e| e.to_string()).unwrap_or_else(|| "still running".into());
-            return Err(Fail::new(format!("{what} did not keep waiting ({exit})")).note(format!("command: {}", p.command)));
+            return Err(
+                Fail::new(format!("{what} did not keep waiting ({exit})")).note(format!("command: {}", p.command))
+            );
         };
         let used = end.saturating_sub(start);
         ensure(used <= limit, || {
             Fail::new(format!("{what} burns the CPU"))
-                .expected(format!("at most {:.2}s of CPU in {:.1}s of waiting", limit.as_secs_f64(), CPU_WINDOW.as_secs_f64()))
+                .expected(format!(
+                    "at most {:.2}s of CPU in {:.1}s of waiting",
+                    limit.as_secs_f64(),
+                    CPU_WINDOW.as_secs_f64()
+                ))
                 .got(format!("{:.2}s", used.as_secs_f64()))
                 .note(format!("command: {}", p.command))
                 .note("after a short spin, sleep (e.g. 100-500 us) between re-checks of the counters")
@@ -556,7 +569,8 @@ fn producer_usage(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Bad arguments to `ring-consumer` are usage errors.
 fn consumer_usage(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("ring");
-    let mut cases: Vec<Vec<String>> = bad_names(ctx).into_iter().map(|n| vec!["--wait".into(), "0".into(), n]).collect();
+    let mut cases: Vec<Vec<String>> =
+        bad_names(ctx).into_iter().map(|n| vec!["--wait".into(), "0".into(), n]).collect();
     cases.push(vec![]);
     cases.push(vec![name.clone(), name.clone()]);
     cases.push(vec!["--wait".into(), "soon".into(), name.clone()]);

@@ -86,8 +86,11 @@ impl Pause {
     }
 }
 
-/// `--key value` options and positional words, parsed loosely.
-fn parse(args: Vec<OsString>, keys: &[&str]) -> Option<(Vec<(String, u64)>, Vec<String>)> {
+/// `--key value` options (numbers) and positional words.
+type Parsed = (Vec<(String, u64)>, Vec<String>);
+
+/// Parses `--key value` options and positional words, loosely.
+fn parse(args: Vec<OsString>, keys: &[&str]) -> Option<Parsed> {
     let mut opts = Vec::new();
     let mut words = Vec::new();
     let mut it = args.into_iter().map(|a| a.to_string_lossy().into_owned());
@@ -122,8 +125,11 @@ pub fn producer(args: Vec<OsString>) -> ExitCode {
     let chunk = opt(&opts, "chunk", u64::MAX).max(1);
     let pause = Duration::from_millis(opt(&opts, "pause-ms", 0));
     let cname = CString::new(name.as_str()).unwrap_or_default();
-    let fd = match shm_open(cname.as_c_str(), OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR, Mode::from_bits_truncate(0o600))
-    {
+    let fd = match shm_open(
+        cname.as_c_str(),
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+        Mode::from_bits_truncate(0o600),
+    ) {
         Ok(fd) => fd,
         Err(e) => return die(PRODUCER, 1, format!("{name}: {}", e.desc())),
     };
