@@ -15,7 +15,7 @@ use crate::check::{Check, Done, Fail, ensure};
 use crate::ctx::Ctx;
 use crate::labs::Peer;
 use crate::leaks::{remove_shm, shm_exists};
-use crate::proc::Proc;
+use crate::proc::{Exit, Proc};
 
 mod peer;
 
@@ -117,6 +117,27 @@ fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8]) -> R
     Ok(done)
 }
 
+/// Waits for a producer and a consumer of NAME; whichever fails first is
+/// reported at once (its partner would otherwise wait until the time limit).
+fn finish_pair(ctx: &Ctx, p: &mut Proc, c: &mut Proc, name: &str, data: &[u8]) -> Result<(), Fail> {
+    while Instant::now() < ctx.deadline() {
+        let (pe, ce) = (p.try_exit(), c.try_exit());
+        if pe.is_some_and(|e| e != Exit::Code(0)) {
+            finish_producer(ctx, p)?;
+        }
+        if ce.is_some_and(|e| e != Exit::Code(0)) {
+            finish_consumer(ctx, c, name, data)?;
+        }
+        if pe.is_some() && ce.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    finish_producer(ctx, p)?;
+    finish_consumer(ctx, c, name, data)?;
+    Ok(())
+}
+
 /// A whole transfer of `data` from a producer to a consumer, the consumer started first.
 fn transfer(
     ctx: &mut Ctx,
@@ -128,8 +149,7 @@ fn transfer(
     let name = ctx.ipc_name("ring");
     let mut c = start_consumer(ctx, consumer, &name, data.len())?;
     let mut p = start_producer(ctx, producer, &name, capacity, &data)?;
-    finish_producer(ctx, &mut p)?;
-    finish_consumer(ctx, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
     Ok(())
 }
 
@@ -186,8 +206,7 @@ fn consumer_first(ctx: &mut Ctx) -> Result<(), Fail> {
             .note("with --wait 5000 it keeps looking for NAME (every few ms) for up to 5 s"));
     }
     let mut p = start_producer(ctx, Who::Student, &name, Some(4096), &data)?;
-    finish_producer(ctx, &mut p)?;
-    finish_consumer(ctx, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
     Ok(())
 }
 
@@ -207,8 +226,7 @@ fn consumer_with_grader_producer(ctx: &mut Ctx) -> Result<(), Fail> {
         .args(["--capacity", "4093", "--chunk", "65536", "--pause-ms", "100", &name])
         .stdin_generated(data.clone(), "head -c 262144 /dev/urandom")
         .spawn()?;
-    finish_producer(ctx, &mut p)?;
-    finish_consumer(ctx, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
     Ok(())
 }
 
@@ -362,9 +380,8 @@ fn invariant_holds(ctx: &mut Ctx) -> Result<(), Fail> {
         std::thread::sleep(Duration::from_micros(50));
     }
     drop(ring);
-    finish_producer(ctx, &mut p)?;
     let mut c = consumer.expect("started");
-    finish_consumer(ctx, &mut c, &name, &data)
+    finish_pair(ctx, &mut p, &mut c, &name, &data)
         .map_err(|f| f.note(format!("(the grader sampled the counters {samples} times)")))?;
     Ok(())
 }
@@ -387,8 +404,7 @@ fn producer_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
     };
     field(&h, "head", OFF_HEAD, 4096, "while the ring is full and nobody reads")?;
     let mut c = start_consumer(ctx, Who::Grader, &name, data.len())?;
-    finish_producer(ctx, &mut p)?;
-    finish_consumer(ctx, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
     Ok(())
 }
 
@@ -419,8 +435,7 @@ fn producer_file_exists(ctx: &mut Ctx) -> Result<(), Fail> {
     }
     first.close_stdin();
     let mut c = start_consumer(ctx, Who::Grader, &name, text.len())?;
-    finish_producer(ctx, &mut first)?;
-    finish_consumer(ctx, &mut c, &name, text)
+    finish_pair(ctx, &mut first, &mut c, &name, text)
         .map_err(|f| f.note("the second producer must not touch the first one's object (O_CREAT|O_EXCL)"))?;
     Ok(())
 }
@@ -443,7 +458,6 @@ fn consumer_unlinks(ctx: &mut Ctx) -> Result<(), Fail> {
     let data = random(17, 5000);
     let mut p = start_producer(ctx, Who::Grader, &name, Some(1024), &data)?;
     let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
-    finish_producer(ctx, &mut p)?;
     let done = ctx.finish(&mut c)?;
     done.expect_code(0)?;
     ensure(!shm_exists(&name), || {
@@ -451,6 +465,7 @@ fn consumer_unlinks(ctx: &mut Ctx) -> Result<(), Fail> {
             .note("call shm_unlink(NAME) once closed == 1 and tail == head")
     })?;
     done.expect_stdout(&data)?;
+    finish_producer(ctx, &mut p)?;
     Ok(())
 }
 
