@@ -168,14 +168,14 @@ fn random_10mib(ctx: &mut Ctx) -> Result<(), Fail> {
     transfer(ctx, Who::Student, Who::Student, None, random(10, 10 << 20))
 }
 
-/// A ring of one byte carries 3000 bytes.
+/// A ring of one byte carries 300 bytes.
 fn capacity_1(ctx: &mut Ctx) -> Result<(), Fail> {
-    transfer(ctx, Who::Student, Who::Student, Some(1), random(1, 3000))
+    transfer(ctx, Who::Student, Who::Student, Some(1), random(1, 300))
 }
 
-/// A ring of seven bytes carries 100 KiB: thousands of wrap-arounds.
+/// A ring of seven bytes carries 3000 bytes: hundreds of wrap-arounds.
 fn capacity_7(ctx: &mut Ctx) -> Result<(), Fail> {
-    transfer(ctx, Who::Student, Who::Student, Some(7), random(7, 100 << 10))
+    transfer(ctx, Who::Student, Who::Student, Some(7), random(7, 3000))
 }
 
 /// The producer runs to its end before any consumer exists; a consumer
@@ -543,13 +543,13 @@ fn fork_10mib(ctx: &mut Ctx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// `ring-fork --capacity 7` carries 100 KiB exactly.
+/// `ring-fork --capacity 7` carries 3000 bytes exactly.
 fn fork_capacity_7(ctx: &mut Ctx) -> Result<(), Fail> {
-    let data = random(20, 100 << 10);
+    let data = random(20, 3000);
     let done = ctx
         .program("ring-fork")
         .args(["--capacity", "7"])
-        .stdin_generated(data.clone(), "head -c 102400 /dev/urandom")
+        .stdin_generated(data.clone(), "head -c 3000 /dev/urandom")
         .output_cap(data.len() + 1)
         .run()?;
     done.expect_code(0)?.expect_stdout(&data)?;
