@@ -35,6 +35,7 @@ pub fn checks() -> Vec<Check> {
         Check::new("consumer-first", consumer_first),
         Check::new("producer-with-grader-consumer", producer_with_grader_consumer),
         Check::new("consumer-with-grader-producer", consumer_with_grader_producer),
+        Check::new("consumer-splits-wrapped-runs", consumer_splits_wrapped_runs),
         Check::new("header-layout", header_layout),
         Check::new("invariant-holds", invariant_holds),
         Check::new("producer-waits-when-full", producer_waits_when_full),
@@ -228,6 +229,21 @@ fn consumer_with_grader_producer(ctx: &mut Ctx) -> Result<(), Fail> {
         .spawn()?;
     finish_pair(ctx, &mut p, &mut c, &name, &data)?;
     Ok(())
+}
+
+/// The grader's producer publishes 5 bytes at a time into a 7-byte ring,
+/// 20 ms apart, each with one head store: most pieces wrap around the end of
+/// the data area, and the consumer must split them.
+fn consumer_splits_wrapped_runs(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(21, 100);
+    let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    let mut p = ctx
+        .peer(PRODUCER)?
+        .args(["--capacity", "7", "--chunk", "5", "--pause-ms", "20", &name])
+        .stdin_generated(data.clone(), "head -c 100 /dev/urandom")
+        .spawn()?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)
 }
 
 /// The header fields, read from /dev/shm.

@@ -3,7 +3,9 @@
 //!
 //! - `ipc-ring-producer [--capacity N] [--chunk B] [--pause-ms P] NAME`:
 //!   creates NAME, then copies stdin into the ring B bytes at a time at
-//!   most, sleeping P ms before each piece; stores `closed` at the end.
+//!   most, sleeping P ms before each piece; stores `closed` at the end. Each
+//!   piece that fits is published with one `head` store, even when it wraps
+//!   around the end of the data area.
 //! - `ipc-ring-consumer [--wait MS] NAME`: waits for NAME, copies the stream
 //!   to stdout, unlinks NAME.
 //!
@@ -166,12 +168,18 @@ pub fn producer(args: Vec<OsString>) -> ExitCode {
                 continue;
             }
             wait.0 = 0;
-            let at = sent as u64 % capacity;
-            let n = (end - sent).min(free as usize).min((capacity - at) as usize);
-            // SAFETY: [at, at + n) is in the data area and free (the consumer
-            // has moved past it); the source is our own buffer.
-            unsafe { std::ptr::copy_nonoverlapping(input[sent..].as_ptr(), ring.data().add(at as usize), n) };
-            sent += n;
+            // Fill all the free space we may, wrapping around if needed, and
+            // publish it with ONE head store: a consumer then sees runs that
+            // cross the end of the data area, and must split them itself.
+            let target = sent + (end - sent).min(free as usize);
+            while sent < target {
+                let at = sent as u64 % capacity;
+                let n = (target - sent).min((capacity - at) as usize);
+                // SAFETY: [at, at + n) is in the data area and free (the
+                // consumer has moved past it); the source is our own buffer.
+                unsafe { std::ptr::copy_nonoverlapping(input[sent..].as_ptr(), ring.data().add(at as usize), n) };
+                sent += n;
+            }
             head.store(sent as u64, Ordering::Release);
         }
     }
