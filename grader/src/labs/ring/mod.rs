@@ -100,17 +100,23 @@ fn start_consumer(ctx: &mut Ctx, who: Who, name: &str, expect_len: usize) -> Res
     cmd.args(["--wait", "5000", name]).output_cap(expect_len + 1024).spawn()
 }
 
-/// Waits for a producer, expecting status 0 and nothing printed.
+/// Names the side of a pair a failure is about.
+fn who_failed(who: &str, mut fail: Fail) -> Fail {
+    fail.what = format!("{who}: {}", fail.what);
+    fail
+}
+
+/// Waits for a producer, expecting status 0.
 fn finish_producer(ctx: &Ctx, producer: &mut Proc) -> Result<Done, Fail> {
-    let done = ctx.finish(producer)?;
-    done.expect_code(0)?;
+    let done = ctx.finish(producer).map_err(|f| who_failed("the producer", f))?;
+    done.expect_code(0).map_err(|f| who_failed("the producer", f))?;
     Ok(done)
 }
 
 /// Waits for a consumer, expecting status 0, `data` on stdout, and NAME gone.
 fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8]) -> Result<Done, Fail> {
-    let done = ctx.finish(consumer)?;
-    done.expect_code(0)?.expect_stdout(data)?;
+    let done = ctx.finish(consumer).map_err(|f| who_failed("the consumer", f))?;
+    done.expect_code(0).and_then(|d| d.expect_stdout(data)).map_err(|f| who_failed("the consumer", f))?;
     ensure(!shm_exists(name), || {
         done.fail(format!("the consumer exited but the shared-memory object {name} still exists"))
             .note("the consumer unlinks NAME (shm_unlink) once closed == 1 and tail == head")
