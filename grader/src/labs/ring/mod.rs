@@ -1,15 +1,626 @@
-//! Lab `ring`: A circular buffer in shared memory. Checks not written yet.
+//! Lab `ring`: a circular buffer in shared memory (`ring-producer`,
+//! `ring-consumer`, `ring-fork`).
+//!
+//! Student pairs are tested end to end, and each half is also paired with
+//! the grader's own trusted partner (`peer.rs`). The grader reads the
+//! object's header from /dev/shm and watches the counters of a running
+//! transfer through a read-only mapping of its own.
 
-use crate::check::Check;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::check::{Check, Done, Fail, ensure};
+use crate::ctx::Ctx;
 use crate::labs::Peer;
+use crate::leaks::{remove_shm, shm_exists};
+use crate::proc::{Exit, Proc};
+
+mod peer;
+
+use peer::{CONSUMER, HEADER, MAGIC, OFF_CAPACITY, OFF_CLOSED, OFF_HEAD, OFF_MAGIC, OFF_TAIL, PRODUCER};
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["ring-producer", "ring-consumer", "ring-fork"];
 
 pub fn checks() -> Vec<Check> {
-    Vec::new()
+    vec![
+        Check::new("empty-stream", empty_stream),
+        Check::new("one-byte", one_byte),
+        Check::new("random-10mib", random_10mib),
+        Check::new("capacity-1", capacity_1),
+        Check::new("capacity-7", capacity_7),
+        Check::new("producer-first", producer_first),
+        Check::new("consumer-first", consumer_first),
+        Check::new("producer-with-grader-consumer", producer_with_grader_consumer),
+        Check::new("consumer-with-grader-producer", consumer_with_grader_producer),
+        Check::new("consumer-splits-wrapped-runs", consumer_splits_wrapped_runs),
+        Check::new("header-layout", header_layout),
+        Check::new("invariant-holds", invariant_holds),
+        Check::new("producer-waits-when-full", producer_waits_when_full),
+        Check::new("consumer-wait-timeout", consumer_wait_timeout),
+        Check::new("producer-file-exists", producer_file_exists),
+        Check::new("consumer-not-a-ring", consumer_not_a_ring),
+        Check::new("consumer-unlinks", consumer_unlinks),
+        Check::new("waiting-uses-little-cpu", waiting_uses_little_cpu).exclusive(),
+        Check::new("fork-10mib", fork_10mib),
+        Check::new("fork-capacity-7", fork_capacity_7),
+        Check::new("producer-usage", producer_usage),
+        Check::new("consumer-usage", consumer_usage),
+        Check::new("fork-usage", fork_usage),
+    ]
 }
 
 pub fn peers() -> Vec<Peer> {
-    Vec::new()
+    vec![Peer { name: PRODUCER, run: peer::producer }, Peer { name: CONSUMER, run: peer::consumer }]
+}
+
+/// Which program plays a part: the student's or the grader's.
+#[derive(Clone, Copy, PartialEq)]
+enum Who {
+    Student,
+    Grader,
+}
+
+/// `len` random bytes, the same for every run.
+fn random(seed: u64, len: usize) -> Arc<Vec<u8>> {
+    let mut data = vec![0u8; len];
+    fastrand::Rng::with_seed(seed).fill(&mut data);
+    Arc::new(data)
+}
+
+/// Starts a producer of NAME reading `data`.
+fn start_producer(
+    ctx: &mut Ctx,
+    who: Who,
+    name: &str,
+    capacity: Option<u64>,
+    data: &Arc<Vec<u8>>,
+) -> Result<Proc, Fail> {
+    let mut args = Vec::new();
+    if let Some(c) = capacity {
+        args.extend(["--capacity".to_string(), c.to_string()]);
+    }
+    args.push(name.to_string());
+    let cmd = match who {
+        Who::Student => ctx.program("ring-producer"),
+        Who::Grader => ctx.peer(PRODUCER)?,
+    };
+    let how = format!("head -c {} /dev/urandom", data.len());
+    cmd.args(args).stdin_generated(data.clone(), &how).spawn()
+}
+
+/// Starts a consumer of NAME that keeps all it prints.
+fn start_consumer(ctx: &mut Ctx, who: Who, name: &str, expect_len: usize) -> Result<Proc, Fail> {
+    let cmd = match who {
+        Who::Student => ctx.program("ring-consumer"),
+        Who::Grader => ctx.peer(CONSUMER)?,
+    };
+    cmd.args(["--wait", "5000", name]).output_cap(expect_len + 1024).spawn()
+}
+
+/// Names the side of a pair a failure is about.
+fn who_failed(who: &str, mut fail: Fail) -> Fail {
+    fail.what = format!("{who}: {}", fail.what);
+    fail
+}
+
+/// Waits for a producer, expecting status 0.
+fn finish_producer(ctx: &Ctx, producer: &mut Proc) -> Result<Done, Fail> {
+    let done = ctx.finish(producer).map_err(|f| who_failed("the producer", f))?;
+    done.expect_code(0).map_err(|f| who_failed("the producer", f))?;
+    Ok(done)
+}
+
+/// Waits for a consumer, expecting status 0, `data` on stdout, and NAME gone.
+fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8]) -> Result<Done, Fail> {
+    let done = ctx.finish(consumer).map_err(|f| who_failed("the consumer", f))?;
+    done.expect_code(0).and_then(|d| d.expect_stdout(data)).map_err(|f| who_failed("the consumer", f))?;
+    ensure(!shm_exists(name), || {
+        done.fail(format!("the consumer exited but the shared-memory object {name} still exists"))
+            .note("the consumer unlinks NAME (shm_unlink) once closed == 1 and tail == head")
+    })?;
+    Ok(done)
+}
+
+/// Waits for a producer and a consumer of NAME; whichever fails first is
+/// reported at once (its partner would otherwise wait until the time limit).
+fn finish_pair(ctx: &Ctx, p: &mut Proc, c: &mut Proc, name: &str, data: &[u8]) -> Result<(), Fail> {
+    while Instant::now() < ctx.deadline() {
+        let (pe, ce) = (p.try_exit(), c.try_exit());
+        if pe.is_some_and(|e| e != Exit::Code(0)) {
+            finish_producer(ctx, p)?;
+        }
+        if ce.is_some_and(|e| e != Exit::Code(0)) {
+            finish_consumer(ctx, c, name, data)?;
+        }
+        if pe.is_some() && ce.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    finish_producer(ctx, p)?;
+    finish_consumer(ctx, c, name, data)?;
+    Ok(())
+}
+
+/// A whole transfer of `data` from a producer to a consumer, the consumer started first.
+fn transfer(
+    ctx: &mut Ctx,
+    producer: Who,
+    consumer: Who,
+    capacity: Option<u64>,
+    data: Arc<Vec<u8>>,
+) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let mut c = start_consumer(ctx, consumer, &name, data.len())?;
+    let mut p = start_producer(ctx, producer, &name, capacity, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    Ok(())
+}
+
+/// An empty stdin gives an empty stream: both sides end, status 0.
+fn empty_stream(ctx: &mut Ctx) -> Result<(), Fail> {
+    transfer(ctx, Who::Student, Who::Student, None, Arc::new(Vec::new()))
+}
+
+/// A single byte arrives.
+fn one_byte(ctx: &mut Ctx) -> Result<(), Fail> {
+    transfer(ctx, Who::Student, Who::Student, None, Arc::new(b"x".to_vec()))
+}
+
+/// 10 MiB of random bytes arrive exactly through the default 64 KiB ring.
+fn random_10mib(ctx: &mut Ctx) -> Result<(), Fail> {
+    transfer(ctx, Who::Student, Who::Student, None, random(10, 10 << 20))
+}
+
+/// A ring of one byte carries 300 bytes.
+fn capacity_1(ctx: &mut Ctx) -> Result<(), Fail> {
+    transfer(ctx, Who::Student, Who::Student, Some(1), random(1, 300))
+}
+
+/// A ring of seven bytes carries 3000 bytes: hundreds of wrap-arounds.
+fn capacity_7(ctx: &mut Ctx) -> Result<(), Fail> {
+    transfer(ctx, Who::Student, Who::Student, Some(7), random(7, 3000))
+}
+
+/// The producer runs to its end before any consumer exists; a consumer
+/// started afterwards still gets the whole stream.
+fn producer_first(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(11, 1000);
+    let mut p = start_producer(ctx, Who::Student, &name, None, &data)?;
+    let done = finish_producer(ctx, &mut p)?;
+    ensure(shm_exists(&name), || {
+        done.fail(format!("the producer exited and removed {name} before any consumer ran"))
+            .note("the producer never unlinks NAME: the consumer does, once it has read everything")
+    })?;
+    let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    finish_consumer(ctx, &mut c, &name, &data)?;
+    Ok(())
+}
+
+/// The consumer starts 0.5 s before the producer exists and waits for it.
+fn consumer_first(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(12, 100 << 10);
+    let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    if let Some(exit) = c.wait_timeout(Duration::from_millis(500)) {
+        let done = ctx.finish(&mut c)?;
+        return Err(done
+            .fail(format!("the consumer ended ({exit}) before the producer had started"))
+            .note("with --wait 5000 it keeps looking for NAME (every few ms) for up to 5 s"));
+    }
+    let mut p = start_producer(ctx, Who::Student, &name, Some(4096), &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    Ok(())
+}
+
+/// The student's producer feeds the grader's consumer (1 MiB, capacity 4093).
+fn producer_with_grader_consumer(ctx: &mut Ctx) -> Result<(), Fail> {
+    transfer(ctx, Who::Student, Who::Grader, Some(4093), random(13, 1 << 20))
+}
+
+/// The grader's producer (256 KiB in pieces of 64 KiB with 100 ms pauses,
+/// capacity 4093) feeds the student's consumer.
+fn consumer_with_grader_producer(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(14, 256 << 10);
+    let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    let mut p = ctx
+        .peer(PRODUCER)?
+        .args(["--capacity", "4093", "--chunk", "65536", "--pause-ms", "100", &name])
+        .stdin_generated(data.clone(), "head -c 262144 /dev/urandom")
+        .spawn()?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    Ok(())
+}
+
+/// The grader's producer publishes 5 bytes at a time into a 7-byte ring,
+/// 20 ms apart, each with one head store: most pieces wrap around the end of
+/// the data area, and the consumer must split them.
+fn consumer_splits_wrapped_runs(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(21, 100);
+    let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    let mut p = ctx
+        .peer(PRODUCER)?
+        .args(["--capacity", "7", "--chunk", "5", "--pause-ms", "20", &name])
+        .stdin_generated(data.clone(), "head -c 100 /dev/urandom")
+        .spawn()?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)
+}
+
+/// The header fields, read from /dev/shm.
+struct Header {
+    size: usize,
+    mode: u32,
+    bytes: Vec<u8>,
+}
+
+impl Header {
+    fn read(name: &str) -> Option<Header> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::path::Path::new("/dev/shm").join(name.trim_start_matches('/'));
+        let mode = std::fs::metadata(&path).ok()?.permissions().mode() & 0o777;
+        let bytes = std::fs::read(&path).ok()?;
+        Some(Header { size: bytes.len(), mode, bytes })
+    }
+
+    fn word(&self, off: usize) -> u64 {
+        self.bytes.get(off..off + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap())).unwrap_or(0)
+    }
+}
+
+/// Waits until NAME exists, is at least a header long and its magic is set.
+fn wait_ready(ctx: &Ctx, name: &str, producer: &mut Proc, within: Duration) -> Result<Header, Fail> {
+    let until = ctx.within(within);
+    loop {
+        if let Some(h) = Header::read(name) {
+            if h.size >= HEADER && h.word(OFF_MAGIC) != 0 {
+                return Ok(h);
+            }
+        }
+        if producer.try_exit().is_some() {
+            let done = ctx.finish(producer)?;
+            return Err(done.fail("the producer ended before its ring was ready").note(done.exit.to_string()));
+        }
+        if Instant::now() >= until {
+            return Err(Fail::new(format!(
+                "{name} did not appear with its magic set within {:.1}s of starting the producer",
+                within.as_secs_f64()
+            ))
+            .note(format!("command: {}", producer.command))
+            .note("shm_open(O_CREAT|O_EXCL), ftruncate to 256 + capacity, mmap, fill the header, store magic last"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Compares one header field with the contract.
+fn field(h: &Header, what: &str, off: usize, want: u64, when: &str) -> Result<(), Fail> {
+    let got = h.word(off);
+    ensure(got == want, || {
+        Fail::new(format!("the header's `{what}` (u64 at offset {off}) is wrong {when}"))
+            .expected(format!("{want} ({want:#x})"))
+            .got(format!("{got} ({got:#x})"))
+            .note("offsets: magic 0, capacity 8, head 64, tail 128, closed 192, data 256")
+    })
+}
+
+/// The producer's object: 256 + capacity bytes, mode 0600, magic, capacity,
+/// zero counters; after 10 bytes and end of file: head 10, closed 1, the
+/// bytes at offset 256, and the object still there.
+fn header_layout(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let mut p = ctx.program("ring-producer").args(["--capacity", "1000", &name]).stdin_pipe().spawn()?;
+    let h = wait_ready(ctx, &name, &mut p, Duration::from_secs(3))?;
+    ensure(h.size == HEADER + 1000, || {
+        Fail::new("the object's size is wrong").expected("256 + capacity = 1256 bytes").got(format!("{} bytes", h.size))
+    })?;
+    ensure(h.mode == 0o600, || {
+        Fail::new("the object's permissions are wrong").expected("0600").got(format!("{:04o}", h.mode))
+    })?;
+    let before = "while stdin is still open";
+    field(&h, "magic", OFF_MAGIC, MAGIC, before)?;
+    field(&h, "capacity", OFF_CAPACITY, 1000, before)?;
+    field(&h, "head", OFF_HEAD, 0, before)?;
+    field(&h, "tail", OFF_TAIL, 0, before)?;
+    field(&h, "closed", OFF_CLOSED, 0, before)?;
+
+    let text = b"ring data!";
+    if let Some(stdin) = p.stdin() {
+        let _ = stdin.write_all(text);
+    }
+    p.close_stdin();
+    let done = finish_producer(ctx, &mut p)?;
+    let Some(h) = Header::read(&name) else {
+        return Err(done
+            .fail(format!("after the producer exited, {name} is gone"))
+            .note("the producer never unlinks NAME: the consumer does"));
+    };
+    remove_shm(&name);
+    let after = "after 10 bytes and end of file";
+    field(&h, "head", OFF_HEAD, 10, after)?;
+    field(&h, "tail", OFF_TAIL, 0, after)?;
+    field(&h, "closed", OFF_CLOSED, 1, after)?;
+    let data = h.bytes.get(HEADER..HEADER + 10).unwrap_or_default();
+    ensure(data == text, || {
+        Fail::new("the data area does not hold the stream's first bytes")
+            .expected(format!("{:?} at offset 256", String::from_utf8_lossy(text)))
+            .got(format!("{:?}", String::from_utf8_lossy(data)))
+    })?;
+    Ok(())
+}
+
+/// `tail <= head <= tail + capacity` at every sample the grader takes of a
+/// 4 MiB transfer through a 4096-byte ring (the consumer starts 0.3 s late).
+fn invariant_holds(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let capacity = 4096u64;
+    let data = random(15, 4 << 20);
+    let mut p = start_producer(ctx, Who::Student, &name, Some(capacity), &data)?;
+    wait_ready(ctx, &name, &mut p, Duration::from_secs(3))?;
+    let ring = peer::watch(&name).map_err(|e| Fail::new(format!("the grader cannot map {name}: {e}")))?;
+    let (head, tail) = (ring.word(OFF_HEAD), ring.word(OFF_TAIL));
+    let mut consumer: Option<Proc> = None;
+    let start = Instant::now();
+    let mut samples = 0u64;
+    let mut last_head = 0;
+    loop {
+        // Both counters only grow: the tail at the moment head is read lies
+        // between the two tail loads.
+        let t1 = tail.load(Ordering::Acquire);
+        let h = head.load(Ordering::Acquire);
+        let t2 = tail.load(Ordering::Acquire);
+        samples += 1;
+        let broken = if h < t1 {
+            Some(format!("tail {t1} is past head {h}"))
+        } else if h > t2 + capacity {
+            Some(format!("head {h} is more than the capacity ({capacity}) ahead of tail {t2}"))
+        } else if h < last_head {
+            Some(format!("head went back from {last_head} to {h}"))
+        } else {
+            None
+        };
+        if let Some(what) = broken {
+            return Err(Fail::new(format!("the ring's invariant tail <= head <= tail + capacity broke: {what}"))
+                .note(format!("producer: {}", p.command))
+                .note("the producer must wait while head - tail == capacity, loading tail with acquire ordering"));
+        }
+        last_head = h;
+        if consumer.is_none() && start.elapsed() >= Duration::from_millis(300) {
+            consumer = Some(start_consumer(ctx, Who::Student, &name, data.len())?);
+        }
+        if consumer.as_mut().is_some_and(|c| c.try_exit().is_some()) {
+            break;
+        }
+        if Instant::now() >= ctx.deadline() {
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(50));
+    }
+    drop(ring);
+    let mut c = consumer.expect("started");
+    finish_pair(ctx, &mut p, &mut c, &name, &data)
+        .map_err(|f| f.note(format!("(the grader sampled the counters {samples} times)")))?;
+    Ok(())
+}
+
+/// With no consumer, a producer of 64 KiB into a 4096-byte ring is still
+/// running 0.8 s later with head == capacity, and finishes once the grader's
+/// consumer drains the ring.
+fn producer_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(16, 64 << 10);
+    let mut p = start_producer(ctx, Who::Student, &name, Some(4096), &data)?;
+    if let Some(exit) = p.wait_timeout(Duration::from_millis(800)) {
+        let done = ctx.finish(&mut p)?;
+        return Err(done.fail(format!("the producer ended ({exit}) while nobody had read its full ring")).note(
+            "when head - tail == capacity the producer waits (re-checking tail) until the consumer frees space",
+        ));
+    }
+    let Some(h) = Header::read(&name) else {
+        return Err(Fail::new(format!("the shared-memory object {name} does not exist while the producer runs")));
+    };
+    field(&h, "head", OFF_HEAD, 4096, "while the ring is full and nobody reads")?;
+    let mut c = start_consumer(ctx, Who::Grader, &name, data.len())?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    Ok(())
+}
+
+/// `--wait 300` with no producer: the timed-out message and status 1 after
+/// at least 0.25 s and within 2.5 s.
+fn consumer_wait_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let done = ctx.program("ring-consumer").args(["--wait", "300", &name]).timeout(Duration::from_secs(3)).run()?;
+    done.expect_code(1)?.expect_stderr_line(&format!("ring-consumer: {name}: timed out waiting for producer"))?;
+    let took = done.elapsed.as_secs_f64();
+    ensure((0.25..=2.5).contains(&took), || {
+        done.fail(format!("the consumer gave up after {took:.2}s; --wait 300 means about 0.3 s"))
+    })?;
+    Ok(())
+}
+
+/// A second producer of the same NAME fails with `File exists` and leaves
+/// the first one's ring working.
+fn producer_file_exists(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let mut first = ctx.program("ring-producer").arg(&name).stdin_pipe().spawn()?;
+    wait_ready(ctx, &name, &mut first, Duration::from_secs(3))?;
+    let second = ctx.program("ring-producer").arg(&name).timeout(Duration::from_secs(2)).run()?;
+    second.expect_code(1)?.expect_stderr_line(&format!("ring-producer: {name}: File exists"))?;
+    let text = b"first producer's data\n";
+    if let Some(stdin) = first.stdin() {
+        let _ = stdin.write_all(text);
+    }
+    first.close_stdin();
+    let mut c = start_consumer(ctx, Who::Grader, &name, text.len())?;
+    finish_pair(ctx, &mut first, &mut c, &name, text)
+        .map_err(|f| f.note("the second producer must not touch the first one's object (O_CREAT|O_EXCL)"))?;
+    Ok(())
+}
+
+/// An object whose magic is wrong: `not a ring buffer`, status 1.
+fn consumer_not_a_ring(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let path = std::path::Path::new("/dev/shm").join(name.trim_start_matches('/'));
+    let junk: Vec<u8> = b"this is not a ring buffer. ".iter().copied().cycle().take(4096).collect();
+    std::fs::write(&path, junk).map_err(Fail::infra)?;
+    let done = ctx.program("ring-consumer").args(["--wait", "2000", &name]).timeout(Duration::from_secs(3)).run();
+    remove_shm(&name);
+    done?.expect_code(1)?.expect_stderr_line(&format!("ring-consumer: {name}: not a ring buffer"))?;
+    Ok(())
+}
+
+/// After a transfer from the grader's producer, the consumer has removed NAME.
+fn consumer_unlinks(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let data = random(17, 5000);
+    let mut p = start_producer(ctx, Who::Grader, &name, Some(1024), &data)?;
+    let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    let done = ctx.finish(&mut c)?;
+    done.expect_code(0)?;
+    ensure(!shm_exists(&name), || {
+        done.fail(format!("the consumer exited 0 but {name} still exists in /dev/shm"))
+            .note("call shm_unlink(NAME) once closed == 1 and tail == head")
+    })?;
+    done.expect_stdout(&data)?;
+    finish_producer(ctx, &mut p)?;
+    Ok(())
+}
+
+/// CPU a waiting process may use per second of waiting.
+const CPU_SHARE: f64 = 0.2;
+/// How long the waiting is measured.
+const CPU_WINDOW: Duration = Duration::from_millis(1500);
+
+/// A producer waiting on a full ring, a consumer waiting on an empty one and
+/// a consumer waiting for its producer to appear each use less than 20% of
+/// a CPU over 1.5 s.
+fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
+    let full = ctx.ipc_name("full");
+    let empty = ctx.ipc_name("empty");
+    let absent = ctx.ipc_name("absent");
+    let data = random(18, 16 << 10);
+    let mut producer = start_producer(ctx, Who::Student, &full, Some(4096), &data)?;
+    let mut silent = ctx.peer(PRODUCER)?.arg(&empty).stdin_pipe().spawn()?;
+    let mut on_empty = start_consumer(ctx, Who::Student, &empty, 0)?;
+    let mut on_absent = ctx.program("ring-consumer").args(["--wait", "8000", &absent]).spawn()?;
+    wait_ready(ctx, &full, &mut producer, Duration::from_secs(2))?;
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut waiters = [
+        ("the producer waiting on a full ring", &mut producer),
+        ("the consumer waiting on an empty ring", &mut on_empty),
+        ("the consumer waiting for its producer to appear", &mut on_absent),
+    ];
+    let before: Vec<Option<Duration>> = waiters.iter().map(|(_, p)| p.cpu_time()).collect();
+    std::thread::sleep(CPU_WINDOW);
+    let limit = CPU_WINDOW.mul_f64(CPU_SHARE);
+    for ((what, p), start) in waiters.iter_mut().zip(before) {
+        let (Some(start), Some(end), None) = (start, p.cpu_time(), p.try_exit()) else {
+            let exit = p.try_exit().map(|e| e.to_string()).unwrap_or_else(|| "still running".into());
+            return Err(
+                Fail::new(format!("{what} did not keep waiting ({exit})")).note(format!("command: {}", p.command))
+            );
+        };
+        let used = end.saturating_sub(start);
+        ensure(used <= limit, || {
+            Fail::new(format!("{what} burns the CPU"))
+                .expected(format!(
+                    "at most {:.2}s of CPU in {:.1}s of waiting",
+                    limit.as_secs_f64(),
+                    CPU_WINDOW.as_secs_f64()
+                ))
+                .got(format!("{:.2}s", used.as_secs_f64()))
+                .note(format!("command: {}", p.command))
+                .note("after a short spin, sleep (e.g. 100-500 us) between re-checks of the counters")
+        })?;
+    }
+
+    // Let everything end cleanly.
+    let mut drain = start_consumer(ctx, Who::Grader, &full, data.len())?;
+    silent.close_stdin();
+    let mut late = ctx.peer(PRODUCER)?.arg(&absent).spawn()?;
+    finish_producer(ctx, &mut producer)?;
+    finish_consumer(ctx, &mut drain, &full, &data)?;
+    finish_producer(ctx, &mut silent)?;
+    finish_consumer(ctx, &mut on_empty, &empty, b"")?;
+    finish_producer(ctx, &mut late)?;
+    finish_consumer(ctx, &mut on_absent, &absent, b"")?;
+    Ok(())
+}
+
+/// `ring-fork` carries 10 MiB of random bytes exactly and exits 0.
+fn fork_10mib(ctx: &mut Ctx) -> Result<(), Fail> {
+    let data = random(19, 10 << 20);
+    let done = ctx
+        .program("ring-fork")
+        .stdin_generated(data.clone(), "head -c 10485760 /dev/urandom")
+        .output_cap(data.len() + 1)
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&data)?;
+    Ok(())
+}
+
+/// `ring-fork --capacity 7` carries 3000 bytes exactly.
+fn fork_capacity_7(ctx: &mut Ctx) -> Result<(), Fail> {
+    let data = random(20, 3000);
+    let done = ctx
+        .program("ring-fork")
+        .args(["--capacity", "7"])
+        .stdin_generated(data.clone(), "head -c 3000 /dev/urandom")
+        .output_cap(data.len() + 1)
+        .run()?;
+    done.expect_code(0)?.expect_stdout(&data)?;
+    Ok(())
+}
+
+/// Names that are not POSIX IPC names, built on this check's prefix so that
+/// anything created by mistake is found and removed.
+fn bad_names(ctx: &mut Ctx) -> Vec<String> {
+    let good = ctx.ipc_name("bad");
+    vec![
+        good.trim_start_matches('/').to_string(),
+        format!("{good}/sub"),
+        "/".to_string(),
+        format!("{good}{}", "x".repeat(260)),
+    ]
+}
+
+/// Bad arguments to `ring-producer` are usage errors.
+fn producer_usage(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let mut cases: Vec<Vec<String>> = bad_names(ctx).into_iter().map(|n| vec![n]).collect();
+    cases.push(vec![]);
+    cases.push(vec![name.clone(), name.clone()]);
+    cases.push(vec!["--capacity".into(), "lots".into(), name.clone()]);
+    for args in cases {
+        ctx.program("ring-producer").args(&args).timeout(Duration::from_secs(2)).run()?.expect_usage_error()?;
+    }
+    Ok(())
+}
+
+/// Bad arguments to `ring-consumer` are usage errors.
+fn consumer_usage(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("ring");
+    let mut cases: Vec<Vec<String>> =
+        bad_names(ctx).into_iter().map(|n| vec!["--wait".into(), "0".into(), n]).collect();
+    cases.push(vec![]);
+    cases.push(vec![name.clone(), name.clone()]);
+    cases.push(vec!["--wait".into(), "soon".into(), name.clone()]);
+    for args in cases {
+        ctx.program("ring-consumer").args(&args).timeout(Duration::from_secs(2)).run()?.expect_usage_error()?;
+    }
+    Ok(())
+}
+
+/// Bad arguments to `ring-fork` are usage errors.
+fn fork_usage(ctx: &mut Ctx) -> Result<(), Fail> {
+    for args in [&["extra"][..], &["--capacity", "big"], &["--capacity"]] {
+        ctx.program("ring-fork").args(args).timeout(Duration::from_secs(2)).run()?.expect_usage_error()?;
+    }
+    Ok(())
 }
