@@ -58,7 +58,10 @@ fn main() -> ExitCode {
     let queue = match mq_open(args.name.as_str(), flags, mode, attr.as_ref()) {
         Ok(queue) => queue,
         // nix's Display text, `ENOENT: No such file or directory`, whatever ipc_common does.
-        Err(e) if fault("errno-name") => return fail(PROGRAM, &args.name, format!("{e}")),
+        Err(e) if fault("errno-name") => {
+            eprintln!("{PROGRAM}: {}: {e}", args.name);
+            return ExitCode::from(1);
+        }
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),
     };
     let msgsize = match mq_getattr(&queue) {

@@ -42,7 +42,10 @@ fn main() -> ExitCode {
     let stream = match first_that_works(&addrs, TcpStream::connect) {
         Ok(stream) => stream,
         // Rust's Display: "Connection refused (os error 111)".
-        Err(e) if fault("os-error-number") => return fail(PROGRAM, &server, e),
+        Err(e) if fault("os-error-number") => {
+            eprintln!("{PROGRAM}: {server}: {e}");
+            return ExitCode::from(1);
+        }
         Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
     };
     if fault("write-then-read") {
