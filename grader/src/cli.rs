@@ -134,6 +134,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Twice the CPUs (most checks wait more than they compute), 2 to 16.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16)
+}
+
 /// Selects the checks that `filters` name (all if none).
 pub fn select(rubric: &Rubric, filters: &[String]) -> Result<Vec<Selected>> {
     let mut all = Vec::new();
@@ -186,8 +191,14 @@ fn grade(args: &Args) -> Result<u8> {
         return Ok(PASSED);
     }
     let selected = select(&rubric, &args.filters)?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
     if args.list {
         list(&selected)?;
+        let worst = runner::worst_case(&selected, jobs, args.repeat);
+        println!(
+            "If every program hung, grading these would take at most {:.0}s with --jobs {jobs}.",
+            worst.as_secs_f64()
+        );
         return Ok(PASSED);
     }
 

@@ -534,6 +534,32 @@ pub fn tagged(tag: &str) -> Vec<Tagged> {
     found
 }
 
+/// Kills every child of the grader that it did not start itself and that
+/// carries no check's tag: orphans re-parented to it as subreaper whose
+/// environment was cleared, so no check's sweep can find them. (Tagged ones
+/// are left to their own check, which reports them as leaks.)
+pub fn kill_orphans() {
+    let me = std::process::id().to_string();
+    let ours: Vec<i32> = reaper().lock().ours.keys().copied().collect();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return };
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else { continue };
+        // After the name: state, then ppid.
+        let ppid = after.split(' ').nth(1).unwrap_or_default();
+        if ppid != me || ours.contains(&pid) {
+            continue;
+        }
+        let tagged = std::fs::read(format!("/proc/{pid}/environ"))
+            .map(|env| env.windows(TAG_VAR.len() + 1).any(|w| w.starts_with(TAG_VAR.as_bytes()) && w.ends_with(b"=")))
+            .unwrap_or(false);
+        if !tagged {
+            let _ = signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
 /// Kills every process carrying `tag` until none is left (bounded: a
 /// process that keeps forking is outpaced by repeated sweeps; each round
 /// stops the survivors first so they cannot fork in between).

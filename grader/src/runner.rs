@@ -117,7 +117,22 @@ pub fn run(
         (0..selected.len()).partition(|&i| selected[i].check.exclusive);
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
+    proc::kill_orphans();
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
+}
+
+/// The longest grading of `selected` can take with `jobs` workers, if every
+/// program hangs: each check ends at most one second after its time limit
+/// (watchdog, leak check, clean-up); parallel checks are shared by the
+/// workers (at most their sum / jobs + the longest), exclusive ones run one
+/// after the other.
+pub fn worst_case(selected: &[Selected], jobs: usize, repeat: u32) -> Duration {
+    let cost = |s: &Selected| s.entry.time_limit + 1.0;
+    let parallel: Vec<f64> = selected.iter().filter(|s| !s.check.exclusive).map(cost).collect();
+    let exclusive: f64 = selected.iter().filter(|s| s.check.exclusive).map(cost).sum();
+    let longest = parallel.iter().copied().fold(0.0, f64::max);
+    let secs = parallel.iter().sum::<f64>() / jobs.max(1) as f64 + longest + exclusive;
+    Duration::from_secs_f64(secs * f64::from(repeat))
 }
 
 fn merge(prev: Outcome, next: Outcome) -> Outcome {

@@ -162,6 +162,13 @@ fn a_program_that_double_forks_an_escapee() {
     grade_hostile("escapee");
 }
 
+/// An escapee without the environment tag is not found by its check's
+/// sweep; it is killed at the end of the run as an orphan of the grader.
+#[test]
+fn a_program_that_double_forks_an_escapee_without_environment() {
+    grade_hostile("escapee-no-env");
+}
+
 #[test]
 fn a_program_that_ignores_sigterm() {
     grade_hostile("ignore-term");
