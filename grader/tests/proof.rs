@@ -209,3 +209,28 @@ fn every_check_fails_on_a_broken_variant() {
     let problems = problems.into_inner().unwrap();
     assert!(problems.is_empty(), "broken programs not caught:\n{}", problems.join("\n"));
 }
+
+/// Determinism: the reference passes every check twice in a row while one
+/// core is kept busy (the full `--repeat 20` is run by hand; see the issue
+/// notes). A check that depends on winning a race fails here sooner or later.
+#[test]
+fn reference_passes_repeatedly_with_a_core_kept_busy() {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut x = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+        });
+        let (status, report) = grade_json(&["--target", "reference", "--repeat", "2"]);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let failed: Vec<String> = tests_of(&report)
+            .iter()
+            .filter(|t| t["status"] != "passed")
+            .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
+            .collect();
+        assert!(failed.is_empty(), "the reference failed under load:\n{}", failed.join("\n\n"));
+        assert_eq!(status, 0);
+    });
+}
