@@ -79,6 +79,11 @@ pub fn ensure(cond: bool, what: impl FnOnce() -> Fail) -> Result<(), Fail> {
     if cond { Ok(()) } else { Err(what()) }
 }
 
+/// How much of a program's output a failure keeps (the human report shows
+/// the first lines unless `--verbose`; JSON reports keep all of it).
+const NOTE_LINES: usize = 40;
+const NOTE_CHARS: usize = 4000;
+
 /// A program that has finished, with what it printed.
 #[derive(Debug, Clone)]
 pub struct Done {
@@ -102,7 +107,7 @@ impl Done {
     }
 
     fn stderr_note(&self) -> String {
-        let mut note = format!("stderr: {}", text::excerpt(&self.stderr, self.stderr_total, 6, 600));
+        let mut note = format!("stderr: {}", text::excerpt(&self.stderr, self.stderr_total, NOTE_LINES, NOTE_CHARS));
         if self.stderr_text().contains("not yet implemented") {
             note.push_str("\n(this part is still a `todo!()` in your code)");
         }
@@ -110,7 +115,7 @@ impl Done {
     }
 
     fn stdout_note(&self) -> String {
-        format!("stdout: {}", text::excerpt(&self.stdout, self.stdout_total, 6, 600))
+        format!("stdout: {}", text::excerpt(&self.stdout, self.stdout_total, NOTE_LINES, NOTE_CHARS))
     }
 
     /// A failure about this run, with its command and stderr attached.

@@ -93,7 +93,7 @@ pub fn human(
                 if note.starts_with("command: ") && !verbose {
                     continue;
                 }
-                writeln!(out, "    {}", indent(note))?;
+                writeln!(out, "    {}", indent(&shorten(note, verbose)))?;
             }
             if o.repetitions > 1 {
                 writeln!(out, "    (failed in at least one of {} repetitions)", o.repetitions)?;
@@ -127,6 +127,17 @@ pub fn human(
         elapsed.as_secs_f64()
     )?;
     Ok(())
+}
+
+/// Lines of a note shown without `--verbose`.
+const BRIEF_LINES: usize = 8;
+
+fn shorten(note: &str, verbose: bool) -> String {
+    let lines: Vec<&str> = note.lines().collect();
+    if verbose || lines.len() <= BRIEF_LINES {
+        return note.to_string();
+    }
+    format!("{}\n… ({} more lines: --verbose shows them)", lines[..BRIEF_LINES].join("\n"), lines.len() - BRIEF_LINES)
 }
 
 fn indent(text: &str) -> String {

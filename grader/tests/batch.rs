@@ -25,7 +25,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn batch(submissions: &Path, out: &Path) -> Collected {
-    let target = workspace_root().join("target/batch-test");
+    // Shared with tests/template.rs (test binaries run one at a time), so the
+    // dependencies of these other workspaces are compiled once.
+    let target = workspace_root().join("target/aux-test");
     let args = ["--batch", submissions.to_str().unwrap(), "--out", out.to_str().unwrap()];
     let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, workspace_root());
     spec.args.extend(["--batch-target-dir".into(), target.into(), "pipe".into()]);

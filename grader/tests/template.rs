@@ -10,9 +10,10 @@ use serde_json::Value;
 
 fn run(program: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Collected {
     let mut spec = Spec::new(program, args.iter().copied(), cwd);
-    // The template builds into a target folder of its own (kept between
-    // runs), never over the binaries of this workspace that other tests use.
-    let target = workspace_root().join("target/template-test");
+    // The template builds into a target folder of its own (shared with
+    // tests/batch.rs; kept between runs), never over the binaries of this
+    // workspace that other tests use.
+    let target = workspace_root().join("target/aux-test");
     spec.env = vec![("CARGO_TARGET_DIR".into(), target.into()), ("NO_COLOR".into(), "1".into())];
     spec.env.extend(env.iter().map(|(k, v)| (k.into(), v.into())));
     proc::output(spec, Duration::from_secs(900)).expect("runs")
