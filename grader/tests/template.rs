@@ -79,4 +79,14 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(human.contains("differ from the template as it was handed out: rubric/pipe.toml"), "{human}");
     assert!(human.contains("Score: 0/20"), "{human}");
+
+    // Code that does not compile: the compiler's message, score 0, exit 2.
+    std::fs::write(dest.join("starter/src/pipe/pipeline.rs"), "fn main() { let x: u32 = \"not a number\"; }\n")
+        .unwrap();
+    let out = run(&cargo(), &["grade", "pipe"], &dest, &[]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.exit, Some(Exit::Code(2)), "{human}\n{stderr}");
+    assert!(stderr.contains("mismatched types"), "the compiler's message is not shown:\n{stderr}");
+    assert!(human.contains("does not compile") && human.contains("Score: 0/"), "{human}");
 }
