@@ -104,7 +104,8 @@ fn start_server(program: &Path) -> anyhow::Result<(Proc, u16)> {
 
 impl Bench {
     pub fn new(programs: Programs, size: u64, runs: usize, rounds: usize, only: Vec<String>) -> anyhow::Result<Bench> {
-        let dir = tempfile::Builder::new().prefix("ipc-bench-").tempdir_in("/dev/shm").context("a folder in /dev/shm")?;
+        let dir =
+            tempfile::Builder::new().prefix("ipc-bench-").tempdir_in("/dev/shm").context("a folder in /dev/shm")?;
         let input = dir.path().join("input");
         // Text lines of 64 bytes: what a pipe usually carries, and no byte
         // pattern a program could skip.
@@ -228,11 +229,16 @@ impl Bench {
         }
         if self.wanted("mmap-copy") {
             let mmap_copy = self.program("mmap-copy")?;
-            figures.extend(self.throughput("mmap-copy", false, format!("mmap-copy INPUT /dev/shm/COPY ({gib})"), || {
-                let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&mmap_copy, &input, &out]);
-                let _ = std::fs::remove_file(&out);
-                t
-            })?);
+            figures.extend(self.throughput(
+                "mmap-copy",
+                false,
+                format!("mmap-copy INPUT /dev/shm/COPY ({gib})"),
+                || {
+                    let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&mmap_copy, &input, &out]);
+                    let _ = std::fs::remove_file(&out);
+                    t
+                },
+            )?);
         }
         if self.wanted("tcp") {
             let server = self.program("tcp-server")?;
@@ -258,7 +264,9 @@ impl Bench {
 
         // Round trips.
         if self.wanted("cat") {
-            figures.extend(self.latency("cat (shell)", true, "cat", |_| Ok((sh_spec("exec cat", &[], Input::Pipe), None)))?);
+            figures.extend(
+                self.latency("cat (shell)", true, "cat", |_| Ok((sh_spec("exec cat", &[], Input::Pipe), None)))?,
+            );
         }
         if self.wanted("pipeline") {
             let pipeline = self.program("pipeline")?;
@@ -269,7 +277,10 @@ impl Bench {
         if self.wanted("ring") {
             let fork = self.program("ring-fork")?;
             figures.extend(self.latency("ring-fork", false, "ring-fork", |_| {
-                Ok((Spec { stdin: Input::Pipe, ..Spec::new(&fork, Vec::<OsString>::new(), std::env::temp_dir()) }, None))
+                Ok((
+                    Spec { stdin: Input::Pipe, ..Spec::new(&fork, Vec::<OsString>::new(), std::env::temp_dir()) },
+                    None,
+                ))
             })?);
         }
         for (lab, server, client) in [("udp", "udp-server", "udp-client"), ("tcp", "tcp-server", "tcp-client")] {
@@ -278,10 +289,16 @@ impl Bench {
             }
             let server = self.program(server)?;
             let client = self.program(client)?;
-            let label = format!("{} (round trip)", if lab == "udp" { "udp-client + udp-server" } else { "tcp-client + tcp-server" });
+            let label = format!(
+                "{} (round trip)",
+                if lab == "udp" { "udp-client + udp-server" } else { "tcp-client + tcp-server" }
+            );
             figures.extend(self.latency(&label, false, &format!("{lab}-client 127.0.0.1 PORT"), |_| {
                 let (running, port) = start_server(&server)?;
-                let spec = Spec { stdin: Input::Pipe, ..Spec::new(&client, ["127.0.0.1".to_string(), port.to_string()], std::env::temp_dir()) };
+                let spec = Spec {
+                    stdin: Input::Pipe,
+                    ..Spec::new(&client, ["127.0.0.1".to_string(), port.to_string()], std::env::temp_dir())
+                };
                 Ok((spec, Some(running)))
             })?);
         }
@@ -351,7 +368,8 @@ impl Bench {
     fn mq(&self, bytes: usize, per_process: usize, processes: usize) -> anyhow::Result<Figure> {
         let send = self.program("mq-send")?;
         let recv = self.program("mq-recv")?;
-        let name = if bytes >= 1024 { format!("mq {} KiB messages", bytes / 1024) } else { format!("mq {bytes} B messages") };
+        let name =
+            if bytes >= 1024 { format!("mq {} KiB messages", bytes / 1024) } else { format!("mq {bytes} B messages") };
         eprint!("ipc-bench: {name} ...");
         let total = per_process * processes;
         let message: String = "m".repeat(bytes);
@@ -370,7 +388,8 @@ impl Bench {
             let _ = mq_close(fd);
             let count = total.to_string();
             let times = processes.to_string();
-            let recv_spec = sh_spec("exec \"$1\" --count \"$2\" \"$3\" > /dev/null", &[&recv, &count, &queue], Input::Null);
+            let recv_spec =
+                sh_spec("exec \"$1\" --count \"$2\" \"$3\" > /dev/null", &[&recv, &count, &queue], Input::Null);
             let mut send_args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&times, &send, &queue];
             send_args.extend(std::iter::repeat_n(&message as &dyn AsRef<std::ffi::OsStr>, per_process));
             let send_spec = sh_spec(
@@ -482,9 +501,18 @@ pub fn grader(runs: usize) -> anyhow::Result<Vec<Figure>> {
         let started = Instant::now();
         let done = proc::output(spec.clone(), Duration::from_secs(900))?;
         let elapsed = started.elapsed();
-        last = String::from_utf8_lossy(&done.stdout).lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+        last = String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string();
         if done.exit != Some(Exit::Code(0)) {
-            bail!("cargo grade --target reference failed ({:?}): {last}\n{}", done.exit, String::from_utf8_lossy(&done.stderr));
+            bail!(
+                "cargo grade --target reference failed ({:?}): {last}\n{}",
+                done.exit,
+                String::from_utf8_lossy(&done.stderr)
+            );
         }
         if run == 0 {
             eprintln!("ipc-bench: built and graded once (not timed): {last}");

@@ -124,7 +124,10 @@ pub fn main() -> ExitCode {
                 runs: args.runs,
                 rounds: args.rounds,
                 cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
-                programs: args.bin_dir.as_ref().map_or("the reference (release build)".into(), |d| d.display().to_string()),
+                programs: args
+                    .bin_dir
+                    .as_ref()
+                    .map_or("the reference (release build)".into(), |d| d.display().to_string()),
             };
             if args.format == "json" {
                 println!("{}", report::json(&meta, &figures));

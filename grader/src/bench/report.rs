@@ -43,7 +43,13 @@ pub fn targets(figures: &[Figure]) -> Vec<Target> {
     add("ring-producer + ring-consumer vs cat | cat", t("ring-producer + ring-consumer"), catcat, ">= 2.0", 2.0);
     add("ring-fork vs cat | cat", t("ring-fork"), catcat, ">= 2.0", 2.0);
     // Time within 10% means throughput at least 1/1.1 of the shell's.
-    add("pipeline \"cat\" \"cat\" vs cat | cat", t("pipeline \"cat\" \"cat\""), catcat, ">= 0.91 (time within 10%)", 1.0 / 1.1);
+    add(
+        "pipeline \"cat\" \"cat\" vs cat | cat",
+        t("pipeline \"cat\" \"cat\""),
+        catcat,
+        ">= 0.91 (time within 10%)",
+        1.0 / 1.1,
+    );
     add("mmap-copy vs cp", t("mmap-copy"), t("cp"), ">= 0.67 (time within 1.5x)", 1.0 / 1.5);
     add(
         "TCP echo vs in-process loopback echo",
@@ -83,7 +89,8 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
         }
         let name = if f.baseline { format!("{} *", f.name) } else { f.name.clone() };
         let spread = format!("{}-{}", number(f.min), number(f.max));
-        let _ = writeln!(out, "{:<width$}  {:>10}  {:>21}  {}", name, number(f.median), spread, f.unit, width = width + 2);
+        let _ =
+            writeln!(out, "{:<width$}  {:>10}  {:>21}  {}", name, number(f.median), spread, f.unit, width = width + 2);
     }
     if figures.iter().any(|f| f.baseline) {
         let _ = writeln!(out, "\n* a baseline, not a lab program");
@@ -165,7 +172,13 @@ pub fn svg(meta: &Meta, figures: &[Figure]) -> String {
                 ym - 5.0,
                 ym + 5.0
             );
-            let _ = writeln!(body, r#"<text x="{:.1}" y="{}">{}</text>"#, LABEL + w.max(f.max * scale) + 6.0, y + BAR * 0.72, number(f.median));
+            let _ = writeln!(
+                body,
+                r#"<text x="{:.1}" y="{}">{}</text>"#,
+                LABEL + w.max(f.max * scale) + 6.0,
+                y + BAR * 0.72,
+                number(f.median)
+            );
             y += BAR + GAP;
         }
         y += 24.0;

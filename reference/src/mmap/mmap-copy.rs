@@ -2,9 +2,9 @@
 
 use std::ffi::c_void;
 use std::num::NonZeroUsize;
-use std::ptr::NonNull;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::ptr::NonNull;
 
 use clap::Parser;
 use ipc_common::fail;
