@@ -75,11 +75,15 @@ fn number(value: f64) -> String {
 
 pub fn table(meta: &Meta, figures: &[Figure]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "IPC benchmark: {} bytes per stream, median of {} runs (min-max), {} round trips per latency run, {} CPUs; programs: {}",
-        meta.size, meta.runs, meta.rounds, meta.cpus, meta.programs
-    );
+    if figures.iter().all(|f| f.group == "grader") {
+        let _ = writeln!(out, "grader benchmark: median of {} runs (min-max), {} CPUs", meta.runs, meta.cpus);
+    } else {
+        let _ = writeln!(
+            out,
+            "IPC benchmark: {} bytes per stream, median of {} runs (min-max), {} round trips per latency run, {} CPUs; programs: {}",
+            meta.size, meta.runs, meta.rounds, meta.cpus, meta.programs
+        );
+    }
     let width = figures.iter().map(|f| f.name.chars().count()).max().unwrap_or(10).max(10);
     let mut group = "";
     for f in GROUPS.iter().flat_map(|g| figures.iter().filter(move |f| f.group == *g)) {
