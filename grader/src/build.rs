@@ -140,6 +140,18 @@ pub fn build(
     target_dir: Option<&Path>,
     time_limit: Duration,
 ) -> Result<Built, BuildError> {
+    build_profile(krate, manifest_dir, target_dir, time_limit, false)
+}
+
+/// As [`build`], optimised (`--release`) if `release` is set: what the
+/// benchmark measures.
+pub fn build_profile(
+    krate: Crate,
+    manifest_dir: &Path,
+    target_dir: Option<&Path>,
+    time_limit: Duration,
+    release: bool,
+) -> Result<Built, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut args: Vec<std::ffi::OsString> = vec![
         "build".into(),
@@ -150,6 +162,9 @@ pub fn build(
         "--bins".into(),
         "--message-format=json".into(),
     ];
+    if release {
+        args.push("--release".into());
+    }
     if let Some(dir) = target_dir {
         args.push("--target-dir".into());
         args.push(dir.into());

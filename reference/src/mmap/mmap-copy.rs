@@ -1,14 +1,16 @@
 //! `mmap-copy SRC DST`: copies SRC to DST through two mappings.
 
+use std::ffi::c_void;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::ptr::NonNull;
 
 use clap::Parser;
 use ipc_common::fail;
 use ipc_reference::mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
-use nix::sys::mman::MapFlags;
+use nix::sys::mman::{MapFlags, MmapAdvise, madvise};
 use nix::unistd::ftruncate;
 
 const PROGRAM: &str = "mmap-copy";
@@ -47,7 +49,9 @@ fn main() -> ExitCode {
     let Some(len) = NonZeroUsize::new(size as usize) else {
         return ExitCode::SUCCESS;
     };
-    let from = match Mapping::new(&src, 0, len, false, MapFlags::MAP_SHARED) {
+    // MAP_POPULATE: the kernel maps every page of SRC up front, in one pass,
+    // instead of taking one page fault per 4 KiB during the copy.
+    let from = match Mapping::new(&src, 0, len, false, MapFlags::MAP_SHARED | MapFlags::MAP_POPULATE) {
         Ok(mapping) => mapping,
         Err(e) => return fail(PROGRAM, "mmap", e.desc()),
     };
@@ -55,9 +59,34 @@ fn main() -> ExitCode {
         Ok(mapping) => mapping,
         Err(e) => return fail(PROGRAM, "mmap", e.desc()),
     };
-    to.bytes_mut().copy_from_slice(from.bytes());
+    copy_in_windows(&from, &mut to);
     match to.sync() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(PROGRAM, "msync", e.desc()),
+    }
+}
+
+/// Bytes of DST made ready (allocated and zeroed by the kernel) at a time:
+/// small enough that they are still in the cache when the copy overwrites
+/// them, large enough to take one system call instead of 256 page faults.
+const WINDOW: usize = 1 << 20;
+
+/// Copies `from` into `to` window by window, asking the kernel to populate
+/// each window of DST for writing first (`MADV_POPULATE_WRITE`, Linux 5.14;
+/// where it fails, the copy simply takes the page faults instead).
+fn copy_in_windows(from: &Mapping, to: &mut Mapping) {
+    let base = to.as_ptr();
+    let len = from.bytes().len();
+    let mut at = 0;
+    while at < len {
+        let n = WINDOW.min(len - at);
+        if let Some(start) = NonNull::new(base.wrapping_add(at).cast::<c_void>()) {
+            // SAFETY: [at, at + n) lies inside the writable mapping `to`
+            // (WINDOW is a multiple of the page size, so `start` is
+            // page-aligned); populating changes no byte and frees nothing.
+            let _ = unsafe { madvise(start, n, MmapAdvise::MADV_POPULATE_WRITE) };
+        }
+        to.bytes_mut()[at..at + n].copy_from_slice(&from.bytes()[at..at + n]);
+        at += n;
     }
 }

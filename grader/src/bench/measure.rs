@@ -1,0 +1,532 @@
+//! The measurements: each runs the programs (or a baseline) `runs` times and
+//! gives one [`Figure`] per quantity.
+
+use std::ffi::{CString, OsString};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use ipc_grader::build::{self, Programs};
+use ipc_grader::proc::{self, Exit, Input, Proc, Spec};
+use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_unlink};
+use nix::sys::signal::Signal;
+use nix::sys::stat::Mode;
+
+use super::Figure;
+
+/// The longest any one run may take before it counts as hung.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// Messages per `mq-send` process and `mq-send` processes per run, by size.
+const MQ_PLAN: [(usize, usize, usize); 2] = [(64, 8000, 5), (4096, 200, 10)];
+
+pub struct Bench {
+    programs: Programs,
+    size: u64,
+    runs: usize,
+    rounds: usize,
+    only: Vec<String>,
+    /// A folder in /dev/shm holding the input (and the copies while they run).
+    dir: tempfile::TempDir,
+    input: PathBuf,
+}
+
+/// A unique POSIX IPC name for this process.
+fn ipc_name(base: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("/ipc-bench-{}-{base}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs `/bin/sh -c SCRIPT sh ARGS...` to the end and returns how long it took.
+fn timed_sh(script: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> anyhow::Result<Duration> {
+    let spec = sh_spec(script, args, Input::Null);
+    let started = Instant::now();
+    let mut running = proc::spawn(&spec).context("cannot start /bin/sh")?;
+    let exit = finish(&mut running, started + RUN_LIMIT)?;
+    let elapsed = started.elapsed();
+    if exit != Exit::Code(0) {
+        running.stderr.wait_eof(Instant::now() + Duration::from_secs(2));
+        bail!("`{}` ended with {exit}: {}", running.command, String::from_utf8_lossy(&running.stderr.bytes()).trim());
+    }
+    Ok(elapsed)
+}
+
+fn sh_spec(script: &str, args: &[&dyn AsRef<std::ffi::OsStr>], stdin: Input) -> Spec {
+    let mut argv: Vec<OsString> = vec!["-c".into(), script.into(), "sh".into()];
+    argv.extend(args.iter().map(|a| a.as_ref().to_owned()));
+    let mut spec = Spec::new("/bin/sh", argv, std::env::temp_dir());
+    spec.stdin = stdin;
+    spec.output_cap = 1 << 20;
+    spec
+}
+
+/// Waits for `running` until `deadline`, killing it if it is late.
+fn finish(running: &mut Proc, deadline: Instant) -> anyhow::Result<Exit> {
+    match running.wait_until(deadline) {
+        Some(exit) => Ok(exit),
+        None => {
+            running.kill_group();
+            bail!("`{}` took longer than {}s and was killed", running.command, RUN_LIMIT.as_secs())
+        }
+    }
+}
+
+/// Ends a server: SIGTERM, then SIGKILL to its group if it lingers.
+fn stop(mut server: Proc) {
+    let _ = server.signal(Signal::SIGTERM);
+    if server.wait_timeout(Duration::from_secs(2)).is_none() {
+        server.kill_group();
+        server.wait_timeout(Duration::from_secs(2));
+    }
+}
+
+/// Starts a server (`tcp-server`/`udp-server` 0) and returns it with its port.
+fn start_server(program: &Path) -> anyhow::Result<(Proc, u16)> {
+    let mut spec = Spec::new(program, ["0"], std::env::temp_dir());
+    spec.output_cap = 1 << 20;
+    let mut server = proc::spawn(&spec).with_context(|| format!("cannot start {}", program.display()))?;
+    let port = server.stdout.wait_for(Instant::now() + Duration::from_secs(10), |bytes| {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let line = text.lines().next().filter(|_| text.contains('\n'))?;
+        line.strip_prefix("listening on ")?.rsplit(':').next()?.parse::<u16>().ok()
+    });
+    match port {
+        Some(port) => Ok((server, port)),
+        None => {
+            server.kill_group();
+            bail!("{} printed no `listening on ADDR` line", program.display())
+        }
+    }
+}
+
+impl Bench {
+    pub fn new(programs: Programs, size: u64, runs: usize, rounds: usize, only: Vec<String>) -> anyhow::Result<Bench> {
+        let dir =
+            tempfile::Builder::new().prefix("ipc-bench-").tempdir_in("/dev/shm").context("a folder in /dev/shm")?;
+        let input = dir.path().join("input");
+        // Text lines of 64 bytes: what a pipe usually carries, and no byte
+        // pattern a program could skip.
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&input)?);
+        let mut line = [b'x'; 64];
+        line[63] = b'\n';
+        let mut left = size;
+        let mut n = 0u64;
+        while left > 0 {
+            let digits = format!("{n:016}");
+            line[..16].copy_from_slice(digits.as_bytes());
+            let take = left.min(64) as usize;
+            file.write_all(&line[..take])?;
+            left -= take as u64;
+            n += 1;
+        }
+        file.flush()?;
+        Ok(Bench { programs, size, runs, rounds, only, dir, input })
+    }
+
+    fn wanted(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|w| name.contains(w.as_str()))
+    }
+
+    fn program(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let path = self.programs.path(name);
+        if !path.exists() {
+            bail!("no program {name} at {}", path.display());
+        }
+        Ok(path)
+    }
+
+    fn mb_per_s(&self, elapsed: Duration) -> f64 {
+        self.size as f64 / 1e6 / elapsed.as_secs_f64()
+    }
+
+    /// `runs` throughput runs of `one`, as MB/s.
+    fn throughput(
+        &self,
+        name: &str,
+        baseline: bool,
+        command: String,
+        mut one: impl FnMut() -> anyhow::Result<Duration>,
+    ) -> anyhow::Result<Option<Figure>> {
+        if !self.wanted(name) {
+            return Ok(None);
+        }
+        eprint!("ipc-bench: {name} ...");
+        let mut values = Vec::new();
+        for _ in 0..self.runs {
+            let elapsed = one().with_context(|| format!("measuring {name}"))?;
+            values.push(self.mb_per_s(elapsed));
+        }
+        let figure = Figure::new("throughput", name, baseline, "MB/s", values, command);
+        eprintln!(" {:.0} MB/s", figure.median);
+        Ok(Some(figure))
+    }
+
+    pub fn all(&self) -> anyhow::Result<Vec<Figure>> {
+        let mut figures = Vec::new();
+        let input = self.input.clone();
+        let out = self.dir.path().join("copy");
+        let gib = format!("{} bytes", self.size);
+
+        // Baselines.
+        figures.extend(self.throughput("memcpy (in-process)", true, format!("memcpy of {gib}"), || self.memcpy())?);
+        figures.extend(self.throughput(
+            "cat | cat (shell)",
+            true,
+            format!("sh -c 'cat < INPUT | cat > /dev/null' ({gib})"),
+            || timed_sh("cat < \"$1\" | cat > /dev/null", &[&input]),
+        )?);
+        figures.extend(self.throughput("cp", true, format!("cp INPUT /dev/shm/COPY ({gib})"), || {
+            let t = timed_sh("exec cp \"$1\" \"$2\"", &[&input, &out]);
+            let _ = std::fs::remove_file(&out);
+            t
+        })?);
+        figures.extend(self.throughput(
+            "TCP loopback echo (in-process)",
+            true,
+            format!("an in-process echo over 127.0.0.1 ({gib})"),
+            || self.loopback_echo(),
+        )?);
+
+        // The labs' programs.
+        if self.wanted("pipeline") {
+            let pipeline = self.program("pipeline")?;
+            figures.extend(self.throughput(
+                "pipeline \"cat\" \"cat\"",
+                false,
+                format!("pipeline cat cat < INPUT > /dev/null ({gib})"),
+                || timed_sh("exec \"$1\" cat cat < \"$2\" > /dev/null", &[&pipeline, &input]),
+            )?);
+        }
+        if self.wanted("ring") {
+            let producer = self.program("ring-producer")?;
+            let consumer = self.program("ring-consumer")?;
+            let fork = self.program("ring-fork")?;
+            figures.extend(self.throughput(
+                "ring-producer + ring-consumer",
+                false,
+                format!("ring-producer NAME < INPUT & ring-consumer NAME > /dev/null ({gib})"),
+                || {
+                    let name = ipc_name("ring");
+                    let t = timed_sh(
+                        "\"$1\" \"$3\" < \"$4\" & p=$!; \"$2\" \"$3\" > /dev/null || exit 1; wait $p",
+                        &[&producer, &consumer, &name, &input],
+                    );
+                    if let Ok(c) = CString::new(name) {
+                        let _ = nix::sys::mman::shm_unlink(c.as_c_str());
+                    }
+                    t
+                },
+            )?);
+            figures.extend(self.throughput(
+                "ring-fork",
+                false,
+                format!("ring-fork < INPUT > /dev/null ({gib})"),
+                || timed_sh("exec \"$1\" < \"$2\" > /dev/null", &[&fork, &input]),
+            )?);
+        }
+        if self.wanted("mmap-copy") {
+            let mmap_copy = self.program("mmap-copy")?;
+            figures.extend(self.throughput(
+                "mmap-copy",
+                false,
+                format!("mmap-copy INPUT /dev/shm/COPY ({gib})"),
+                || {
+                    let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&mmap_copy, &input, &out]);
+                    let _ = std::fs::remove_file(&out);
+                    t
+                },
+            )?);
+        }
+        if self.wanted("tcp") {
+            let server = self.program("tcp-server")?;
+            let client = self.program("tcp-client")?;
+            figures.extend(self.throughput(
+                "tcp-client + tcp-server (echo)",
+                false,
+                format!("tcp-client 127.0.0.1 PORT < INPUT > /dev/null, tcp-server 0 ({gib})"),
+                || {
+                    let (running, port) = start_server(&server)?;
+                    let port = port.to_string();
+                    let t = timed_sh("exec \"$1\" 127.0.0.1 \"$2\" < \"$3\" > /dev/null", &[&client, &port, &input]);
+                    stop(running);
+                    t
+                },
+            )?);
+        }
+        if self.wanted("mq") {
+            for (bytes, per_process, processes) in MQ_PLAN {
+                figures.push(self.mq(bytes, per_process, processes)?);
+            }
+        }
+
+        // Round trips.
+        if self.wanted("cat") {
+            figures.extend(
+                self.latency("cat (shell)", true, "cat", |_| Ok((sh_spec("exec cat", &[], Input::Pipe), None)))?,
+            );
+        }
+        if self.wanted("pipeline") {
+            let pipeline = self.program("pipeline")?;
+            figures.extend(self.latency("pipeline \"cat\"", false, "pipeline cat", |_| {
+                Ok((Spec { stdin: Input::Pipe, ..Spec::new(&pipeline, ["cat"], std::env::temp_dir()) }, None))
+            })?);
+        }
+        if self.wanted("ring") {
+            let fork = self.program("ring-fork")?;
+            figures.extend(self.latency("ring-fork", false, "ring-fork", |_| {
+                Ok((
+                    Spec { stdin: Input::Pipe, ..Spec::new(&fork, Vec::<OsString>::new(), std::env::temp_dir()) },
+                    None,
+                ))
+            })?);
+        }
+        for (lab, server, client) in [("udp", "udp-server", "udp-client"), ("tcp", "tcp-server", "tcp-client")] {
+            if !self.wanted(lab) {
+                continue;
+            }
+            let server = self.program(server)?;
+            let client = self.program(client)?;
+            let label = format!(
+                "{} (round trip)",
+                if lab == "udp" { "udp-client + udp-server" } else { "tcp-client + tcp-server" }
+            );
+            figures.extend(self.latency(&label, false, &format!("{lab}-client 127.0.0.1 PORT"), |_| {
+                let (running, port) = start_server(&server)?;
+                let spec = Spec {
+                    stdin: Input::Pipe,
+                    ..Spec::new(&client, ["127.0.0.1".to_string(), port.to_string()], std::env::temp_dir())
+                };
+                Ok((spec, Some(running)))
+            })?);
+        }
+        Ok(figures)
+    }
+
+    /// memcpy of `size` bytes between two buffers already in memory.
+    fn memcpy(&self) -> anyhow::Result<Duration> {
+        let size = usize::try_from(self.size)?;
+        let src = std::fs::read(&self.input)?;
+        // Touch every page of the destination first: the copy, not the page
+        // faults, is measured.
+        let mut dst = vec![1u8; size];
+        let started = Instant::now();
+        dst.copy_from_slice(&src);
+        std::hint::black_box(&mut dst);
+        Ok(started.elapsed())
+    }
+
+    /// The same bytes from the input file to 127.0.0.1 and back, in-process:
+    /// one thread sends, one echoes, one receives (and discards).
+    fn loopback_echo(&self) -> anyhow::Result<Duration> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let size = self.size;
+        let started = Instant::now();
+        let echo = std::thread::spawn(move || -> std::io::Result<()> {
+            let (mut stream, _) = listener.accept()?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = stream.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                stream.write_all(&buf[..n])?;
+            }
+        });
+        let stream = TcpStream::connect(addr)?;
+        let mut sending = stream.try_clone()?;
+        let mut file = std::fs::File::open(&self.input)?;
+        let sender = std::thread::spawn(move || -> std::io::Result<()> {
+            std::io::copy(&mut file, &mut sending)?;
+            sending.shutdown(std::net::Shutdown::Write)
+        });
+        let mut received = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut stream = stream;
+        loop {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            received += n as u64;
+        }
+        let elapsed = started.elapsed();
+        sender.join().map_err(|_| anyhow::anyhow!("sender panicked"))??;
+        echo.join().map_err(|_| anyhow::anyhow!("echo panicked"))??;
+        if received != size {
+            bail!("loopback echo returned {received} of {size} bytes");
+        }
+        Ok(elapsed)
+    }
+
+    /// Messages per second through one queue: `processes` runs of
+    /// `mq-send NAME MSG...` (`per_process` messages each) while one
+    /// `mq-recv --count ALL NAME` receives them.
+    fn mq(&self, bytes: usize, per_process: usize, processes: usize) -> anyhow::Result<Figure> {
+        let send = self.program("mq-send")?;
+        let recv = self.program("mq-recv")?;
+        let name =
+            if bytes >= 1024 { format!("mq {} KiB messages", bytes / 1024) } else { format!("mq {bytes} B messages") };
+        eprint!("ipc-bench: {name} ...");
+        let total = per_process * processes;
+        let message: String = "m".repeat(bytes);
+        let mut values = Vec::new();
+        for _ in 0..self.runs {
+            let queue = ipc_name("mq");
+            let c = CString::new(queue.as_str())?;
+            let attr = MqAttr::new(0, 10, bytes as _, 0);
+            let fd = mq_open(
+                c.as_c_str(),
+                MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR,
+                Mode::from_bits_truncate(0o600),
+                Some(&attr),
+            )
+            .with_context(|| format!("mq_open {queue}"))?;
+            let _ = mq_close(fd);
+            let count = total.to_string();
+            let times = processes.to_string();
+            let recv_spec =
+                sh_spec("exec \"$1\" --count \"$2\" \"$3\" > /dev/null", &[&recv, &count, &queue], Input::Null);
+            let mut send_args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&times, &send, &queue];
+            send_args.extend(std::iter::repeat_n(&message as &dyn AsRef<std::ffi::OsStr>, per_process));
+            let send_spec = sh_spec(
+                "n=$1; shift; i=0; while [ $i -lt $n ]; do \"$@\" || exit 1; i=$((i+1)); done",
+                &send_args,
+                Input::Null,
+            );
+            let started = Instant::now();
+            let mut receiver = proc::spawn(&recv_spec)?;
+            let mut sender = proc::spawn(&send_spec)?;
+            let sent = finish(&mut sender, started + RUN_LIMIT);
+            let received = finish(&mut receiver, started + RUN_LIMIT);
+            let elapsed = started.elapsed();
+            let _ = mq_unlink(c.as_c_str());
+            if sent? != Exit::Code(0) || received? != Exit::Code(0) {
+                receiver.kill_group();
+                bail!("{name}: mq-send or mq-recv failed: {}", String::from_utf8_lossy(&receiver.stderr.bytes()));
+            }
+            values.push(total as f64 / elapsed.as_secs_f64());
+        }
+        let command = format!(
+            "{processes} x mq-send NAME MSG... ({per_process} messages of {bytes} B) while mq-recv --count {total} NAME > /dev/null"
+        );
+        let figure = Figure::new("messages", &name, false, "msg/s", values, command);
+        eprintln!(" {:.0} msg/s", figure.median);
+        Ok(figure)
+    }
+
+    /// Round-trip latency: `rounds` lines written one at a time to a program's
+    /// stdin, each timed until its reply line appears on stdout, after a
+    /// warm-up. `start` gives the program (and a server to stop afterwards).
+    fn latency(
+        &self,
+        name: &str,
+        baseline: bool,
+        command: &str,
+        mut start: impl FnMut(usize) -> anyhow::Result<(Spec, Option<Proc>)>,
+    ) -> anyhow::Result<Vec<Figure>> {
+        if !self.wanted(name) && !self.wanted(command) {
+            return Ok(Vec::new());
+        }
+        eprint!("ipc-bench: {name} round trips ...");
+        let warmup = (self.rounds / 10).max(10);
+        let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
+        for run in 0..self.runs {
+            let (mut spec, server) = start(run)?;
+            spec.output_cap = 64 << 20;
+            let mut client = proc::spawn(&spec)?;
+            let result = round_trips(&mut client, warmup, self.rounds);
+            client.close_stdin();
+            let exit = client.wait_timeout(Duration::from_secs(10));
+            if exit.is_none() {
+                client.kill_group();
+            }
+            if let Some(server) = server {
+                stop(server);
+            }
+            let mut times = result.with_context(|| format!("{name}: {}", client.command))?;
+            times.sort_by(f64::total_cmp);
+            p50s.push(times[times.len() / 2]);
+            p99s.push(times[(times.len() * 99 / 100).min(times.len() - 1)]);
+        }
+        let command = format!("{command}: {} lines one at a time, after {warmup} warm-up lines", self.rounds);
+        let p50 = Figure::new("latency p50", name, baseline, "µs", p50s, command.clone());
+        let p99 = Figure::new("latency p99", name, baseline, "µs", p99s, command);
+        eprintln!(" p50 {:.1} µs, p99 {:.1} µs", p50.median, p99.median);
+        Ok(vec![p50, p99])
+    }
+}
+
+/// Writes `warmup + rounds` lines, one at a time, each waiting for a line on
+/// stdout; returns the timed rounds in microseconds.
+fn round_trips(client: &mut Proc, warmup: usize, rounds: usize) -> anyhow::Result<Vec<f64>> {
+    let mut times = Vec::with_capacity(rounds);
+    let mut seen = 0usize;
+    for i in 0..warmup + rounds {
+        let line = format!("{i:015}\n");
+        let started = Instant::now();
+        let stdin = client.stdin().context("stdin closed")?;
+        stdin.write_all(line.as_bytes())?;
+        stdin.flush()?;
+        let deadline = started + Duration::from_secs(5);
+        let end = client.stdout.wait_for(deadline, |bytes| {
+            bytes.get(seen..).and_then(|rest| rest.iter().position(|&b| b == b'\n')).map(|at| seen + at + 1)
+        });
+        let Some(end) = end else {
+            bail!("no reply to line {} within 5 s", i + 1);
+        };
+        seen = end;
+        if i >= warmup {
+            times.push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    Ok(times)
+}
+
+/// `cargo grade --target reference`, once to build, then `runs` times timed.
+pub fn grader(runs: usize) -> anyhow::Result<Vec<Figure>> {
+    let root = build::workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let spec = Spec::new(
+        cargo,
+        ["run", "--quiet", "--package", "ipc-grader", "--bin", "ipc-grader", "--", "--target", "reference"],
+        &root,
+    );
+    let mut values = Vec::new();
+    let mut last = String::new();
+    for run in 0..=runs {
+        let started = Instant::now();
+        let done = proc::output(spec.clone(), Duration::from_secs(900))?;
+        let elapsed = started.elapsed();
+        last = String::from_utf8_lossy(&done.stdout)
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string();
+        if done.exit != Some(Exit::Code(0)) {
+            bail!(
+                "cargo grade --target reference failed ({:?}): {last}\n{}",
+                done.exit,
+                String::from_utf8_lossy(&done.stderr)
+            );
+        }
+        if run == 0 {
+            eprintln!("ipc-bench: built and graded once (not timed): {last}");
+        } else {
+            eprintln!("ipc-bench: cargo grade --target reference: {:.1} s", elapsed.as_secs_f64());
+            values.push(elapsed.as_secs_f64());
+        }
+    }
+    Ok(vec![Figure::new(
+        "grader",
+        "cargo grade --target reference (all labs, once built)",
+        false,
+        "s",
+        values,
+        format!("cargo grade --target reference; last line: {last}"),
+    )])
+}
