@@ -488,6 +488,25 @@ pub fn cpu_time(pid: Pid) -> Option<Duration> {
     Some(Duration::from_nanos((utime + stime) * 1_000_000_000 / ticks))
 }
 
+/// Context switches of a live process, summed over its threads
+/// (`/proc/PID/task/*/status`): `(voluntary, involuntary)`. A thread
+/// switches voluntarily when it blocks (sleeps, waits), involuntarily when
+/// it is preempted or yields while still runnable. A busy-waiting process
+/// never blocks, however loaded the machine.
+pub fn context_switches(pid: Pid) -> Option<(u64, u64)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let (mut voluntary, mut involuntary) = (0, 0);
+    for task in tasks.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+        let count = |key: &str| -> Option<u64> {
+            status.lines().find(|l| l.starts_with(key))?.split_whitespace().nth(1)?.parse().ok()
+        };
+        voluntary += count("voluntary_ctxt_switches:")?;
+        involuntary += count("nonvoluntary_ctxt_switches:")?;
+    }
+    Some((voluntary, involuntary))
+}
+
 /// The one-letter state of a process from `/proc/PID/stat` (`R`, `S`, `Z`, ...).
 pub fn state(pid: Pid) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

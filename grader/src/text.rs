@@ -85,25 +85,30 @@ pub fn excerpt(bytes: &[u8], total: u64, lines: usize, max: usize) -> String {
     if bytes.is_empty() && total == 0 {
         return "(nothing)".to_string();
     }
-    let text = escape(bytes, false);
-    let text = text.trim_start_matches('\n');
+    // Escape only what can be shown: every byte makes at least one
+    // character, and the output may be many megabytes.
+    let head = &bytes[..bytes.len().min(2 * max + 64)];
+    let escaped = escape(head, false);
+    let text = escaped.trim_start_matches('\n').trim_end_matches('\n');
     let mut out = String::new();
+    let mut chars = 0;
     for (shown_lines, line) in text.split_inclusive('\n').enumerate() {
-        if shown_lines == lines || out.chars().count() + line.chars().count() > max {
+        let len = line.chars().count();
+        if shown_lines == lines || chars + len > max {
             break;
         }
         out.push_str(line);
+        chars += len;
     }
     if out.is_empty() {
         out = cut(text, max);
     }
-    let shown = out.len() as u64;
-    let escaped_total = text.len() as u64 + total.saturating_sub(bytes.len() as u64);
-    if escaped_total > shown {
+    let everything = total == head.len() as u64 && out.trim_end_matches('\n').len() == text.len();
+    if !everything {
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        let _ = write!(out, "… ({} bytes in all)", total);
+        let _ = write!(out, "… ({total} bytes in all)");
     }
     out.trim_end_matches('\n').to_string()
 }
@@ -146,6 +151,14 @@ mod tests {
         assert_eq!(excerpt(text, 8, 2, 100), "1\n2\n… (8 bytes in all)");
         assert_eq!(excerpt(b"", 0, 2, 100), "(nothing)");
         assert_eq!(excerpt(b"ok\n", 3, 2, 100), "ok");
+    }
+
+    #[test]
+    fn excerpt_of_a_flood_is_short() {
+        let flood = vec![0xffu8; 20 << 20];
+        let text = excerpt(&flood, flood.len() as u64, 6, 600);
+        assert!(text.ends_with("… (20971520 bytes in all)"), "{text}");
+        assert!(text.len() < 4000);
     }
 
     #[test]
