@@ -18,7 +18,7 @@ use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
@@ -129,20 +129,11 @@ impl Ring {
         let head = self.field(HEAD_OFFSET);
         let tail = self.field(TAIL_OFFSET);
         let mut written = head.load(Ordering::Relaxed);
-        // The consumer's `tail` as last loaded: re-loaded only when less than
-        // a quarter of the ring looks free, so the cache line it lives on
-        // moves between the CPUs a few times per wrap, not once per read,
-        // and each read still gets a large run.
-        let mut seen_tail = tail.load(Ordering::Acquire);
         let mut waiter = Waiter::new();
         let result = loop {
-            let mut free = capacity - (written - seen_tail);
-            if free < capacity.div_ceil(4) {
-                // Acquire: the consumer's copies out of the space it freed
-                // happened before we overwrite that space.
-                seen_tail = tail.load(Ordering::Acquire);
-                free = capacity - (written - seen_tail);
-            }
+            // Acquire: the consumer's copies out of the space it freed
+            // happened before we overwrite that space.
+            let free = capacity - (written - tail.load(Ordering::Acquire));
             if free == 0 {
                 waiter.wait();
                 continue;
@@ -178,27 +169,22 @@ impl Ring {
         let tail = self.field(TAIL_OFFSET);
         let closed = self.field(CLOSED_OFFSET);
         let mut read = tail.load(Ordering::Relaxed);
-        // The producer's `head` as last loaded: re-loaded only once every
-        // byte up to it has been written out.
-        let mut written = read;
         let mut waiter = Waiter::new();
         loop {
+            // `closed` first: if it is 1, the head loaded after it is final.
+            let done = closed.load(Ordering::Acquire) == 1;
+            // Acquire: the producer's copies into [read, written) are visible.
+            let written = head.load(Ordering::Acquire);
             if written == read {
-                // `closed` first: if it is 1, the head loaded after it is final.
-                let done = closed.load(Ordering::Acquire) == 1;
-                // Acquire: the producer's copies into [read, written) are visible.
-                written = head.load(Ordering::Acquire);
-                if written == read {
-                    if done {
-                        return output.flush();
-                    }
-                    // Nothing to do for a while: let what we wrote reach the reader.
-                    if waiter.first() {
-                        output.flush()?;
-                    }
-                    waiter.wait();
-                    continue;
+                if done {
+                    return output.flush();
                 }
+                // Nothing to do for a while: let what we wrote reach the reader.
+                if waiter.spins == Waiter::SPINS {
+                    output.flush()?;
+                }
+                waiter.wait();
+                continue;
             }
             waiter.reset();
             let start = read % capacity;
@@ -214,14 +200,6 @@ impl Ring {
     }
 }
 
-/// Standard output as a plain file (a duplicate of descriptor 1): each
-/// `write` goes straight to the kernel. `std::io::stdout()` is line-buffered,
-/// so a run of text would cost two writes: up to its last newline, then the
-/// buffered rest.
-pub fn raw_stdout() -> io::Result<std::fs::File> {
-    Ok(std::fs::File::from(io::stdout().as_fd().try_clone_to_owned()?))
-}
-
 impl Drop for Ring {
     fn drop(&mut self) {
         // SAFETY: the mapping was made by `Ring` and nothing borrows from it
@@ -233,43 +211,30 @@ impl Drop for Ring {
 /// Waiting without being woken: spin a little (the other side is often
 /// about to move), then sleep briefly so that a long wait costs little CPU.
 /// The counters are re-checked well within every millisecond.
-///
-/// The spin phase is measured in time, not in re-checks: it must outlast
-/// what the other side does between two moves (one `read` or `write` of up
-/// to a ring's worth of bytes, a few microseconds), or both sides end up
-/// napping in turn and the stream crawls at one ring per nap.
 pub struct Waiter {
     spins: u32,
-    since: Option<Instant>,
 }
 
 impl Waiter {
-    /// How long to spin before the first nap.
-    const SPIN_FOR: Duration = Duration::from_micros(100);
+    /// Re-checks before the first sleep.
+    const SPINS: u32 = 200;
     /// How long to sleep between re-checks once spinning is over.
-    const NAP: Duration = Duration::from_micros(100);
+    const NAP: Duration = Duration::from_micros(200);
 
     pub fn new() -> Waiter {
-        Waiter { spins: 0, since: None }
+        Waiter { spins: 0 }
     }
 
     /// Called when the other side has made progress.
     pub fn reset(&mut self) {
         self.spins = 0;
-        self.since = None;
-    }
-
-    /// Whether this is the first wait since the last progress.
-    pub fn first(&self) -> bool {
-        self.spins == 0
     }
 
     /// Waits a little before the caller re-checks.
     pub fn wait(&mut self) {
-        let since = *self.since.get_or_insert_with(Instant::now);
-        self.spins += 1;
-        if since.elapsed() < Self::SPIN_FOR {
-            if self.spins % 64 == 0 {
+        if self.spins < Self::SPINS {
+            self.spins += 1;
+            if self.spins % 16 == 0 {
                 // Let the other side run if it shares our CPU.
                 std::thread::yield_now();
             } else {

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     match unsafe { fork() } {
         Err(e) => fail(PROGRAM, "fork", e.desc()),
         Ok(ForkResult::Child) => {
-            let status = match ipc_reference::ring::raw_stdout().and_then(|mut out| ring.consume(&mut out)) {
+            let status = match ring.consume(&mut std::io::stdout().lock()) {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("{PROGRAM}: stdout: {}", os_reason(&e));
