@@ -10,13 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::Parser;
 use ipc_broken::fault;
 use ipc_common::fail;
+use ipc_reference::mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
 use nix::unistd::ftruncate;
-use shared::{Mapping, file_size, open_file};
-
-#[path = "shared.rs"]
-mod shared;
 
 const PROGRAM: &str = "mmap-counter";
 const USAGE: &str = "mmap-counter FILE N";

@@ -11,13 +11,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use ipc_broken::fault;
 use ipc_common::fail;
+use ipc_reference::mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
 use nix::sys::uio::pread;
-use shared::{Mapping, file_size, open_file};
-
-#[path = "shared.rs"]
-mod shared;
 
 const PROGRAM: &str = "mmap-private";
 const USAGE: &str = "mmap-private FILE TEXT";

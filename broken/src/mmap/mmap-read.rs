@@ -9,12 +9,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use ipc_broken::fault;
 use ipc_common::fail;
+use ipc_reference::mmap::{Mapping, file_size, open_file, page_size};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
-use shared::{Mapping, file_size, open_file, page_size};
-
-#[path = "shared.rs"]
-mod shared;
 
 const PROGRAM: &str = "mmap-read";
 const USAGE: &str = "mmap-read FILE OFFSET LEN";

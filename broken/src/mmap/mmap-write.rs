@@ -10,14 +10,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use ipc_broken::fault;
 use ipc_common::fail;
+use ipc_reference::mmap::{Mapping, file_size, open_file, page_size};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
 use nix::unistd::ftruncate;
-use shared::{Mapping, file_size, open_file, page_size};
-
-#[path = "shared.rs"]
-mod shared;
 
 const PROGRAM: &str = "mmap-write";
 const USAGE: &str = "mmap-write FILE OFFSET TEXT";

@@ -13,13 +13,7 @@ use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal};
 use nix::unistd::getpid;
 
 use ipc_broken::fault;
-
-fn install(sig: Signal, handler: extern "C" fn(c_int), flags: SaFlags) -> nix::Result<()> {
-    let action =
-        nix::sys::signal::SigAction::new(nix::sys::signal::SigHandler::Handler(handler), flags, SigSet::empty());
-    // SAFETY: the handlers only touch atomics.
-    unsafe { nix::sys::signal::sigaction(sig, &action) }.map(drop)
-}
+use ipc_reference::signals::install;
 
 const PROGRAM: &str = "sig-counter";
 const USAGE: &str = "sig-counter";

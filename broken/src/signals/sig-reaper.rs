@@ -14,13 +14,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 
 use ipc_broken::fault;
-
-fn install(sig: Signal, handler: extern "C" fn(c_int), flags: SaFlags) -> nix::Result<()> {
-    let action =
-        nix::sys::signal::SigAction::new(nix::sys::signal::SigHandler::Handler(handler), flags, SigSet::empty());
-    // SAFETY: the handlers only touch atomics.
-    unsafe { nix::sys::signal::sigaction(sig, &action) }.map(drop)
-}
+use ipc_reference::signals::install;
 
 const PROGRAM: &str = "sig-reaper";
 const USAGE: &str = "sig-reaper N";
