@@ -126,11 +126,6 @@ impl<'a> Ctx<'a> {
         Ok(Cmd::new(self, exe, None))
     }
 
-    /// Any other program (looked up on PATH), e.g. `sh`.
-    pub fn tool(&mut self, program: &str) -> Cmd<'_, 'a> {
-        Cmd::new(self, PathBuf::from(program), None)
-    }
-
     /// Makes the grader's peer `name` callable by that name on the PATH of
     /// the programs this check runs (a link to the grader's own executable,
     /// which dispatches on its name), and returns its path.
@@ -329,13 +324,6 @@ impl<'c, 'a> Cmd<'c, 'a> {
     pub fn stdin_pipe(mut self) -> Self {
         self.spec.stdin = Input::Pipe;
         self.stdin_desc = Some("(input typed by the check) |".into());
-        self
-    }
-
-    /// Reads stdin from a file.
-    pub fn stdin_file(mut self, path: &Path) -> Self {
-        self.stdin_desc = Some(format!("< {}", shell_quote(&path.to_string_lossy())));
-        self.spec.stdin = Input::File(path.to_owned());
         self
     }
 

@@ -40,15 +40,7 @@ pub enum Exit {
     Signal(i32),
 }
 
-impl Exit {
-    /// The status a shell would show: the code, or 128 + signal.
-    pub fn shell_status(self) -> i32 {
-        match self {
-            Exit::Code(c) => c,
-            Exit::Signal(s) => 128 + s,
-        }
-    }
-}
+impl Exit {}
 
 impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,12 +181,6 @@ impl Output {
         self.lock().total
     }
 
-    /// Whether more was written than the cap kept.
-    pub fn truncated(&self) -> bool {
-        let inner = self.lock();
-        inner.total > inner.bytes.len() as u64
-    }
-
     /// Waits until `found` returns `Some` on the captured bytes, the stream
     /// ends, or `deadline` passes.
     pub fn wait_for<T>(&self, deadline: Instant, mut found: impl FnMut(&[u8]) -> Option<T>) -> Option<T> {
@@ -266,8 +252,6 @@ pub enum Input {
     Bytes(Arc<Vec<u8>>),
     /// A pipe the caller writes to through [`Proc::stdin`].
     Pipe,
-    /// This file.
-    File(PathBuf),
 }
 
 /// Everything needed to start one program.
@@ -312,7 +296,6 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
     match &spec.stdin {
         Input::Null => cmd.stdin(Stdio::null()),
         Input::Bytes(_) | Input::Pipe => cmd.stdin(Stdio::piped()),
-        Input::File(path) => cmd.stdin(std::fs::File::open(path)?),
     };
     let guard = kill_guard();
     // SAFETY: the closure runs in the child between fork and exec, so it may
