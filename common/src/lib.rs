@@ -106,6 +106,23 @@ pub fn exit_child(status: i32) -> ! {
     unsafe { libc::_exit(status) }
 }
 
+/// Standard input as a plain `File` (a duplicate of descriptor 0), for
+/// programs that move bulk data: each `read` is one system call straight into
+/// the caller's buffer, with no `Stdin` buffer or lock in between.
+pub fn raw_stdin() -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsFd;
+    Ok(std::io::stdin().as_fd().try_clone_to_owned()?.into())
+}
+
+/// Standard output as a plain `File` (a duplicate of descriptor 1). Rust's
+/// `Stdout` is line-buffered: on binary data it splits every write at the
+/// last newline, which doubles the system calls. A `File` writes what it is
+/// given in one call.
+pub fn raw_stdout() -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsFd;
+    Ok(std::io::stdout().as_fd().try_clone_to_owned()?.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,9 +49,7 @@ fn main() -> ExitCode {
     let Some(len) = NonZeroUsize::new(size as usize) else {
         return ExitCode::SUCCESS;
     };
-    // MAP_POPULATE: the kernel maps every page of SRC up front, in one pass,
-    // instead of taking one page fault per 4 KiB during the copy.
-    let from = match Mapping::new(&src, 0, len, false, MapFlags::MAP_SHARED | MapFlags::MAP_POPULATE) {
+    let from = match Mapping::new(&src, 0, len, false, MapFlags::MAP_SHARED) {
         Ok(mapping) => mapping,
         Err(e) => return fail(PROGRAM, "mmap", e.desc()),
     };
@@ -59,7 +57,7 @@ fn main() -> ExitCode {
         Ok(mapping) => mapping,
         Err(e) => return fail(PROGRAM, "mmap", e.desc()),
     };
-    copy_in_windows(&from, &mut to);
+    copy(from.bytes(), to.bytes_mut());
     match to.sync() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(PROGRAM, "msync", e.desc()),
@@ -71,22 +69,46 @@ fn main() -> ExitCode {
 /// them, large enough to take one system call instead of 256 page faults.
 const WINDOW: usize = 1 << 20;
 
-/// Copies `from` into `to` window by window, asking the kernel to populate
-/// each window of DST for writing first (`MADV_POPULATE_WRITE`, Linux 5.14;
-/// where it fails, the copy simply takes the page faults instead).
-fn copy_in_windows(from: &Mapping, to: &mut Mapping) {
-    let base = to.as_ptr();
-    let len = from.bytes().len();
-    let mut at = 0;
-    while at < len {
-        let n = WINDOW.min(len - at);
-        if let Some(start) = NonNull::new(base.wrapping_add(at).cast::<c_void>()) {
-            // SAFETY: [at, at + n) lies inside the writable mapping `to`
-            // (WINDOW is a multiple of the page size, so `start` is
-            // page-aligned); populating changes no byte and frees nothing.
-            let _ = unsafe { madvise(start, n, MmapAdvise::MADV_POPULATE_WRITE) };
+/// Below this size one thread copies: starting a second costs more than it saves.
+const PARALLEL_FROM: usize = 16 << 20;
+
+/// Copies `from` into `to` (of equal length). Large files are cut into one
+/// part per CPU (at most 4), copied side by side: the copy is bound by the
+/// CPU, which zeroes each new page of DST and then overwrites it.
+fn copy(from: &[u8], to: &mut [u8]) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if cpus == 1 || from.len() < PARALLEL_FROM {
+        return copy_in_windows(from, to);
+    }
+    // Parts are whole windows, so that each starts on a page boundary.
+    let part = from.len().div_ceil(cpus).next_multiple_of(WINDOW);
+    std::thread::scope(|scope| {
+        for (from, to) in from.chunks(part).zip(to.chunks_mut(part)) {
+            scope.spawn(move || copy_in_windows(from, to));
         }
-        to.bytes_mut()[at..at + n].copy_from_slice(&from.bytes()[at..at + n]);
-        at += n;
+    });
+}
+
+/// Copies `from` into `to` window by window. Before each window is copied,
+/// the kernel is asked to map it in one call (`MADV_POPULATE_READ` on SRC,
+/// `MADV_POPULATE_WRITE` on DST, Linux 5.14) instead of taking a page fault
+/// per 4 KiB during the copy; where that fails, the copy simply takes the
+/// faults. Both slices must start on a page boundary.
+fn copy_in_windows(from: &[u8], to: &mut [u8]) {
+    for (from, to) in from.chunks(WINDOW).zip(to.chunks_mut(WINDOW)) {
+        populate(from.as_ptr(), from.len(), MmapAdvise::MADV_POPULATE_READ);
+        populate(to.as_ptr(), to.len(), MmapAdvise::MADV_POPULATE_WRITE);
+        to.copy_from_slice(from);
+    }
+}
+
+/// Asks the kernel to map `len` bytes at `start` now; a failure only means
+/// the pages will be faulted in one by one.
+fn populate(start: *const u8, len: usize, advice: MmapAdvise) {
+    if let Some(start) = NonNull::new(start.cast_mut().cast::<c_void>()) {
+        // SAFETY: callers pass a page-aligned part of one of our mappings
+        // (each window starts at a multiple of WINDOW, itself a multiple of
+        // the page size); populating changes no byte and frees nothing.
+        let _ = unsafe { madvise(start, len, advice) };
     }
 }

@@ -17,10 +17,10 @@ use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
+use rustix::thread::futex;
 
 /// The bytes `IPCRING1` as a little-endian u64.
 pub const MAGIC: u64 = 0x3147_4E49_5243_5049;
@@ -86,6 +86,18 @@ impl Ring {
         unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(offset).cast()) }
     }
 
+    /// The low 32 bits of the counter at `offset` (`HEAD_OFFSET` or
+    /// `TAIL_OFFSET`), as a futex word: a side that waits for the counter to
+    /// move may sleep on it, and the side that moves it wakes the sleeper.
+    fn futex_word(&self, offset: usize) -> &AtomicU32 {
+        assert!(offset == HEAD_OFFSET || offset == TAIL_OFFSET);
+        // SAFETY: the counter is 8-aligned inside the mapping, so its first
+        // four bytes (its low half: the graded machines are little-endian)
+        // are 4-aligned. Rust code never loads or stores through this view:
+        // it is only handed to futex(2), whose kernel-side read is atomic.
+        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(offset).cast()) }
+    }
+
     /// Writes the header for a ring of `capacity` bytes, `magic` last, so a
     /// consumer that sees the magic (acquire) also sees the rest.
     pub fn init(&self, capacity: u64) {
@@ -128,14 +140,16 @@ impl Ring {
         let capacity = self.capacity();
         let head = self.field(HEAD_OFFSET);
         let tail = self.field(TAIL_OFFSET);
+        let (head_word, tail_word) = (self.futex_word(HEAD_OFFSET), self.futex_word(TAIL_OFFSET));
         let mut written = head.load(Ordering::Relaxed);
         let mut waiter = Waiter::new();
         let result = loop {
             // Acquire: the consumer's copies out of the space it freed
             // happened before we overwrite that space.
-            let free = capacity - (written - tail.load(Ordering::Acquire));
+            let read = tail.load(Ordering::Acquire);
+            let free = capacity - (written - read);
             if free == 0 {
-                waiter.wait();
+                waiter.wait(tail_word, read as u32);
                 continue;
             }
             waiter.reset();
@@ -151,6 +165,7 @@ impl Ring {
                     written += n as u64;
                     // Release: the bytes just read are visible with the new head.
                     head.store(written, Ordering::Release);
+                    wake(head_word);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => break Err(e),
@@ -158,6 +173,10 @@ impl Ring {
         };
         // After the final head store, so that `closed == 1` means head is final.
         self.field(CLOSED_OFFSET).store(1, Ordering::Release);
+        // (A consumer that loaded `closed` just before this store and then
+        // went to sleep on an unchanged head is not woken: it sees `closed`
+        // after one nap.)
+        wake(head_word);
         result
     }
 
@@ -168,6 +187,7 @@ impl Ring {
         let head = self.field(HEAD_OFFSET);
         let tail = self.field(TAIL_OFFSET);
         let closed = self.field(CLOSED_OFFSET);
+        let (head_word, tail_word) = (self.futex_word(HEAD_OFFSET), self.futex_word(TAIL_OFFSET));
         let mut read = tail.load(Ordering::Relaxed);
         let mut waiter = Waiter::new();
         loop {
@@ -180,10 +200,10 @@ impl Ring {
                     return output.flush();
                 }
                 // Nothing to do for a while: let what we wrote reach the reader.
-                if waiter.spins == Waiter::SPINS {
+                if waiter.sleeping() {
                     output.flush()?;
                 }
-                waiter.wait();
+                waiter.wait(head_word, written as u32);
                 continue;
             }
             waiter.reset();
@@ -196,6 +216,7 @@ impl Ring {
             read += run as u64;
             // Release: our copy is done before the producer may reuse the space.
             tail.store(read, Ordering::Release);
+            wake(tail_word);
         }
     }
 }
@@ -208,40 +229,68 @@ impl Drop for Ring {
     }
 }
 
-/// Waiting without being woken: spin a little (the other side is often
-/// about to move), then sleep briefly so that a long wait costs little CPU.
-/// The counters are re-checked well within every millisecond.
+/// Wakes the other side if it sleeps on `word` (see `Waiter::wait`). One
+/// cheap system call per publish; when nobody sleeps there, the kernel only
+/// looks up an empty queue.
+fn wake(word: &AtomicU32) {
+    // An error (none is expected: the word is valid, aligned memory) only
+    // means a sleeper wakes at the end of its nap instead of now.
+    let _ = futex::wake(word, futex::Flags::empty(), 1);
+}
+
+/// Waiting for the other side to move a counter: re-check a few times (it
+/// is often about to move), then sleep on the counter's futex word until the
+/// other side wakes us or `NAP` has passed, and re-check again.
+///
+/// The nap bounds the wait, so a side never depends on being woken (the
+/// contract's rule: a peer written by someone else may never call `wake`),
+/// and a long wait costs a few thousand short sleeps a second, not a core.
+///
+/// Why not spin longer, or `sched_yield`: on a 2-CPU machine the other side
+/// needs a CPU too, and a spinning waiter takes it. On the graded virtual
+/// machines the two CPUs behave like two hyperthreads of one core (two busy
+/// loops each run at about 60% of the speed of one alone), so a spinning
+/// consumer slowed the producer's copy, and `sched_yield` on one CPU while the
+/// other side ran on the other stalled for milliseconds at a time
+/// (handouts/performance.md has the measurements).
 pub struct Waiter {
-    spins: u32,
+    polls: u32,
 }
 
 impl Waiter {
-    /// Re-checks before the first sleep.
-    const SPINS: u32 = 200;
-    /// How long to sleep between re-checks once spinning is over.
-    const NAP: Duration = Duration::from_micros(200);
+    /// Re-checks before the first sleep (each well under a microsecond).
+    const POLLS: u32 = 16;
+    /// The longest sleep between re-checks; the contract asks for at most a
+    /// millisecond.
+    const NAP: futex::Timespec = futex::Timespec { tv_sec: 0, tv_nsec: 200_000 };
 
     pub fn new() -> Waiter {
-        Waiter { spins: 0 }
+        Waiter { polls: 0 }
     }
 
     /// Called when the other side has made progress.
     pub fn reset(&mut self) {
-        self.spins = 0;
+        self.polls = 0;
     }
 
-    /// Waits a little before the caller re-checks.
-    pub fn wait(&mut self) {
-        if self.spins < Self::SPINS {
-            self.spins += 1;
-            if self.spins % 16 == 0 {
-                // Let the other side run if it shares our CPU.
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
+    /// Whether the current wait is past its spinning phase (so the caller
+    /// may do slow housekeeping such as flushing its output).
+    pub fn sleeping(&self) -> bool {
+        self.polls >= Self::POLLS
+    }
+
+    /// Waits a little before the caller re-checks. `word` is the futex word
+    /// of the counter the caller waits on, `seen` the low 32 bits of the
+    /// value it last loaded: if the counter has moved since, the kernel
+    /// returns at once, so a wake sent between the caller's check and its
+    /// sleep is never lost.
+    pub fn wait(&mut self, word: &AtomicU32, seen: u32) {
+        if self.polls < Self::POLLS {
+            self.polls += 1;
+            std::hint::spin_loop();
         } else {
-            std::thread::sleep(Self::NAP);
+            // EAGAIN (the counter moved), ETIMEDOUT, EINTR: all mean re-check.
+            let _ = futex::wait(word, futex::Flags::empty(), seen, Some(&Self::NAP));
         }
     }
 }

@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         std::thread::sleep(RETRY.min(deadline - now));
     };
 
-    let copied = ring.consume(&mut std::io::stdout().lock());
+    let copied = ipc_common::raw_stdout().and_then(|mut out| ring.consume(&mut out));
     // The producer has finished and every byte is out: nobody needs NAME now.
     if let Err(e) = copied {
         return fail(PROGRAM, "stdout", os_reason(&e));

@@ -34,12 +34,12 @@ fn main() -> ExitCode {
     ring.init(args.capacity);
 
     // SAFETY: this program is single-threaded, so the child inherits no lock
-    // held by another thread. The child only uses the ring and stdout (whose
-    // lock is free: nobody else holds it), then _exits.
+    // held by another thread. The child only duplicates descriptor 1, uses the
+    // ring and writes to that descriptor, then _exits.
     match unsafe { fork() } {
         Err(e) => fail(PROGRAM, "fork", e.desc()),
         Ok(ForkResult::Child) => {
-            let status = match ring.consume(&mut std::io::stdout().lock()) {
+            let status = match ipc_common::raw_stdout().and_then(|mut out| ring.consume(&mut out)) {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("{PROGRAM}: stdout: {}", os_reason(&e));
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         }
         Ok(ForkResult::Parent { child }) => {
             // `produce` stores closed = 1 even when reading fails, so the child ends.
-            let produced = ring.produce(&mut std::io::stdin().lock());
+            let produced = ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input));
             let status = waitpid(child, None);
             if let Err(e) = produced {
                 return fail(PROGRAM, "stdin", os_reason(&e));

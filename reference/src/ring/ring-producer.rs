@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     ring.init(args.capacity);
 
     // From here on a consumer may be reading: never unlink.
-    match ring.produce(&mut std::io::stdin().lock()) {
+    match ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(PROGRAM, "stdin", os_reason(&e)),
     }

@@ -65,16 +65,14 @@ fn main() -> ExitCode {
 }
 
 /// Copies the connection to stdout until the server closes it (read returns 0).
+/// Unbuffered: each chunk goes out in one `write` as soon as it arrives.
 fn receive(mut stream: &TcpStream) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = ipc_common::raw_stdout()?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match stream.read(&mut buf) {
-            Ok(0) => return out.flush(),
-            Ok(n) => {
-                out.write_all(&buf[..n])?;
-                out.flush()?;
-            }
+            Ok(0) => return Ok(()),
+            Ok(n) => out.write_all(&buf[..n])?,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
