@@ -271,14 +271,18 @@ impl Waiter {
 
     /// Waits a little before the caller re-checks.
     pub fn wait(&mut self) {
-        if self.spins < Self::SPINS || fault("busy-spin") {
-            self.spins += 1;
+        if fault("busy-spin") {
+            // Never sleeps: spins, yielding now and then (a loop that yields
+            // gets little CPU on a busy machine, but it never blocks).
+            self.spins = self.spins.wrapping_add(1);
             if self.spins % 16 == 0 {
-                // Let the other side run if it shares our CPU.
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
             }
+        } else if self.spins < Self::SPINS {
+            self.spins += 1;
+            std::hint::spin_loop();
         } else {
             std::thread::sleep(Self::NAP);
         }

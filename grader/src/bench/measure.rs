@@ -173,6 +173,25 @@ impl Bench {
         // Baselines.
         figures.extend(self.throughput("memcpy (in-process)", true, format!("memcpy of {gib}"), || self.memcpy())?);
         figures.extend(self.throughput(
+            "read alone, 64 KiB pieces (ring ceiling)",
+            true,
+            format!("read(2) of INPUT into one 64 KiB buffer ({gib})"),
+            || self.read_only(),
+        )?);
+        if self.wanted("threads") {
+            let values = (0..self.runs).map(|_| parallel_speedup()).collect();
+            let figure = Figure::new(
+                "machine",
+                "busy threads: 2 against 1",
+                true,
+                "x",
+                values,
+                "the same busy loop in one thread, then in two at once: how much more work 2 CPUs do".into(),
+            );
+            eprintln!("ipc-bench: 2 busy threads do {:.2}x the work of one", figure.median);
+            figures.push(figure);
+        }
+        figures.extend(self.throughput(
             "cat | cat (shell)",
             true,
             format!("sh -c 'cat < INPUT | cat > /dev/null' ({gib})"),
@@ -315,6 +334,18 @@ impl Bench {
         let started = Instant::now();
         dst.copy_from_slice(&src);
         std::hint::black_box(&mut dst);
+        Ok(started.elapsed())
+    }
+
+    /// The input read into one 64 KiB buffer, over and over: the one copy
+    /// that a ring's producer cannot avoid (page cache to memory), with no
+    /// ring and no consumer. No ring can carry the stream faster.
+    fn read_only(&self) -> anyhow::Result<Duration> {
+        let mut file = std::fs::File::open(&self.input)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let started = Instant::now();
+        while file.read(&mut buf)? != 0 {}
+        std::hint::black_box(&mut buf);
         Ok(started.elapsed())
     }
 
@@ -529,4 +560,25 @@ pub fn grader(runs: usize) -> anyhow::Result<Vec<Figure>> {
         values,
         format!("cargo grade --target reference; last line: {last}"),
     )])
+}
+
+/// How much more work two threads do than one, each spinning on the same
+/// fixed amount of arithmetic: 2.0 on two real cores, less where the two CPUs
+/// are hyperthreads of one core or share a host's core with others.
+fn parallel_speedup() -> f64 {
+    fn work() {
+        let mut x = 0u64;
+        for i in 0..200_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(i));
+        }
+    }
+    let started = Instant::now();
+    work();
+    let one = started.elapsed();
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(work);
+        s.spawn(work);
+    });
+    2.0 * one.as_secs_f64() / started.elapsed().as_secs_f64()
 }

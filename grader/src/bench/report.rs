@@ -23,7 +23,7 @@ pub struct Target {
 }
 
 /// The groups in the order the table shows them.
-const GROUPS: [&str; 5] = ["throughput", "messages", "latency p50", "latency p99", "grader"];
+const GROUPS: [&str; 6] = ["throughput", "messages", "latency p50", "latency p99", "machine", "grader"];
 
 fn median(figures: &[Figure], group: &str, name: &str) -> Option<f64> {
     figures.iter().find(|f| f.group == group && f.name == name).map(|f| f.median)
@@ -59,6 +59,15 @@ pub fn targets(figures: &[Figure]) -> Vec<Target> {
         1.0 / 1.2,
     );
     out
+}
+
+/// What the machine allows for the ring target: every byte must be copied
+/// once from the input into the ring, so no ring carries a stream faster
+/// than a single process reading the input. Its ratio to `cat | cat` is the
+/// most any ring can reach on this machine.
+pub fn ring_bound(figures: &[Figure]) -> Option<f64> {
+    let t = |name: &str| median(figures, "throughput", name);
+    Some(t("read alone, 64 KiB pieces (ring ceiling)")? / t("cat | cat (shell)")?)
 }
 
 fn number(value: f64) -> String {
@@ -113,6 +122,12 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
             );
         }
     }
+    if let Some(bound) = ring_bound(figures) {
+        let _ = writeln!(
+            out,
+            "  (a ring copies each byte once: reading the input alone is {bound:.2}x cat | cat here, the most any ring can reach)"
+        );
+    }
     out
 }
 
@@ -125,6 +140,7 @@ pub fn json(meta: &Meta, figures: &[Figure]) -> String {
         "programs": meta.programs,
         "figures": figures,
         "targets": targets(figures),
+        "ring_bound": ring_bound(figures),
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }

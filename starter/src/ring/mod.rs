@@ -142,8 +142,10 @@ impl Ring {
 /// Waiting without being woken. Nobody tells a waiting side that the other
 /// moved: it re-checks the counters, at least once a millisecond. Spinning
 /// the whole time burns a CPU (the grader measures it), so spin a little
-/// (`std::hint::spin_loop`, `std::thread::yield_now`), then sleep
-/// (`std::thread::sleep`, 100-500 us) between re-checks.
+/// (`std::hint::spin_loop`), then sleep (`std::thread::sleep`, 100-500 us)
+/// between re-checks. Beware `std::thread::yield_now` (sched_yield(2)): it
+/// looks like a polite middle ground, but on a virtual machine one call can
+/// stall for milliseconds (handouts/performance.md measured it).
 pub struct Waiter {
     pub spins: u32,
 }

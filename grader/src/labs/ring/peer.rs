@@ -74,14 +74,16 @@ impl Mapped {
     }
 }
 
-/// Re-checks often at first, then every 200 us.
+/// Re-checks often at first, then every 200 us. No `sched_yield`: on a
+/// virtual machine whose other CPU is busy, one call can stall for
+/// milliseconds (handouts/performance.md).
 struct Pause(u32);
 
 impl Pause {
     fn wait(&mut self) {
         self.0 += 1;
         if self.0 < 100 {
-            std::thread::yield_now();
+            std::hint::spin_loop();
         } else {
             std::thread::sleep(Duration::from_micros(200));
         }
