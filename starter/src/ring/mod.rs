@@ -144,8 +144,9 @@ impl Ring {
 /// the whole time burns a CPU (the grader measures it), so spin a little
 /// (`std::hint::spin_loop`), then sleep (`std::thread::sleep`, 100-500 us)
 /// between re-checks. Beware `std::thread::yield_now` (sched_yield(2)): it
-/// looks like a polite middle ground, but on a virtual machine one call can
-/// stall for milliseconds (handouts/performance.md measured it).
+/// looks like a polite middle ground, but with another busy process on the
+/// machine one call can hand it the CPU for milliseconds
+/// (handouts/performance.md measured it).
 pub struct Waiter {
     pub spins: u32,
 }

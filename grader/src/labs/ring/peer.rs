@@ -74,8 +74,8 @@ impl Mapped {
     }
 }
 
-/// Re-checks often at first, then every 200 us. No `sched_yield`: on a
-/// virtual machine whose other CPU is busy, one call can stall for
+/// Re-checks often at first, then every 200 us. No `sched_yield`: with
+/// another busy process on the machine, one call can hand it the CPU for
 /// milliseconds (handouts/performance.md).
 struct Pause(u32);
 
