@@ -213,3 +213,41 @@ pub fn svg(meta: &Meta, figures: &[Figure]) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"24\" font-size=\"18\" font-weight=\"bold\">Which IPC is fastest, measured</text>\n{body}</svg>\n"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(name: &str, median: f64) -> Figure {
+        Figure::new("throughput", name, false, "MB/s", vec![median], String::new())
+    }
+
+    #[test]
+    fn targets_are_ratios_of_medians_against_their_goals() {
+        let figures = [
+            figure("cat | cat (shell)", 1000.0),
+            figure("ring-producer + ring-consumer", 2500.0),
+            figure("ring-fork", 1500.0),
+            figure("mmap-copy", 600.0),
+            figure("cp", 1000.0),
+        ];
+        let targets = targets(&figures);
+        let by_name = |what: &str| targets.iter().find(|t| t.what == what).expect(what);
+        assert!((by_name("ring-producer + ring-consumer vs cat | cat").ratio - 2.5).abs() < 1e-9);
+        assert!(by_name("ring-producer + ring-consumer vs cat | cat").met);
+        assert!(!by_name("ring-fork vs cat | cat").met);
+        // 600 / 1000 = 0.6 < 1 / 1.5: the copy took more than 1.5x cp's time.
+        assert!(!by_name("mmap-copy vs cp").met);
+        // Figures not measured in this run give no target at all.
+        assert!(targets.iter().all(|t| !t.what.starts_with("TCP") && !t.what.starts_with("pipeline")));
+    }
+
+    #[test]
+    fn the_ring_bound_is_the_read_alone_over_cat_cat_and_is_printed() {
+        let figures = [figure("cat | cat (shell)", 1000.0), figure("read alone, 64 KiB pieces (ring ceiling)", 1960.0)];
+        assert_eq!(ring_bound(&figures), Some(1.96));
+        let meta = Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into() };
+        assert!(table(&meta, &figures).contains("reading the input alone is 1.96x cat | cat"));
+        assert_eq!(ring_bound(&figures[..1]), None);
+    }
+}
