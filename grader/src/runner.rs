@@ -118,6 +118,17 @@ pub fn run(
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
     proc::kill_orphans();
+    // An escapee that only the line above could kill may have created an
+    // object under its check's prefix after that check's leak scan. Every
+    // process of this run is gone now: remove what is left under the run's
+    // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
+    let run_prefix = format!("/ipcl.{run_id}.");
+    for name in leaks::shm_objects(&run_prefix) {
+        leaks::remove_shm(&name);
+    }
+    for name in leaks::queues(&run_prefix, &[]) {
+        leaks::remove_queue(&name);
+    }
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
 }
 

@@ -169,6 +169,13 @@ fn a_program_that_double_forks_an_escapee_without_environment() {
     grade_hostile("escapee-no-env");
 }
 
+/// The same escapee, creating a shared-memory object under its check's
+/// prefix after that check's leak scan: the end of the run removes it.
+#[test]
+fn a_program_whose_escapee_creates_an_object_after_its_check() {
+    grade_hostile("late-object");
+}
+
 #[test]
 fn a_program_that_ignores_sigterm() {
     grade_hostile("ignore-term");
