@@ -92,11 +92,14 @@ impl Ring {
     /// move may sleep on it, and the side that moves it wakes the sleeper.
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         assert!(offset == HEAD_OFFSET || offset == TAIL_OFFSET);
-        // SAFETY: the counter is 8-aligned inside the mapping, so its first
-        // four bytes (its low half: the graded machines are little-endian)
-        // are 4-aligned. Rust code never loads or stores through this view:
-        // it is only handed to futex(2), whose kernel-side read is atomic.
-        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(offset).cast()) }
+        // The low half is the first four bytes on little-endian machines
+        // (the graded ones), the last four on big-endian ones.
+        let low = if cfg!(target_endian = "little") { offset } else { offset + 4 };
+        // SAFETY: the counter is 8-aligned inside the mapping, so either
+        // half is 4-aligned and inside it. Rust code never loads or stores
+        // through this view: it is only handed to futex(2), whose
+        // kernel-side read is atomic.
+        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(low).cast()) }
     }
 
     /// Writes the header for a ring of `capacity` bytes, `magic` last, so a
