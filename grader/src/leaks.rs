@@ -12,13 +12,13 @@ use nix::sys::mman::shm_unlink;
 use nix::sys::stat::Mode;
 
 /// Shared-memory objects whose names start with `prefix` (e.g. `/ipcl.1a.3.`).
-pub fn shm_objects(prefix: &str) -> Vec<String> {
+fn shm_objects(prefix: &str) -> Vec<String> {
     list_prefixed(Path::new("/dev/shm"), prefix)
 }
 
 /// Message queues whose names start with `prefix`, or, where the queue file
 /// system is not mounted, those among `names` that exist.
-pub fn queues(prefix: &str, names: &[String]) -> Vec<String> {
+fn queues(prefix: &str, names: &[String]) -> Vec<String> {
     if mqueue_mounted() {
         return list_prefixed(Path::new("/dev/mqueue"), prefix);
     }
@@ -40,6 +40,22 @@ pub fn queue_exists(name: &str) -> bool {
 /// Whether a shared-memory object of this name exists.
 pub fn shm_exists(name: &str) -> bool {
     Path::new("/dev/shm").join(name.trim_start_matches('/')).exists()
+}
+
+/// Removes every shared-memory object and message queue under `prefix`
+/// (where /dev/mqueue is not mounted, queues are found by probing `names`),
+/// and says what it removed, e.g. "the shared-memory object /ipcl.1a.3.ring".
+pub fn remove_all(prefix: &str, names: &[String]) -> Vec<String> {
+    let mut removed = Vec::new();
+    for name in shm_objects(prefix) {
+        remove_shm(&name);
+        removed.push(format!("the shared-memory object {name}"));
+    }
+    for name in queues(prefix, names) {
+        remove_queue(&name);
+        removed.push(format!("the message queue {name}"));
+    }
+    removed
 }
 
 /// Removes a shared-memory object (ignoring a missing one).

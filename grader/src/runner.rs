@@ -122,13 +122,7 @@ pub fn run(
     // object under its check's prefix after that check's leak scan. Every
     // process of this run is gone now: remove what is left under the run's
     // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
-    let run_prefix = format!("/ipcl.{run_id}.");
-    for name in leaks::shm_objects(&run_prefix) {
-        leaks::remove_shm(&name);
-    }
-    for name in leaks::queues(&run_prefix, &[]) {
-        leaks::remove_queue(&name);
-    }
+    leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
 }
 
@@ -212,14 +206,7 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
             leaked.iter().map(|p| format!("{} ({})", p.pid, p.command)).collect::<Vec<_>>().join(", ")
         ));
     }
-    for name in leaks::shm_objects(&prefix) {
-        leaks::remove_shm(&name);
-        left.push(format!("the shared-memory object {name}"));
-    }
-    for name in leaks::queues(&prefix, &ctx.ipc_names) {
-        leaks::remove_queue(&name);
-        left.push(format!("the message queue {name}"));
-    }
+    left.extend(leaks::remove_all(&prefix, &ctx.ipc_names));
     if !left.is_empty() {
         let what = format!("left behind: {}", left.join("; "));
         result = match result {

@@ -8,10 +8,7 @@ use clap::Parser;
 use ipc_broken::fault;
 use ipc_common::fail;
 
-#[path = "shared.rs"]
-#[allow(dead_code)]
-mod shared;
-use shared::{first_that_works, resolve};
+use ipc_reference::sockets::{first_that_works, resolve};
 
 const PROGRAM: &str = "tcp-client";
 const USAGE: &str = "tcp-client HOST PORT";

@@ -9,10 +9,7 @@ use ipc_broken::fault;
 use ipc_common::fail;
 use nix::sys::signal::{SigHandler, Signal, signal};
 
-#[path = "shared.rs"]
-#[allow(dead_code)]
-mod shared;
-use shared::{first_that_works, on_termination, print_listening, resolve};
+use ipc_reference::sockets::{first_that_works, on_termination, print_listening, resolve};
 
 const PROGRAM: &str = "tcp-server";
 const USAGE: &str = "tcp-server [--host HOST] PORT";

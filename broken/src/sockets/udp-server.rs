@@ -10,10 +10,7 @@ use clap::Parser;
 use ipc_broken::fault;
 use ipc_common::fail;
 
-#[path = "shared.rs"]
-#[allow(dead_code)]
-mod shared;
-use shared::{first_that_works, on_termination, print_listening, resolve};
+use ipc_reference::sockets::{first_that_works, on_termination, print_listening, resolve};
 
 const PROGRAM: &str = "udp-server";
 const USAGE: &str = "udp-server [--host HOST] PORT";
