@@ -123,6 +123,33 @@ pub fn raw_stdout() -> std::io::Result<std::fs::File> {
     Ok(std::io::stdout().as_fd().try_clone_to_owned()?.into())
 }
 
+/// A fault hook: `false` in the reference, where it compiles to nothing;
+/// in `broken/` (which builds the reference's own source files with
+/// `--cfg ipc_faults`, see broken/README.md) it is `true` when the
+/// environment variable `IPC_FAULT` names `$name`.
+///
+/// ```ignore
+/// let text = if ipc_common::fault!("wrong-default") { "message to parent" } else { "message for parent" };
+/// ```
+///
+/// `cfg!` is expanded in the crate that uses the macro, so the one source
+/// file gives the correct program in `reference/` and the faulty one in
+/// `broken/`.
+#[macro_export]
+macro_rules! fault {
+    ($name:literal) => {
+        $crate::fault_on(cfg!(ipc_faults), $name)
+    };
+}
+
+/// Whether the fault `name` is switched on (`IPC_FAULT=name[,name...]`),
+/// in a build with fault hooks (`enabled`). Use [`fault!`] instead.
+#[doc(hidden)]
+#[inline(always)]
+pub fn fault_on(enabled: bool, name: &str) -> bool {
+    enabled && std::env::var("IPC_FAULT").is_ok_and(|faults| faults.split(',').any(|f| f == name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +171,12 @@ mod tests {
         assert_eq!(reason(std::io::Error::from_raw_os_error(17)), "File exists");
         assert_eq!(reason("queue full"), "queue full");
         assert_eq!(reason("Error: not an errno"), "Error: not an errno");
+    }
+
+    #[test]
+    fn faults_are_off_without_the_cfg() {
+        assert!(!fault!("anything"), "this crate is not built with --cfg ipc_faults");
+        assert!(!fault_on(true, "a-fault-nobody-switched-on"));
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! `timeout-run SECONDS COMMAND [ARG...]`: runs COMMAND in its own process
 //! group; after SECONDS sends the group SIGTERM, and SIGKILL one second later.
 
+// This lab's shared code (src/signals/mod.rs) is compiled into each of the
+// lab's programs: there is no library crate, so a mistake in another lab's
+// files never stops this program from building.
+#[allow(dead_code)]
+#[path = "mod.rs"]
+mod signals;
+
 use std::ffi::{CString, OsString};
 use std::os::raw::c_int;
 use std::os::unix::ffi::OsStrExt;
@@ -14,7 +21,7 @@ use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, execvp, fork, setpgid, write};
 
-use ipc_reference::signals::install;
+use signals::install;
 
 const PROGRAM: &str = "timeout-run";
 const USAGE: &str = "timeout-run SECONDS COMMAND [ARG...]";

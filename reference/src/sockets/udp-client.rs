@@ -2,6 +2,13 @@
 //! stdin as one datagram and prints the server's reply, sending again when a
 //! reply does not come in time.
 
+// This lab's shared code (src/sockets/mod.rs) is compiled into each of the
+// lab's programs: there is no library crate, so a mistake in another lab's
+// files never stops this program from building.
+#[allow(dead_code)]
+#[path = "mod.rs"]
+mod sockets;
+
 use std::io::{BufRead, ErrorKind, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
@@ -9,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ipc_common::fail;
-use ipc_reference::sockets::{first_that_works, resolve};
+use sockets::{first_that_works, resolve};
 
 const PROGRAM: &str = "udp-client";
 const USAGE: &str = "udp-client [--timeout MS] [--retries R] HOST PORT";

@@ -5,6 +5,13 @@
 //! `wrote N bytes at OFFSET`. Read handouts/mmap.md first; `cargo grade mmap`
 //! checks it.
 
+// This lab's shared code (src/mmap/mod.rs) is compiled into each of the
+// lab's programs: there is no library crate, so a mistake in another lab's
+// files never stops this program from building.
+#[allow(dead_code)]
+#[path = "mod.rs"]
+mod mmap;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,7 +52,7 @@ fn main() -> ExitCode {
 ///    disk blocks (a "sparse" file): never write zeros to grow it. Touching a
 ///    mapped byte past the end of the file raises SIGBUS.
 /// 3. mmap(2)'s offset must be a multiple of the page size
-///    (`ipc_starter::mmap::page_size()`): map from
+///    (`mmap::page_size()`): map from
 ///    `start = OFFSET - OFFSET % page`, length `OFFSET - start + length(TEXT)`,
 ///    with `nix::sys::mman::mmap(None, len, PROT_READ | PROT_WRITE, MAP_SHARED, &fd, start)`.
 ///    It is `unsafe`: write a `// SAFETY:` comment (a fresh mapping, no

@@ -1,5 +1,5 @@
 //! Code shared by the programs of lab `mmap`, given complete: it is not the
-//! lab's point. Use it as `ipc_starter::mmap::page_size()`.
+//! lab's point. Use it as `mmap::page_size()`.
 
 use nix::unistd::{SysconfVar, sysconf};
 

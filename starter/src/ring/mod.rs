@@ -1,5 +1,5 @@
 //! The ring buffer shared by `ring-producer`, `ring-consumer` and
-//! `ring-fork` (use it from a program as `ipc_starter::ring::...`).
+//! `ring-fork` (use it from a program as `ring::...`).
 //!
 //! The layout is given; the mapping, the header and the two copy loops are
 //! yours. Read handouts/ring.md ("The layout", "Memory ordering") first.

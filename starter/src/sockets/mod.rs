@@ -1,7 +1,7 @@
 //! Code shared by the programs of lab `sockets`, given complete: stopping
 //! cleanly on a signal is the `signals` lab's subject, not this one's.
 //!
-//! Use it from a program as `ipc_starter::sockets::on_termination`.
+//! Use it from a program as `sockets::on_termination`.
 
 use nix::sys::signal::{SigSet, Signal};
 
@@ -14,7 +14,7 @@ use nix::sys::signal::{SigSet, Signal};
 /// between checking a flag and blocking in recvfrom or accept.
 ///
 /// ```no_run
-/// ipc_starter::sockets::on_termination(|_signal| std::process::exit(0)).expect("sigprocmask");
+/// sockets::on_termination(|_signal| std::process::exit(0)).expect("sigprocmask");
 /// ```
 pub fn on_termination(on_signal: impl FnOnce(Signal) + Send + 'static) -> nix::Result<()> {
     let mut set = SigSet::empty();
