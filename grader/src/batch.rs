@@ -22,10 +22,11 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::build::{self, BuildError, Crate, Programs};
+use crate::grading::{self, Selected};
 use crate::report;
 use crate::rubric::Rubric;
-use crate::runner::{self, Options, Selected};
+use ipc_engine::build::{self, BuildError, Crate, Programs};
+use ipc_engine::runner::Options;
 
 /// What batch grading needs.
 pub struct Batch<'a> {
@@ -154,7 +155,7 @@ fn build_submission(
         Ok(built) => Ok(built.programs),
         Err(BuildError::Compile { messages, .. }) => {
             let first = messages.lines().find(|l| l.starts_with("error")).unwrap_or("does not compile").to_string();
-            Err(format!("does not build: {}", crate::text::one_line(&first, 200)))
+            Err(format!("does not build: {}", ipc_engine::text::one_line(&first, 200)))
         }
         Err(BuildError::Cargo(why)) => Err(format!("does not build: {why}")),
     }
@@ -184,7 +185,7 @@ fn grade_one(batch: &Batch, id: &str, built: Result<Programs, String>) -> Result
     let (outcomes, error) = match built {
         Ok(programs) => {
             let options = Options { jobs: batch.jobs, repeat: 1 };
-            (runner::run(&batch.selected, &programs, &options, &|_| {}), None)
+            (grading::run(&batch.selected, &programs, &options, &|_| {}), None)
         }
         Err(why) => (Vec::new(), Some(why)),
     };

@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 
-use crate::build::{self, BuildError, Crate, Programs};
-use crate::check::Fail;
 use crate::formats;
+use crate::grading::{self, Outcome, Selected};
 use crate::labs::{self, LABS};
 use crate::report;
 use crate::rubric::Rubric;
-use crate::runner::{self, Options, Outcome, Selected};
+use ipc_engine::build::{self, BuildError, Crate, Programs};
+use ipc_engine::check::{Fail, Kind};
+use ipc_engine::runner::{self, Job, Options};
 
 /// Exit status: every selected check passed.
 pub const PASSED: u8 = 0;
@@ -105,24 +106,11 @@ pub enum Format {
 
 /// Entry point of the `ipc-grader` binary.
 pub fn main() -> ExitCode {
-    let mut argv: Vec<OsString> = std::env::args_os().collect();
-    // Started under a peer's name (a link on a check's PATH): be that peer.
-    let arg0 = argv
-        .first()
-        .map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if let Some(peer) = labs::peer(&arg0) {
-        return (peer.run)(argv.split_off(1));
-    }
-    if argv.get(1).is_some_and(|a| a == "peer") {
-        let name = argv.get(2).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return match labs::peer(&name) {
-            Some(peer) => (peer.run)(argv.split_off(3)),
-            None => {
-                eprintln!("ipc-grader: no peer named `{name}`");
-                ExitCode::from(ERROR)
-            }
-        };
+    // Started under a peer's name (a link on a check's PATH), or as
+    // `ipc-grader peer NAME ARGS...`: be that peer.
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(code) = ipc_engine::peer::dispatch(&argv, &labs::peers()[..]) {
+        return code;
     }
     let args = Args::parse();
     match grade(&args) {
@@ -144,9 +132,9 @@ pub fn select(rubric: &Rubric, filters: &[String]) -> Result<Vec<Selected>> {
     let mut all = Vec::new();
     for lab in LABS {
         let lab_rubric = &rubric.labs[lab.name];
-        for check in (lab.checks)() {
+        for (check, hidden) in lab.all_checks() {
             let entry = rubric.entry(lab.name, check.name).expect("validated").clone();
-            all.push(Selected { lab: lab.name, check, entry, handout: lab_rubric.handout.clone() });
+            all.push(Selected { lab: lab.name, check, entry, handout: lab_rubric.handout.clone(), hidden });
         }
     }
     if filters.is_empty() {
@@ -194,7 +182,8 @@ fn grade(args: &Args) -> Result<u8> {
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     if args.list {
         list(&selected)?;
-        let worst = runner::worst_case(&selected, jobs, args.repeat);
+        let jobs_list: Vec<Job> = selected.iter().map(Selected::job).collect();
+        let worst = runner::worst_case(&jobs_list, jobs, args.repeat);
         println!(
             "If every program hung, grading these would take at most {:.0}s with --jobs {jobs}.",
             worst.as_secs_f64()
@@ -202,9 +191,6 @@ fn grade(args: &Args) -> Result<u8> {
         return Ok(PASSED);
     }
 
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16));
     if let Some(submissions) = &args.batch {
         let out = args.out.clone().expect("clap requires --out");
         let batch = crate::batch::Batch {
@@ -247,6 +233,9 @@ fn grade(args: &Args) -> Result<u8> {
                             krate.package()
                         );
                     }
+                    for (name, error) in built.programs.failed() {
+                        eprintln!("`{name}` does not compile:\n{error}");
+                    }
                     built.programs
                 }
                 Err(BuildError::Compile { package, messages }) => {
@@ -257,9 +246,6 @@ fn grade(args: &Args) -> Result<u8> {
         }
     };
 
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16));
     let options = Options { jobs, repeat: args.repeat };
     let total = selected.len();
     let show_progress = args.format == Format::Human && std::io::stderr().is_terminal() && args.output.is_none();
@@ -273,24 +259,52 @@ fn grade(args: &Args) -> Result<u8> {
             }
         }
     };
-    let outcomes = runner::run(&selected, &programs, &options, &progress);
+    let outcomes = grading::run(&selected, &programs, &options, &progress);
     let elapsed = started.elapsed();
-    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric)?;
-    if outcomes.iter().any(|o| o.fail.as_ref().is_some_and(|f| f.infrastructure)) {
+    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric, &build_notes(&programs))?;
+    // A program that did not compile is an error of the code (exit 2), even
+    // though everything else was graded.
+    if programs.failed().next().is_some()
+        || outcomes.iter().any(|o| o.fail.as_ref().is_some_and(Fail::is_infrastructure))
+    {
         return Ok(ERROR);
     }
     Ok(if outcomes.iter().all(Outcome::passed) { PASSED } else { FAILED })
 }
 
-fn write_reports(args: &Args, origin: &str, outcomes: &[Outcome], elapsed: Duration, rubric: &Rubric) -> Result<()> {
+/// Notes on programs that did not compile (they cost only their own checks).
+fn build_notes(programs: &Programs) -> Vec<String> {
+    programs
+        .failed()
+        .map(|(name, error)| {
+            let first = error.lines().find(|l| !l.trim().is_empty()).unwrap_or("does not compile");
+            let at = error.lines().find_map(|l| l.trim_start().strip_prefix("--> ")).unwrap_or("");
+            let at = if at.is_empty() { String::new() } else { format!(" at {at}") };
+            format!(
+                "`{name}` did not compile: {}{at}. Its checks score 0; every other program was graded.",
+                ipc_engine::text::one_line(first, 200)
+            )
+        })
+        .collect()
+}
+
+fn write_reports(
+    args: &Args,
+    origin: &str,
+    outcomes: &[Outcome],
+    elapsed: Duration,
+    rubric: &Rubric,
+    extra_notes: &[String],
+) -> Result<()> {
     let titles = |lab: &str| rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
-    let notes = crate::tamper::notes();
+    let mut notes = crate::tamper::notes();
+    notes.extend(extra_notes.iter().cloned());
     let mut human = Vec::new();
     for note in &notes {
         writeln!(human, "NOTE: {note}")?;
     }
     report::human(&mut human, origin, outcomes, elapsed, args.verbose, &titles)?;
-    let error = outcomes.iter().any(|o| o.fail.as_ref().is_some_and(|f| f.infrastructure));
+    let error = outcomes.iter().any(|o| o.fail.as_ref().is_some_and(Fail::is_infrastructure));
     let machine = match args.format {
         Format::Human => None,
         Format::Json => Some(report::json(origin, outcomes, elapsed, &notes)),
@@ -348,25 +362,12 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 
 fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages: &str, started: Instant) -> Result<u8> {
     eprintln!("{messages}");
-    let fail = Fail::new(format!("the crate `{package}` does not compile, so no program could run"))
-        .note(crate::text::cut(&crate::text::escape(messages.as_bytes(), false), 4000))
+    let fail = Fail::new(format!("the crate `{package}` does not build, so no program could run"))
+        .kind(Kind::Missing)
+        .note(ipc_engine::text::cut(&ipc_engine::text::escape(messages.as_bytes(), false), 4000))
         .note(format!("fix the first error above (`cargo build -p {package}` shows them all), then grade again"));
-    let outcomes: Vec<Outcome> = selected
-        .iter()
-        .map(|s| Outcome {
-            lab: s.lab.to_string(),
-            name: s.check.name.to_string(),
-            points: 0,
-            max_points: s.entry.points,
-            fail: Some(fail.clone()),
-            elapsed: Duration::ZERO,
-            commands: Vec::new(),
-            hint: "make the code compile first".to_string(),
-            see: "handouts/README.md".to_string(),
-            hidden: s.entry.hidden,
-            repetitions: 1,
-        })
-        .collect();
+    let outcomes: Vec<Outcome> =
+        selected.iter().map(|s| Outcome::not_run(s, fail.clone(), "make the code build first")).collect();
     match args.format {
         Format::Human => {
             let total: u32 = selected.iter().map(|s| s.entry.points).sum();
@@ -374,7 +375,7 @@ fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages:
             writeln!(out, "Your code does not compile (the compiler's messages are above): no check could run.")?;
             writeln!(out, "Score: 0/{total}")?;
         }
-        _ => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() })?,
+        _ => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() }, &[])?,
     }
     Ok(ERROR)
 }

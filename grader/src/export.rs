@@ -3,8 +3,9 @@
 //! reference (`cargo grade --export-template DIR`).
 //!
 //! - Left out: `reference/`, `broken/`, the proof tests, this repository's CI.
-//! - Hidden checks (`hidden = true` in the rubric) are left out of the rubric
-//!   and of the grader's code: their registration line and their function.
+//! - Hidden checks are left out whole: their folder `grader/src/hidden/` is
+//!   replaced by an empty one, their rubric entries (`hidden = true`) are
+//!   dropped, and the handouts' tables are generated again without them.
 //! - `grader/fingerprints.txt` records the SHA-256 of every grading file as
 //!   exported; the template's grader reports any change (see `tamper`).
 
@@ -18,7 +19,11 @@ use crate::rubric::Rubric;
 use crate::tamper::fingerprint;
 
 /// Top-level entries copied as they are.
-const COPIED: &[&str] = &[".cargo", ".gitignore", "rustfmt.toml", "Cargo.lock", "common", "starter", "handouts"];
+const COPIED: &[&str] =
+    &[".cargo", ".gitignore", "rustfmt.toml", "clippy.toml", "Cargo.lock", "common", "starter", "handouts"];
+
+/// What `grader/src/hidden/mod.rs` is in the template.
+const HIDDEN_STUB: &str = "//! Hidden checks run only in the instructor's grading; this copy has none.\n\nuse ipc_engine::check::Check;\n\n/// The hidden checks of `lab`: none in the student template.\npub fn checks(lab: &str) -> Vec<Check> {\n    let _ = lab;\n    Vec::new()\n}\n";
 
 /// Files of the grader left out of the template (they need the reference).
 const GRADER_LEFT_OUT: &[&str] = &["grader/tests/proof.rs", "grader/tests/template.rs"];
@@ -40,7 +45,11 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     }
     copy_tree(&root.join("template"), dest)?;
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
-    std::fs::write(dest.join("Cargo.toml"), workspace_manifest(&manifest, &["common", "starter", "grader"])?)?;
+    copy_tree(&root.join("engine"), &dest.join("engine"))?;
+    std::fs::write(
+        dest.join("Cargo.toml"),
+        workspace_manifest(&manifest, &["common", "starter", "engine", "grader"])?,
+    )?;
 
     // The rubric and the grader's code, without hidden checks.
     let mut hidden_all = Vec::new();
@@ -50,11 +59,28 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
         let hidden: BTreeSet<String> =
             rubric.labs[lab.name].checks.iter().filter(|c| c.hidden).map(|c| c.name.clone()).collect();
         std::fs::write(dest.join("rubric").join(format!("{}.toml", lab.name)), without_entries(&text, &hidden))?;
-        if !hidden.is_empty() {
-            let module = dest.join("grader/src/labs").join(lab.name).join("mod.rs");
-            let code = std::fs::read_to_string(&module)?;
-            std::fs::write(&module, without_checks(&code, &hidden).with_context(|| module.display().to_string())?)?;
-            hidden_all.extend(hidden.iter().map(|h| format!("{}::{h}", lab.name)));
+        hidden_all.extend(hidden.iter().map(|h| format!("{}::{h}", lab.name)));
+    }
+    let hidden_dir = dest.join("grader/src/hidden");
+    std::fs::remove_dir_all(&hidden_dir).with_context(|| format!("cannot clear {}", hidden_dir.display()))?;
+    std::fs::create_dir_all(&hidden_dir)?;
+    std::fs::write(hidden_dir.join("mod.rs"), HIDDEN_STUB)?;
+    // The handouts' tables, from the rubric without hidden entries.
+    let exported = Rubric::load(&dest.join("rubric"), LABS)?;
+    crate::handouts::sync(dest, &exported, true)?;
+    // The handouts' prose is written by people: refuse to export one that
+    // names a hidden check.
+    for entry in std::fs::read_dir(dest.join("handouts"))? {
+        let path = entry?.path();
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        for name in &hidden_all {
+            let (lab, check) = name.split_once("::").expect("LAB::CHECK");
+            if text.contains(name.as_str()) || (path.file_stem().is_some_and(|f| f == lab) && text.contains(check)) {
+                bail!(
+                    "{} mentions the hidden check `{name}`: remove it from the handout's text (students would see it), then export again",
+                    root.join("handouts").join(path.file_name().unwrap_or_default()).display()
+                );
+            }
         }
     }
 
@@ -104,35 +130,8 @@ fn without_entries(text: &str, hidden: &BTreeSet<String>) -> String {
     out
 }
 
-/// A lab module's code without the hidden checks: the `Check::new("NAME",
-/// function)` line and the top-level `fn function` with its doc comment.
-fn without_checks(code: &str, hidden: &BTreeSet<String>) -> Result<String> {
-    let mut lines: Vec<&str> = code.lines().collect();
-    for name in hidden {
-        let needle = format!("Check::new(\"{name}\", ");
-        let at =
-            lines.iter().position(|l| l.contains(&needle)).with_context(|| format!("no registration of `{name}`"))?;
-        let rest = &lines[at][lines[at].find(&needle).expect("found") + needle.len()..];
-        let function: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-        lines.remove(at);
-        let start = lines
-            .iter()
-            .position(|l| l.starts_with(&format!("fn {function}(")))
-            .with_context(|| format!("no `fn {function}` for the hidden check `{name}`"))?;
-        let end = start + lines[start..].iter().position(|l| *l == "}").context("no end of the function")?;
-        let mut first = start;
-        while first > 0 && (lines[first - 1].starts_with("///") || lines[first - 1].starts_with("#[")) {
-            first -= 1;
-        }
-        lines.drain(first..=end);
-    }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    Ok(out)
-}
-
 /// Copies a file or folder (skipping `target/` and `.git/`).
-pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     let meta = std::fs::symlink_metadata(from).with_context(|| format!("cannot read {}", from.display()))?;
     if meta.is_dir() {
         std::fs::create_dir_all(to)?;
@@ -174,13 +173,5 @@ mod tests {
         let text = "lab = \"x\"\n\n[[check]]\nname = \"a\"\npoints = 1\n\n[[check]]\nname = \"b\"\npoints = 2\n";
         let hidden = BTreeSet::from(["a".to_string()]);
         assert_eq!(without_entries(text, &hidden), "lab = \"x\"\n\n[[check]]\nname = \"b\"\npoints = 2\n");
-    }
-
-    #[test]
-    fn hidden_checks_leave_the_code() {
-        let code = "pub fn checks() -> Vec<Check> {\n    vec![\n        Check::new(\"a\", check_a),\n        Check::new(\"b\", check_b),\n    ]\n}\n\n/// A.\nfn check_a(ctx: &mut Ctx) -> Result<(), Fail> {\n    secret();\n}\n\n/// B.\nfn check_b(ctx: &mut Ctx) -> Result<(), Fail> {\n    ok();\n}\n";
-        let out = without_checks(code, &BTreeSet::from(["a".to_string()])).unwrap();
-        assert!(!out.contains("check_a") && !out.contains("secret"), "{out}");
-        assert!(out.contains("Check::new(\"b\", check_b)") && out.contains("fn check_b"), "{out}");
     }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::grading::Outcome;
 use crate::report::{self, Totals, totals};
-use crate::runner::Outcome;
 
 /// Gradescope's results.json (see Gradescope's autograder specification).
 #[derive(Serialize)]

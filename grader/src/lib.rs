@@ -1,22 +1,22 @@
-//! The IPC labs' grader, as a library (the binary is `src/main.rs`).
+//! The IPC labs' grader, as a library (the binary is `src/main.rs`), built
+//! on the engine (`ipc-engine`), which runs checks without knowing what
+//! they are for.
 //!
-//! See ARCHITECTURE.md for the map. In short: [`labs`] holds the checks,
-//! [`rubric`] their points, [`runner`] runs them isolated and in parallel,
-//! [`proc`] starts and kills programs, [`report`] writes the results.
+//! See ARCHITECTURE.md for the map. In short: [`labs`] holds the checks and
+//! peers of each lab, [`hidden`] the checks left out of the student
+//! template, [`rubric`] their points and hints, [`grading`] turns the
+//! engine's runs into scored outcomes, [`report`] and [`formats`] write
+//! them for people and machines, [`cli`] is the command line; [`batch`],
+//! [`export`], [`handouts`] and [`tamper`] serve instructors.
 
 pub mod batch;
-pub mod build;
-pub mod check;
 pub mod cli;
-pub mod ctx;
 pub mod export;
 pub mod formats;
+pub mod grading;
 pub mod handouts;
+pub mod hidden;
 pub mod labs;
-pub mod leaks;
-pub mod proc;
 pub mod report;
 pub mod rubric;
-pub mod runner;
 pub mod tamper;
-pub mod text;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::runner::Outcome;
+use crate::grading::Outcome;
 
 /// Totals over a set of outcomes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,14 +89,24 @@ pub fn human(
             if let Some(got) = &fail.got {
                 writeln!(out, "    got:      {}", indent_by(got, 14))?;
             }
+            if let (Some(command), true) = (&fail.command, verbose) {
+                writeln!(out, "    command: {}", indent(command))?;
+            }
+            if let Some(ended) = &fail.ended {
+                writeln!(out, "    ({ended})")?;
+            }
+            let so_far = if fail.so_far { " so far" } else { "" };
+            if let Some(stdout) = &fail.stdout {
+                writeln!(out, "    stdout{so_far}: {}", indent(&shorten(stdout, verbose)))?;
+            }
+            if let Some(stderr) = &fail.stderr {
+                writeln!(out, "    stderr{so_far}: {}", indent(&shorten(stderr, verbose)))?;
+            }
             for note in &fail.notes {
-                if note.starts_with("command: ") && !verbose {
-                    continue;
-                }
                 writeln!(out, "    {}", indent(&shorten(note, verbose)))?;
             }
             if o.repetitions > 1 {
-                writeln!(out, "    (failed in at least one of {} repetitions)", o.repetitions)?;
+                writeln!(out, "    (failed {} of {} repetitions; this one is shown)", o.failures, o.repetitions)?;
             }
             writeln!(out, "    {HINT}hint:{HINT:#} {}", indent_by(&o.hint, 10))?;
             writeln!(out, "    {HINT}read:{HINT:#} {}", o.see)?;
@@ -173,18 +183,28 @@ pub struct JsonTest {
     pub execution_time: f64,
 }
 
-/// The plain-text explanation of one outcome (for JSON and other formats).
+/// The plain-text explanation of one outcome (for JSON and other formats),
+/// every field of its failure included.
 pub fn explain(o: &Outcome) -> String {
     let Some(fail) = &o.fail else { return String::new() };
     let mut s = fail.what.clone();
-    if let Some(e) = &fail.expected {
-        s.push_str(&format!("\nexpected: {e}"));
-    }
-    if let Some(g) = &fail.got {
-        s.push_str(&format!("\ngot: {g}"));
-    }
+    let mut line = |label: &str, text: &Option<String>| {
+        if let Some(text) = text {
+            s.push_str(&format!("\n{label}{text}"));
+        }
+    };
+    line("expected: ", &fail.expected);
+    line("got: ", &fail.got);
+    line("command: ", &fail.command);
+    line("", &fail.ended.as_ref().map(|e| format!("({e})")));
+    let so_far = if fail.so_far { " so far" } else { "" };
+    line(&format!("stdout{so_far}: "), &fail.stdout);
+    line(&format!("stderr{so_far}: "), &fail.stderr);
     for n in &fail.notes {
         s.push_str(&format!("\n{n}"));
+    }
+    if o.repetitions > 1 {
+        s.push_str(&format!("\n(failed {} of {} repetitions; this one is shown)", o.failures, o.repetitions));
     }
     s.push_str(&format!("\nhint: {}\nread: {}", o.hint, o.see));
     s

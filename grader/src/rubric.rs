@@ -11,6 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use ipc_engine::check::Kind;
+
 use crate::labs::Lab;
 
 /// One lab's rubric file.
@@ -37,6 +39,12 @@ pub struct Entry {
     pub time_limit: f64,
     /// What to look at when the check fails.
     pub hint: String,
+    /// Hints for particular kinds of failure, by kind (`timeout`, `output`,
+    /// `status`, `leak`, `behaviour`, `missing`): a program that hangs needs
+    /// other advice than one that prints the wrong bytes. `hint` is used
+    /// for the kinds not listed.
+    #[serde(default)]
+    pub hints: BTreeMap<String, String>,
     /// The handout section (a heading's anchor) the hint refers to.
     #[serde(default)]
     pub section: Option<String>,
@@ -50,6 +58,11 @@ pub struct Entry {
 impl Entry {
     pub fn time_limit(&self) -> Duration {
         Duration::from_secs_f64(self.time_limit)
+    }
+
+    /// The hint for a failure of this kind.
+    pub fn hint_for(&self, kind: Kind) -> String {
+        self.hints.get(kind.name()).unwrap_or(&self.hint).trim().to_string()
     }
 }
 
@@ -96,7 +109,8 @@ impl Rubric {
                 problems.push(format!("lab `{}` has no rubric file", lab.name));
                 continue;
             };
-            let in_code: Vec<&str> = (lab.checks)().iter().map(|c| c.name).collect();
+            let all = lab.all_checks();
+            let in_code: Vec<&str> = all.iter().map(|(c, _)| c.name).collect();
             let mut seen = HashSet::new();
             for entry in &rubric.checks {
                 if !seen.insert(entry.name.as_str()) {
@@ -107,6 +121,32 @@ impl Rubric {
                         "rubric/{}.toml has an entry `{}` but the grader has no such check (remove the entry, or fix its name)",
                         lab.name, entry.name
                     ));
+                }
+                for kind in entry.hints.keys() {
+                    if !Kind::ALL.iter().any(|k| k.name() == kind) {
+                        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                        problems.push(format!(
+                            "rubric/{}.toml: `{}` has a hint for `{kind}`, which is no kind of failure (kinds: {})",
+                            lab.name,
+                            entry.name,
+                            kinds.join(", ")
+                        ));
+                    }
+                }
+                if let Some((_, hidden)) = all.iter().find(|(c, _)| c.name == entry.name) {
+                    if *hidden != entry.hidden {
+                        problems.push(if *hidden {
+                            format!(
+                                "rubric/{}.toml: `{}` is a hidden check (grader/src/hidden/) but its entry lacks `hidden = true`",
+                                lab.name, entry.name
+                            )
+                        } else {
+                            format!(
+                                "rubric/{}.toml: `{}` has `hidden = true`, but its code is in grader/src/labs/{}/; move it to grader/src/hidden/{}.rs (see that folder's mod.rs) so that the template export can leave it out",
+                                lab.name, entry.name, lab.name, lab.name
+                            )
+                        });
+                    }
                 }
                 if !(entry.time_limit > 0.0 && entry.time_limit <= 600.0) {
                     problems.push(format!(

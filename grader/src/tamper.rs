@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::build::workspace_root;
+use ipc_engine::build::workspace_root;
 
 /// `HEX  PATH` lines; empty in the instructor's repository.
 const FINGERPRINTS: &str = include_str!("../fingerprints.txt");

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ipc_grader::build::workspace_root;
+use ipc_engine::build::workspace_root;
+use ipc_engine::proc::{self, Collected, Exit, Spec};
 use ipc_grader::labs::LABS;
-use ipc_grader::proc::{self, Collected, Exit, Spec};
 use ipc_grader::rubric::Rubric;
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ipc_grader::build::{self, Crate, Programs, workspace_root};
+use ipc_engine::build::{self, Crate, Programs, workspace_root};
+use ipc_engine::proc::{self, Exit, Spec};
 use ipc_grader::labs::LABS;
-use ipc_grader::proc::{self, Exit, Spec};
 use ipc_grader::rubric::Rubric;
 use serde_json::Value;
 

@@ -1,5 +1,5 @@
-//! The proof that the checks mean something (GRADER.md, "The repository
-//! around it"): the reference passes every check, the starter fails every
+//! The proof that the checks mean something (ARCHITECTURE.md,
+//! "Invariants"): the reference passes every check, the starter fails every
 //! check, and every check fails on at least one deliberately broken program
 //! listed in `broken/faults/LAB.toml`.
 
@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use ipc_grader::build::{self, Crate, Programs};
+use ipc_engine::build::{self, Crate, Programs};
+use ipc_engine::proc::{self, Collected, Exit, Spec};
 use ipc_grader::labs::LABS;
-use ipc_grader::proc::{self, Collected, Exit, Spec};
 use ipc_grader::rubric::Rubric;
 use serde::Deserialize;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Invariants of the repository around the grader: handouts in step with
 //! the rubric, and every hint pointing at a section that exists.
 
-use ipc_grader::build::workspace_root;
+use ipc_engine::build::workspace_root;
 use ipc_grader::handouts;
 use ipc_grader::labs::LABS;
 use ipc_grader::rubric::Rubric;
@@ -44,4 +44,58 @@ fn every_check_has_a_hint_and_a_description() {
             assert!(c.points > 0, "{}::{}: a check worth 0 points", lab.lab, c.name);
         }
     }
+}
+
+/// The `[[bin]]` lists of starter/, reference/ and broken/ are exactly the
+/// programs the labs name (`PROGRAMS` in grader/src/labs/LAB/mod.rs), each
+/// at its place: the one list of a lab's programs is the grader's.
+#[test]
+fn bin_lists_match_the_labs_programs() {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        #[serde(default)]
+        bin: Vec<Bin>,
+    }
+    #[derive(serde::Deserialize, PartialEq, Eq, PartialOrd, Ord, Clone, Debug)]
+    struct Bin {
+        name: String,
+        path: String,
+    }
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    for (krate, suffix, prefix) in
+        [("starter", "", "src"), ("reference", "-ref", "src"), ("broken", "-broken", "../reference/src")]
+    {
+        let manifest_path = root.join(krate).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest_path).unwrap();
+        let manifest: Manifest = toml::from_str(&text).unwrap();
+        let expected: Vec<Bin> = LABS
+            .iter()
+            .flat_map(|lab| {
+                lab.programs
+                    .iter()
+                    .map(move |p| Bin { name: format!("{p}{suffix}"), path: format!("{prefix}/{}/{p}.rs", lab.name) })
+            })
+            .collect();
+        for bin in &expected {
+            if !manifest.bin.contains(bin) {
+                problems.push(format!(
+                    "{krate}/Cargo.toml lacks the program `{}`: add\n\n[[bin]]\nname = \"{}\"\npath = \"{}\"\ntest = false\n",
+                    bin.name, bin.name, bin.path
+                ));
+            }
+            if !root.join(krate).join(&bin.path).is_file() {
+                problems.push(format!("{krate}: {} does not exist (write it, or copy the lab's pattern)", bin.path));
+            }
+        }
+        for bin in &manifest.bin {
+            if !expected.contains(bin) {
+                problems.push(format!(
+                    "{krate}/Cargo.toml lists `{}` at {}, which no lab names: remove it, or add the program to `PROGRAMS` of its lab in grader/src/labs/",
+                    bin.name, bin.path
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the [[bin]] lists and the labs disagree:\n{}", problems.join("\n"));
 }

@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ipc_grader::build::workspace_root;
-use ipc_grader::proc::{self, Collected, Exit, Spec};
+use ipc_engine::build::workspace_root;
+use ipc_engine::proc::{self, Collected, Exit, Spec};
+use ipc_grader::labs::LABS;
+use ipc_grader::rubric::Rubric;
 use serde_json::Value;
 
 fn run(program: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Collected {
@@ -23,40 +25,104 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-/// Exports the template with `pipe::pipeline-usage` marked hidden, builds it
-/// and grades its untouched starter.
+/// A copy of this repository (no target/ or .git/) in which every lab has
+/// one hidden check, `secret-LAB`, in `grader/src/hidden/LAB.rs`, with its
+/// rubric entry. Returns the marker strings that must not reach a template.
+fn repository_with_a_hidden_check_per_lab(copy: &Path) -> Vec<String> {
+    ipc_grader::export::copy_tree(&workspace_root(), copy).unwrap();
+    let mut markers = Vec::new();
+    let mut arms = String::new();
+    let mut mods = String::new();
+    for lab in LABS {
+        let check = format!("secret-{}", lab.name);
+        let marker = format!("SECRET_MARKER_{}", lab.name.to_uppercase());
+        std::fs::write(
+            copy.join(format!("grader/src/hidden/{}.rs", lab.name)),
+            format!(
+                "use ipc_engine::check::{{Check, Fail}};\nuse ipc_engine::ctx::Ctx;\n\npub fn checks() -> Vec<Check> {{\n    vec![Check::new(\"{check}\", run)]\n}}\n\nfn run(_: &mut Ctx) -> Result<(), Fail> {{\n    Err(Fail::new(\"{marker}\"))\n}}\n"
+            ),
+        )
+        .unwrap();
+        mods.push_str(&format!("mod {};\n", lab.name));
+        arms.push_str(&format!("        \"{0}\" => {0}::checks(),\n", lab.name));
+        let rubric = copy.join(format!("rubric/{}.toml", lab.name));
+        let mut text = std::fs::read_to_string(&rubric).unwrap();
+        text.push_str(&format!(
+            "\n[[check]]\nname = \"{check}\"\npoints = 3\ntime_limit = 5\nhidden = true\ntests = \"{marker} in the table.\"\nhint = \"A hint that names {marker} and says more than six words.\"\n"
+        ));
+        std::fs::write(&rubric, text).unwrap();
+        markers.push(check);
+        markers.push(marker);
+    }
+    std::fs::write(
+        copy.join("grader/src/hidden/mod.rs"),
+        format!(
+            "use ipc_engine::check::Check;\n\n{mods}\npub fn checks(lab: &str) -> Vec<Check> {{\n    match lab {{\n{arms}        _ => Vec::new(),\n    }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    markers
+}
+
+/// Every file under `dir` (recursively) that contains one of `markers`.
+fn traces(dir: &Path, markers: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(traces(&path, markers));
+        } else if let Ok(text) = std::fs::read(&path) {
+            let text = String::from_utf8_lossy(&text);
+            for m in markers.iter().filter(|m| text.contains(m.as_str())) {
+                found.push(format!("{} holds {m}", path.display()));
+            }
+        }
+    }
+    found
+}
+
+/// A hidden check in every lab leaves no trace in the export: not its code,
+/// its rubric entry, its handout row, or its name anywhere.
+#[test]
+fn hidden_checks_leave_no_trace_in_the_export() {
+    let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join("repository");
+    let markers = repository_with_a_hidden_check_per_lab(&copy);
+    let rubric = Rubric::load(&copy.join("rubric"), LABS).unwrap();
+    let dest = work.path().join("template");
+    let hidden = ipc_grader::export::export(&copy, &copy.join("rubric"), &dest, &rubric).unwrap();
+    assert_eq!(hidden.len(), LABS.len(), "one hidden check per lab: {hidden:?}");
+    assert!(copy.join("grader/src/hidden/pipe.rs").is_file(), "the fixture was written");
+    let found = traces(&dest, &markers);
+    assert!(found.is_empty(), "hidden checks left traces in the export:\n{}", found.join("\n"));
+    // The instructor's copy still has them, in its rubric and its code.
+    assert!(!traces(&copy.join("grader/src/hidden"), &markers).is_empty());
+
+    // A handout whose prose names a hidden check is refused, saying where.
+    let handout = copy.join("handouts/pipe.md");
+    let text = std::fs::read_to_string(&handout).unwrap() + "\nAlso see `secret-pipe`.\n";
+    std::fs::write(&handout, text).unwrap();
+    let err = ipc_grader::export::export(&copy, &copy.join("rubric"), &work.path().join("again"), &rubric)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pipe.md mentions the hidden check `pipe::secret-pipe`"), "{err}");
+}
+
+/// Exports the template, builds it on its own and grades its untouched
+/// starter.
 #[test]
 fn exported_template_builds_grades_and_reveals_nothing() {
     let root = workspace_root();
     let work = tempfile::tempdir().unwrap();
-    let rubric_dir = work.path().join("rubric");
-    std::fs::create_dir(&rubric_dir).unwrap();
-    for entry in std::fs::read_dir(root.join("rubric")).unwrap() {
-        let path = entry.unwrap().path();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        if path.file_name().unwrap() == "pipe.toml" {
-            text = text.replace("name = \"pipeline-usage\"\n", "name = \"pipeline-usage\"\nhidden = true\n");
-        }
-        std::fs::write(rubric_dir.join(path.file_name().unwrap()), text).unwrap();
-    }
     let dest = work.path().join("template");
     let grader = env!("CARGO_BIN_EXE_ipc-grader");
-    let out = run(
-        grader,
-        &["--rubric", rubric_dir.to_str().unwrap(), "--export-template", dest.to_str().unwrap()],
-        &root,
-        &[],
-    );
+    let out = run(grader, &["--export-template", dest.to_str().unwrap()], &root, &[]);
     assert_eq!(out.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pipe::pipeline-usage"));
 
     // Nothing of the solutions, the broken programs or their tests.
     for gone in ["reference", "broken", "grader/tests/proof.rs", ".github/workflows/ci.yml", "template"] {
         assert!(!dest.join(gone).exists(), "the template contains {gone}");
     }
-    let pipe_checks = std::fs::read_to_string(dest.join("grader/src/labs/pipe/mod.rs")).unwrap();
-    assert!(!pipe_checks.contains("pipeline_usage"), "the hidden check's code is in the template");
-    assert!(!std::fs::read_to_string(dest.join("rubric/pipe.toml")).unwrap().contains("pipeline-usage"));
     assert!(dest.join(".github/workflows/classroom.yml").is_file());
 
     // It builds on its own and grades the starter: every check fails.
@@ -68,7 +134,6 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     let tests = report["tests"].as_array().unwrap();
     assert!(!tests.is_empty());
     assert!(tests.iter().all(|t| t["status"] == "failed"), "the starter passed a check");
-    assert!(tests.iter().all(|t| t["name"] != "pipe::pipeline-usage"), "the hidden check ran in the template");
     assert_eq!(report["notes"].as_array().unwrap().len(), 0, "an untouched template reports tampering");
 
     // A changed rubric is reported, and grading goes on.
@@ -88,5 +153,5 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.exit, Some(Exit::Code(2)), "{human}\n{stderr}");
     assert!(stderr.contains("mismatched types"), "the compiler's message is not shown:\n{stderr}");
-    assert!(human.contains("does not compile") && human.contains("Score: 0/"), "{human}");
+    assert!(human.contains("`pipeline` did not compile") && human.contains("Score: 0/"), "{human}");
 }

@@ -1,10 +1,10 @@
 //! The labs: each module holds one lab's checks and the grader's trusted
 //! peers for it. Points, time limits and hints are in `rubric/LAB.toml`.
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+//! A lab's hidden checks are in `grader/src/hidden/` (see there).
 
-use crate::check::Check;
+use ipc_engine::check::Check;
+use ipc_engine::peer::Peer;
 
 pub mod mmap;
 pub mod mq;
@@ -24,12 +24,13 @@ pub struct Lab {
     pub rubric: &'static str,
 }
 
-/// A trusted program the grader runs as a partner or probe. It is the
-/// grader's own executable, started under the peer's name (a link on the
-/// check's PATH) or as `ipc-grader peer NAME ARGS...`.
-pub struct Peer {
-    pub name: &'static str,
-    pub run: fn(Vec<OsString>) -> ExitCode,
+impl Lab {
+    /// Every check of the lab, with whether it is hidden: the lab's own,
+    /// then its hidden ones.
+    pub fn all_checks(&self) -> Vec<(Check, bool)> {
+        let visible = (self.checks)().into_iter().map(|c| (c, false));
+        visible.chain(crate::hidden::checks(self.name).into_iter().map(|c| (c, true))).collect()
+    }
 }
 
 /// Every lab, in the order of the course.
@@ -78,7 +79,7 @@ pub static LABS: &[Lab] = &[
     },
 ];
 
-/// The peer called `name`, in any lab.
-pub fn peer(name: &str) -> Option<Peer> {
-    LABS.iter().flat_map(|lab| (lab.peers)()).find(|p| p.name == name)
+/// Every lab's peers.
+pub fn peers() -> Vec<Peer> {
+    LABS.iter().flat_map(|lab| (lab.peers)()).collect()
 }

@@ -8,10 +8,10 @@
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
-use crate::check::{Check, Done, Fail, ensure, mismatch};
-use crate::ctx::Ctx;
-use crate::labs::Peer;
-use crate::proc::Exit;
+use ipc_engine::check::{Check, Done, Fail, ensure, mismatch};
+use ipc_engine::ctx::Ctx;
+use ipc_engine::peer::Peer;
+use ipc_engine::proc::Exit;
 
 mod gate;
 
@@ -70,7 +70,7 @@ fn expect_file(ctx: &Ctx, name: &str, expected: &[u8], done: &Done) -> Result<()
         return Ok(());
     }
     Err(mismatch(&format!("the file `{name}`"), expected, &got, got.len() as u64)
-        .note(format!("command: {}", done.command))
+        .command(&done.command)
         .note(format!("({})", done.exit)))
 }
 

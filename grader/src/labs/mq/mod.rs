@@ -9,11 +9,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::check::{Check, Done, Fail, ensure};
-use crate::ctx::Ctx;
-use crate::labs::Peer;
-use crate::leaks::{queue_exists, remove_queue};
-use crate::proc::Proc;
+use ipc_engine::check::{Check, Done, Fail, Kind, ensure};
+use ipc_engine::ctx::Ctx;
+use ipc_engine::leaks::{queue_exists, remove_queue};
+use ipc_engine::peer::Peer;
+use ipc_engine::proc::Proc;
 
 mod queue;
 
@@ -132,7 +132,7 @@ fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), 
                 )));
         }
         let elapsed = start.elapsed();
-        sleeping = if crate::proc::state(running.pid()) == Some('S') { sleeping + 1 } else { 0 };
+        sleeping = if ipc_engine::proc::state(running.pid()) == Some('S') { sleeping + 1 } else { 0 };
         if (elapsed >= Duration::from_millis(300) && sleeping >= 3) || elapsed >= PROMPT {
             return Ok(());
         }
@@ -145,10 +145,9 @@ fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), 
 fn finish_within(ctx: &Ctx, running: &mut Proc, limit: Duration, what: &str) -> Result<Done, Fail> {
     if running.wait_until(ctx.within(limit)).is_none() {
         running.kill_group();
-        let out = running.stdout.bytes();
         return Err(Fail::new(format!("still blocked {:.1}s after {what}", limit.as_secs_f64()))
-            .note(format!("command: {}", running.command))
-            .note(format!("stdout so far: {:?}", String::from_utf8_lossy(&out))));
+            .kind(Kind::Timeout)
+            .output_so_far(running));
     }
     ctx.finish(running)
 }
@@ -429,7 +428,7 @@ fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
         running.kill_group();
         return Err(Fail::new("`--timeout 700` was still waiting after 2.5 s")
             .expected("exit 4 after 700 to 1700 ms")
-            .note(format!("command: {}", running.command))
+            .command(&running.command)
             .note("MS is in milliseconds: add MS * 1_000_000 nanoseconds to the current time"));
     }
     let done = ctx.finish(&mut running)?;

@@ -8,7 +8,7 @@ use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_close, mq_getattr, mq_open, mq_receive, mq_send};
 use nix::sys::stat::{Mode, fstat};
 
-use crate::check::Fail;
+use ipc_engine::check::Fail;
 
 /// One message as received: priority and bytes.
 pub type Message = (u32, Vec<u8>);

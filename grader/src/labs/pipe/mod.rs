@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::check::{Check, Fail, ensure};
-use crate::ctx::Ctx;
-use crate::labs::Peer;
+use ipc_engine::check::{Check, Fail, ensure};
+use ipc_engine::ctx::Ctx;
+use ipc_engine::peer::Peer;
 
 mod probe;
 

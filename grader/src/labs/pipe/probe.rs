@@ -6,8 +6,6 @@
 //! - `ipc-probe raise N`: sends itself signal N (dies of it under the default action).
 //! - `ipc-probe sleep-touch MS FILE`: sleeps MS milliseconds, then creates FILE.
 //! - `ipc-probe stderr TEXT`: writes TEXT and a newline to stderr.
-//! - `ipc-probe spin MS`: keeps a CPU busy for MS milliseconds (the
-//!   calibration of CPU checks, see `Ctx::cpu_used`).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -40,22 +38,12 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             std::thread::sleep(Duration::from_millis(ms.parse().unwrap_or(0)));
             write_or_fail(file, "done")
         }
-        ["spin", ms] => {
-            let until = std::time::Instant::now() + Duration::from_millis(ms.parse().unwrap_or(0));
-            let mut x = 0u64;
-            while std::time::Instant::now() < until {
-                for _ in 0..1000 {
-                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-                }
-            }
-            ExitCode::SUCCESS
-        }
         ["stderr", text] => {
             eprintln!("{text}");
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!("usage: ipc-probe fds FILE | exit N | raise N | sleep-touch MS FILE | stderr TEXT | spin MS");
+            eprintln!("usage: ipc-probe fds FILE | exit N | raise N | sleep-touch MS FILE | stderr TEXT");
             ExitCode::from(2)
         }
     }

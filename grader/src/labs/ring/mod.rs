@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::check::{Check, Done, Fail, ensure};
-use crate::ctx::Ctx;
-use crate::labs::Peer;
-use crate::leaks::{remove_shm, shm_exists};
-use crate::proc::{Exit, Proc};
+use ipc_engine::check::{Check, Done, Fail, ensure};
+use ipc_engine::ctx::Ctx;
+use ipc_engine::leaks::{remove_shm, shm_exists};
+use ipc_engine::peer::Peer;
+use ipc_engine::proc::{Exit, Proc};
 
 mod peer;
 
@@ -291,7 +291,7 @@ fn wait_ready(ctx: &Ctx, name: &str, producer: &mut Proc, within: Duration) -> R
                 "{name} did not appear with its magic set within {:.1}s of starting the producer",
                 within.as_secs_f64()
             ))
-            .note(format!("command: {}", producer.command))
+            .command(&producer.command)
             .note("shm_open(O_CREAT|O_EXCL), ftruncate to 256 + capacity, mmap, fill the header, store magic last"));
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -525,9 +525,7 @@ fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     for ((what, p), used) in waiters.iter_mut().zip(cpu.used.iter().copied()) {
         let Some(used) = used else {
             let exit = p.try_exit().map(|e| e.to_string()).unwrap_or_else(|| "still running".into());
-            return Err(
-                Fail::new(format!("{what} did not keep waiting ({exit})")).note(format!("command: {}", p.command))
-            );
+            return Err(Fail::new(format!("{what} did not keep waiting ({exit})")).command(&p.command));
         };
         cpu.verdict(used, CPU_SHARE).map_err(|why| {
             Fail::new(format!("{what} burns the CPU: {why}"))
@@ -535,7 +533,7 @@ fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
                     "a waiter that sleeps between re-checks, using at most {:.0}% of what a busy loop gets",
                     CPU_SHARE * 100.0
                 ))
-                .note(format!("command: {}", p.command))
+                .command(&p.command)
                 .note("after a short spin, sleep (e.g. 100-500 us) between re-checks of the counters")
         })?;
     }

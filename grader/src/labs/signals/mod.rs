@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::check::{Check, Fail, ensure};
-use crate::ctx::Ctx;
-use crate::labs::Peer;
-use crate::proc::{Exit, Proc};
+use ipc_engine::check::{Check, Fail, ensure};
+use ipc_engine::ctx::Ctx;
+use ipc_engine::peer::Peer;
+use ipc_engine::proc::{Exit, Proc};
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["sig-counter", "sig-reaper", "sig-segv", "timeout-run"];
@@ -72,7 +72,7 @@ fn start_counter(ctx: &mut Ctx) -> Result<Proc, Fail> {
         Fail::new("the first line is not `pid PID` with the program's own pid")
             .expected(format!("pid {}", running.pid()))
             .got(first.clone())
-            .note(format!("command: {}", running.command))
+            .command(&running.command)
             .note("print getpid() (nix::unistd::getpid) and make sure the line is flushed")
     })?;
     Ok(running)
@@ -80,17 +80,7 @@ fn start_counter(ctx: &mut Ctx) -> Result<Proc, Fail> {
 
 /// A failure about a program still (or no longer) running, with its output so far.
 fn fail_running(running: &mut Proc, what: &str) -> Fail {
-    let state = match running.try_exit() {
-        Some(exit) => format!("the program has ended: {exit}"),
-        None => "the program is still running".to_string(),
-    };
-    let out = running.stdout.bytes();
-    let err = running.stderr.bytes();
-    Fail::new(what)
-        .note(format!("command: {}", running.command))
-        .note(state)
-        .note(format!("stdout so far: {}", crate::text::excerpt(&out, running.stdout.total(), 6, 400)))
-        .note(format!("stderr so far: {}", crate::text::excerpt(&err, running.stderr.total(), 6, 400)))
+    Fail::new(what).output_so_far(running)
 }
 
 /// Whether signal `signo` is pending for `pid` (thread or process), from /proc.
@@ -375,7 +365,7 @@ fn segv_recovers(ctx: &mut Ctx) -> Result<(), Fail> {
     let lines: Vec<&str> = stdout.lines().collect();
     ensure(lines.len() == 3 && lines[2] == "value 42", || {
         done.fail("expected exactly three lines, the last `value 42`")
-            .got(crate::text::excerpt(&done.stdout, done.stdout_total, 6, 400))
+            .got(ipc_engine::text::excerpt(&done.stdout, done.stdout_total, 6, 400))
             .note(
                 "the handler must mprotect the page PROT_READ|PROT_WRITE before it returns, or the write faults again",
             )
@@ -389,7 +379,7 @@ fn segv_recovers(ctx: &mut Ctx) -> Result<(), Fail> {
 
 /// Expects `status` as a shell shows it: `exit(status)`, or for 128+N also
 /// death by signal N (GNU timeout re-raises the signal).
-fn expect_status(done: &crate::check::Done, status: i32, what: &str) -> Result<(), Fail> {
+fn expect_status(done: &ipc_engine::check::Done, status: i32, what: &str) -> Result<(), Fail> {
     let ok = done.exit == Exit::Code(status) || (status > 128 && done.exit == Exit::Signal(status - 128));
     ensure(ok, || {
         done.fail(format!("wrong exit status for {what}"))
@@ -453,7 +443,7 @@ fn timeout_kills_group(ctx: &mut Ctx) -> Result<(), Fail> {
     let pid = nix::unistd::Pid::from_raw(pid);
     let gone_by = Instant::now() + Duration::from_secs(1);
     loop {
-        let alive = !matches!(crate::proc::state(pid), None | Some('Z') | Some('X'));
+        let alive = !matches!(ipc_engine::proc::state(pid), None | Some('Z') | Some('X'));
         if !alive {
             return Ok(());
         }

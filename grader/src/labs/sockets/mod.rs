@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::check::{Check, Fail, ensure, mismatch};
-use crate::ctx::{Cmd, Ctx};
-use crate::labs::Peer;
-use crate::proc::Proc;
+use ipc_engine::check::{Check, Fail, Kind, ensure, mismatch};
+use ipc_engine::ctx::{Cmd, Ctx};
+use ipc_engine::peer::Peer;
+use ipc_engine::proc::Proc;
 
 mod peers;
 
@@ -89,29 +89,20 @@ fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fai
     let Some(line) = line else {
         // Stdout ended: the server is probably exiting; let it finish saying why.
         let _ = server.wait_timeout(Duration::from_millis(500));
-        let err = String::from_utf8_lossy(&server.stderr.bytes()).into_owned();
-        let state = match server.try_exit() {
-            Some(exit) => format!("it ended with {exit}"),
-            None => "it is still running".to_string(),
-        };
-        return Err(Fail::new(format!(
-            "no `listening on ADDR` line on stdout (waited up to {}s)",
-            LISTEN_WAIT.as_secs()
-        ))
-        .note(format!("command: {command}"))
-        .note(format!("{state}; stderr: {}", crate::text::one_line(&err, 400)))
-        .note(if err.contains("not yet implemented") {
-            "(this part is still a `todo!()` in your code)"
-        } else {
-            "print the line once bound and listening, and flush stdout"
-        }));
+        let fail =
+            Fail::new(format!("no `listening on ADDR` line on stdout (waited up to {}s)", LISTEN_WAIT.as_secs()))
+                .kind(Kind::Timeout)
+                .output_so_far(server);
+        let stuck = fail.stderr.as_deref().is_some_and(|e| e.contains("not yet implemented"));
+        return Err(if stuck { fail } else { fail.note("print the line once bound and listening, and flush stdout") });
     };
     let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
     let Some(addr) = addr else {
         return Err(Fail::new("the first line of stdout is not `listening on ADDR`")
             .expected("listening on 127.0.0.1:PORT (or [::1]:PORT for IPv6)")
+            .kind(Kind::Output)
             .got(line)
-            .note(format!("command: {command}")));
+            .command(command));
     };
     ensure(addr.port() != 0, || {
         Fail::new("the `listening on` line shows port 0, not the port the system chose")
@@ -173,8 +164,8 @@ fn wait_lines(proc: &Proc, deadline: Instant, lines: &[String]) -> Result<(), Fa
     found.ok_or_else(|| {
         Fail::new("the server's stdout lacks lines the contract names")
             .expected(lines.join("\n"))
-            .got(crate::text::excerpt(&proc.stdout.bytes(), proc.stdout.total(), 12, 800))
-            .note(format!("command: {}", proc.command))
+            .got(ipc_engine::text::excerpt(&proc.stdout.bytes(), proc.stdout.total(), 12, 800))
+            .command(&proc.command)
     })
 }
 
@@ -311,7 +302,7 @@ fn udp_server_count_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
         ensure(out.lines().last() == Some(want.as_str()), || {
             done.fail(format!("after {} the last line of stdout is not the count", sig.as_str()))
                 .expected(want.clone())
-                .got(crate::text::excerpt(&done.stdout, done.stdout_total, 4, 400))
+                .got(ipc_engine::text::excerpt(&done.stdout, done.stdout_total, 4, 400))
         })?;
     }
     Ok(())
@@ -472,7 +463,7 @@ fn tcp_server_echo(ctx: &mut Ctx) -> Result<(), Fail> {
         text.lines().find_map(|l| l.strip_prefix("connection from ").map(str::to_string))
     });
     let Some(peer) = seen else {
-        return Err(Fail::new("no `connection from ADDR` line on the server's stdout").got(crate::text::excerpt(
+        return Err(Fail::new("no `connection from ADDR` line on the server's stdout").got(ipc_engine::text::excerpt(
             &server.stdout.bytes(),
             server.stdout.total(),
             8,
@@ -588,10 +579,9 @@ fn tcp_server_survives_reset(ctx: &mut Ctx) -> Result<(), Fail> {
     let resets = ctx.peer(peers::RESETTER)?.args(["127.0.0.1", &addr.port().to_string()]).run()?;
     // Give a dying server time to die.
     if let Some(exit) = server.wait_timeout(Duration::from_millis(500)) {
-        let err = String::from_utf8_lossy(&server.stderr.bytes()).into_owned();
         return Err(Fail::new("a client that reset its connection ended the whole server")
             .got(exit.to_string())
-            .note(format!("stderr: {}", crate::text::one_line(&err, 400)))
+            .output_so_far(&mut server)
             .note(
                 "ignore SIGPIPE (or send with MSG_NOSIGNAL), and let a failed read or write end only that connection",
             ));
@@ -618,7 +608,7 @@ fn tcp_server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
             return Err(Fail::new(format!("the server did not exit within 1.5s of {}", sig.as_str()))
                 .note("a client was connected and idle: the server must not wait for it"));
         };
-        ensure(exit == crate::proc::Exit::Code(0), || {
+        ensure(exit == ipc_engine::proc::Exit::Code(0), || {
             Fail::new(format!("wrong exit after {}", sig.as_str())).expected("exit status 0").got(exit.to_string())
         })?;
         drop(idle);

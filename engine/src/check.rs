@@ -4,17 +4,16 @@ use std::fmt::Display;
 use std::time::Duration;
 
 use crate::ctx::Ctx;
-use crate::proc::Exit;
+use crate::proc::{Exit, Proc};
 use crate::text;
 
 /// The body of a check: runs programs through the context and returns
 /// `Err(Fail)` at the first expectation they break.
 pub type CheckFn = fn(&mut Ctx) -> Result<(), Fail>;
 
-/// One observable behaviour of one program (or pair of programs).
-///
-/// Points, time limit and hint live in the rubric (`rubric/LAB.toml`), not
-/// here: this is only the code.
+/// One observable behaviour of one program (or pair of programs): only the
+/// code. Points, time limits and hints are the grader's business (its
+/// rubric), not the engine's.
 #[derive(Clone, Copy)]
 pub struct Check {
     pub name: &'static str,
@@ -35,27 +34,93 @@ impl Check {
     }
 }
 
-/// Why a check failed, in words a student can act on.
+/// What kind of failure a check saw. Reports and hints choose by it (a
+/// rubric may give a hint per kind): a program that hangs needs other advice
+/// than one that prints the wrong bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// An observable effect other than output and status is wrong (a file,
+    /// an IPC object, the order of events, CPU use).
+    #[default]
+    Behaviour,
+    /// stdout or stderr is not what the contract says.
+    Output,
+    /// The exit status is wrong (or it died of a signal).
+    Status,
+    /// A program did not finish, or did not answer, in time.
+    Timeout,
+    /// Something was left behind: a process, an IPC object.
+    Leak,
+    /// A program is missing, could not be started, or did not compile.
+    Missing,
+    /// The grader or the machine failed, not the program.
+    Infrastructure,
+}
+
+impl Kind {
+    /// The name used in rubric files (`hints.timeout = "..."`) and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Behaviour => "behaviour",
+            Kind::Output => "output",
+            Kind::Status => "status",
+            Kind::Timeout => "timeout",
+            Kind::Leak => "leak",
+            Kind::Missing => "missing",
+            Kind::Infrastructure => "infrastructure",
+        }
+    }
+
+    pub const ALL: [Kind; 7] =
+        [Kind::Behaviour, Kind::Output, Kind::Status, Kind::Timeout, Kind::Leak, Kind::Missing, Kind::Infrastructure];
+}
+
+/// Why a check failed, in words a student can act on, as named pieces
+/// (reports choose what to show by field, never by the text's shape).
 #[derive(Debug, Clone, Default)]
 pub struct Fail {
     /// One sentence: what went wrong.
     pub what: String,
+    pub kind: Kind,
     pub expected: Option<String>,
     pub got: Option<String>,
-    /// Further facts (stderr excerpts, the command that ran).
+    /// The command that ran, as a person would type it (shown with --verbose).
+    pub command: Option<String>,
+    /// How the program ended, if that helps (`exit status 1`).
+    pub ended: Option<String>,
+    /// Excerpts of what the program printed, already escaped.
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    /// The excerpts are of a program still running when the check stopped
+    /// looking (a time-out): "stdout so far".
+    pub so_far: bool,
+    /// Further facts, one sentence each.
     pub notes: Vec<String>,
-    /// The grader itself failed (not the program): the run exits 2.
-    pub infrastructure: bool,
 }
+
+/// Lines and characters of output an excerpt keeps (the human report shows
+/// the first lines unless `--verbose`).
+pub const EXCERPT_LINES: usize = 40;
+pub const EXCERPT_CHARS: usize = 4000;
 
 impl Fail {
     pub fn new(what: impl Into<String>) -> Fail {
         Fail { what: what.into(), ..Fail::default() }
     }
 
-    /// A failure of the grader or the machine, not of the program.
+    /// A failure of the grader or the machine, not of the program: the run
+    /// exits 2.
     pub fn infra(what: impl Display) -> Fail {
-        Fail { what: format!("grader error: {what}"), infrastructure: true, ..Fail::default() }
+        Fail::new(format!("grader error: {what}")).kind(Kind::Infrastructure)
+    }
+
+    pub fn is_infrastructure(&self) -> bool {
+        self.kind == Kind::Infrastructure
+    }
+
+    pub fn kind(mut self, kind: Kind) -> Fail {
+        self.kind = kind;
+        self
     }
 
     pub fn expected(mut self, expected: impl Into<String>) -> Fail {
@@ -72,17 +137,53 @@ impl Fail {
         self.notes.push(note.into());
         self
     }
+
+    pub fn command(mut self, command: impl Into<String>) -> Fail {
+        self.command = Some(command.into());
+        self
+    }
+
+    pub fn ended(mut self, ended: impl Display) -> Fail {
+        self.ended = Some(ended.to_string());
+        self
+    }
+
+    /// An excerpt of stdout (already escaped, e.g. by [`text::excerpt`]).
+    pub fn stdout(mut self, excerpt: impl Into<String>) -> Fail {
+        self.stdout = Some(excerpt.into());
+        self
+    }
+
+    /// An excerpt of stderr (already escaped).
+    pub fn stderr(mut self, excerpt: impl Into<String>) -> Fail {
+        let excerpt = excerpt.into();
+        if excerpt.contains("not yet implemented") && !excerpt.contains("todo!()") {
+            self.notes.push("(this part is still a `todo!()` in your code)".into());
+        }
+        self.stderr = Some(excerpt);
+        self
+    }
+
+    /// The command and what a program has printed so far, and whether it
+    /// still runs or how it ended: the one way every check reports a
+    /// program it stopped waiting for (a time-out, a missing line).
+    pub fn output_so_far(mut self, running: &mut Proc) -> Fail {
+        self.command = Some(running.command.clone());
+        match running.try_exit() {
+            Some(exit) => self.ended = Some(exit.to_string()),
+            None => self.ended = Some("still running when the check stopped waiting".into()),
+        }
+        self.stdout = Some(text::excerpt(&running.stdout.bytes(), running.stdout.total(), EXCERPT_LINES, 1200));
+        self = self.stderr(text::excerpt(&running.stderr.bytes(), running.stderr.total(), EXCERPT_LINES, 1200));
+        self.so_far = true;
+        self
+    }
 }
 
 /// Fails with `what` unless `cond` holds.
 pub fn ensure(cond: bool, what: impl FnOnce() -> Fail) -> Result<(), Fail> {
     if cond { Ok(()) } else { Err(what()) }
 }
-
-/// How much of a program's output a failure keeps (the human report shows
-/// the first lines unless `--verbose`; JSON reports keep all of it).
-const NOTE_LINES: usize = 40;
-const NOTE_CHARS: usize = 4000;
 
 /// A program that has finished, with what it printed.
 #[derive(Debug, Clone)]
@@ -106,21 +207,18 @@ impl Done {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
 
-    fn stderr_note(&self) -> String {
-        let mut note = format!("stderr: {}", text::excerpt(&self.stderr, self.stderr_total, NOTE_LINES, NOTE_CHARS));
-        if self.stderr_text().contains("not yet implemented") {
-            note.push_str("\n(this part is still a `todo!()` in your code)");
-        }
-        note
+    fn stderr_excerpt(&self) -> String {
+        text::excerpt(&self.stderr, self.stderr_total, EXCERPT_LINES, EXCERPT_CHARS)
     }
 
-    fn stdout_note(&self) -> String {
-        format!("stdout: {}", text::excerpt(&self.stdout, self.stdout_total, NOTE_LINES, NOTE_CHARS))
+    fn stdout_excerpt(&self) -> String {
+        text::excerpt(&self.stdout, self.stdout_total, EXCERPT_LINES, EXCERPT_CHARS)
     }
 
-    /// A failure about this run, with its command and stderr attached.
+    /// A failure about this run, with its command, how it ended and its
+    /// stderr attached.
     pub fn fail(&self, what: impl Into<String>) -> Fail {
-        Fail::new(what).note(format!("command: {}", self.command)).note(self.stderr_note())
+        Fail::new(what).command(&self.command).ended(self.exit).stderr(self.stderr_excerpt())
     }
 
     /// Expects `exit(code)`.
@@ -130,9 +228,10 @@ impl Done {
         }
         Err(self
             .fail("wrong exit status")
+            .kind(Kind::Status)
             .expected(format!("exit status {code}"))
             .got(self.exit.to_string())
-            .note(self.stdout_note()))
+            .stdout(self.stdout_excerpt()))
     }
 
     /// Expects stdout to be exactly `expected`.
@@ -141,8 +240,9 @@ impl Done {
             return Ok(self);
         }
         Err(mismatch("stdout", expected, &self.stdout, self.stdout_total)
-            .note(format!("command: {}", self.command))
-            .note(format!("{} ({})", self.stderr_note(), self.exit)))
+            .command(&self.command)
+            .ended(self.exit)
+            .stderr(self.stderr_excerpt()))
     }
 
     /// Expects nothing on stderr.
@@ -150,12 +250,11 @@ impl Done {
         if self.stderr_total == 0 {
             return Ok(self);
         }
-        Err(self.fail("printed on stderr where nothing was expected").expected("(nothing)").got(text::excerpt(
-            &self.stderr,
-            self.stderr_total,
-            6,
-            600,
-        )))
+        Err(self
+            .fail("printed on stderr where nothing was expected")
+            .kind(Kind::Output)
+            .expected("(nothing)")
+            .got(text::excerpt(&self.stderr, self.stderr_total, 6, 600)))
     }
 
     /// Expects `line` as one whole line of stderr.
@@ -164,10 +263,11 @@ impl Done {
             return Ok(self);
         }
         Err(Fail::new("the expected error message is not on stderr")
+            .kind(Kind::Output)
             .expected(line.to_string())
             .got(text::excerpt(&self.stderr, self.stderr_total, 6, 600))
-            .note(format!("command: {}", self.command))
-            .note(format!("({})", self.exit)))
+            .command(&self.command)
+            .ended(self.exit))
     }
 
     /// Expects a usage error: status 2, one line on stderr, nothing on stdout.
@@ -178,11 +278,15 @@ impl Done {
         if lines != 1 {
             return Err(self
                 .fail("a usage error should print exactly one line on stderr")
+                .kind(Kind::Output)
                 .expected("one line, e.g. `usage: ...`")
                 .got(format!("{lines} lines")));
         }
         if self.stdout_total != 0 {
-            return Err(self.fail("a usage error should print nothing on stdout").got(self.stdout_note()));
+            return Err(self
+                .fail("a usage error should print nothing on stdout")
+                .kind(Kind::Output)
+                .got(self.stdout_excerpt()));
         }
         Ok(self)
     }
@@ -194,6 +298,7 @@ pub fn mismatch(stream: &str, expected: &[u8], got: &[u8], got_total: u64) -> Fa
     let small = expected.len() <= 400 && got_total <= 400;
     if small {
         return Fail::new(format!("{stream} is not what the contract says"))
+            .kind(Kind::Output)
             .expected(text::excerpt(expected, expected.len() as u64, 12, 800))
             .got(text::excerpt(got, got_total, 12, 800));
     }
@@ -214,6 +319,7 @@ pub fn mismatch(stream: &str, expected: &[u8], got: &[u8], got_total: u64) -> Fa
         }
     };
     Fail::new(what)
+        .kind(Kind::Output)
         .expected(format!("{} bytes; around byte {common}: {}", expected.len(), around(expected)))
         .got(format!("{got_total} bytes; around byte {common}: {}", around(got)))
 }

@@ -7,11 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::build::Programs;
-use crate::check::{Check, Fail};
+use crate::check::{Check, Fail, Kind};
 use crate::ctx::Ctx;
 use crate::leaks;
 use crate::proc;
-use crate::rubric::Entry;
 
 /// How long past its time limit a check's processes live before the
 /// watchdog kills them all (the check's own waits end at the limit).
@@ -21,47 +20,33 @@ const WATCHDOG_GRACE: Duration = Duration::from_millis(500);
 /// as leaked (a `cat` reading end of file, a child being reaped).
 const LEAK_GRACE: Duration = Duration::from_millis(300);
 
-/// A check chosen to run, with its rubric entry.
+/// A check to run, with its name (for messages) and time limit.
 #[derive(Clone)]
-pub struct Selected {
-    pub lab: &'static str,
-    pub check: Check,
-    pub entry: Entry,
-    pub handout: String,
-}
-
-impl Selected {
-    pub fn full_name(&self) -> String {
-        format!("{}::{}", self.lab, self.check.name)
-    }
-}
-
-/// The result of one check (over all its repetitions).
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub lab: String,
+pub struct Job {
+    /// The check's full name, e.g. `pipe::message-default`.
     pub name: String,
-    pub points: u32,
-    pub max_points: u32,
+    pub check: Check,
+    pub limit: Duration,
+}
+
+/// What one job gave, over all its repetitions.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The failure of the first repetition that failed, if any did.
     pub fail: Option<Fail>,
     /// Time of the slowest repetition.
     pub elapsed: Duration,
-    /// Commands the check ran (of the failing repetition, if any).
+    /// Commands the check ran (of the failing repetition, if any), as a
+    /// person would type them.
     pub commands: Vec<String>,
-    pub hint: String,
-    /// `handouts/pipe.md#pipeline`, say.
-    pub see: String,
-    pub hidden: bool,
     pub repetitions: u32,
+    /// How many repetitions failed.
+    pub failures: u32,
 }
 
-impl Outcome {
+impl Run {
     pub fn passed(&self) -> bool {
         self.fail.is_none()
-    }
-
-    pub fn full_name(&self) -> String {
-        format!("{}::{}", self.lab, self.name)
     }
 }
 
@@ -72,39 +57,34 @@ pub struct Options {
     pub repeat: u32,
 }
 
-/// Runs every selected check `repeat` times and returns one outcome per
-/// check, in the order given. `progress` is called as each check finishes.
-pub fn run(
-    selected: &[Selected],
-    programs: &Programs,
-    options: &Options,
-    progress: &(dyn Fn(&Outcome) + Sync),
-) -> Vec<Outcome> {
+/// Runs every job `repeat` times and returns one [`Run`] per job, in the
+/// order given. `progress` is called with a job's index as it finishes.
+pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn Fn(usize, &Run) + Sync)) -> Vec<Run> {
     // Unique among graders on this machine (pid) and runs in this process.
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run_id = format!("{:x}r{}{:02x}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst), fastrand::u8(..));
     let watchdog = Watchdog::start();
-    let results: Vec<Mutex<Option<Outcome>>> = selected.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Run>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let serial_no = AtomicUsize::new(0);
 
-    let run_group = |indices: Vec<usize>, jobs: usize| {
+    let run_group = |indices: Vec<usize>, workers: usize| {
         let next = AtomicUsize::new(0);
         let work: Vec<(usize, u32)> = indices.iter().flat_map(|&i| (0..options.repeat).map(move |r| (i, r))).collect();
         std::thread::scope(|scope| {
-            for _ in 0..jobs.max(1).min(work.len().max(1)) {
+            for _ in 0..workers.max(1).min(work.len().max(1)) {
                 scope.spawn(|| {
                     loop {
                         let k = next.fetch_add(1, Ordering::SeqCst);
                         let Some(&(i, _rep)) = work.get(k) else { break };
                         let n = serial_no.fetch_add(1, Ordering::SeqCst);
-                        let one = run_one(&selected[i], programs, &run_id, n, &watchdog);
+                        let one = run_one(&jobs[i], programs, &run_id, n, &watchdog);
                         let mut slot = results[i].lock().unwrap_or_else(|e| e.into_inner());
                         let merged = match slot.take() {
                             None => one,
                             Some(prev) => merge(prev, one),
                         };
                         if merged.repetitions == options.repeat {
-                            progress(&merged);
+                            progress(i, &merged);
                         }
                         *slot = Some(merged);
                     }
@@ -113,8 +93,7 @@ pub fn run(
         });
     };
 
-    let (exclusive, parallel): (Vec<usize>, Vec<usize>) =
-        (0..selected.len()).partition(|&i| selected[i].check.exclusive);
+    let (exclusive, parallel): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| jobs[i].check.exclusive);
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
     proc::kill_orphans();
@@ -126,52 +105,40 @@ pub fn run(
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
 }
 
-/// The longest grading of `selected` can take with `jobs` workers, if every
+/// The longest grading of `jobs` can take with `workers` workers, if every
 /// program hangs: each check ends at most one second after its time limit
 /// (watchdog, leak check, clean-up); parallel checks are shared by the
-/// workers (at most their sum / jobs + the longest), exclusive ones run one
-/// after the other.
-pub fn worst_case(selected: &[Selected], jobs: usize, repeat: u32) -> Duration {
-    let cost = |s: &Selected| s.entry.time_limit + 1.0;
-    let parallel: Vec<f64> = selected.iter().filter(|s| !s.check.exclusive).map(cost).collect();
-    let exclusive: f64 = selected.iter().filter(|s| s.check.exclusive).map(cost).sum();
+/// workers (at most their sum / workers + the longest), exclusive ones run
+/// one after the other.
+pub fn worst_case(jobs: &[Job], workers: usize, repeat: u32) -> Duration {
+    let cost = |j: &Job| j.limit.as_secs_f64() + 1.0;
+    let parallel: Vec<f64> = jobs.iter().filter(|j| !j.check.exclusive).map(cost).collect();
+    let exclusive: f64 = jobs.iter().filter(|j| j.check.exclusive).map(cost).sum();
     let longest = parallel.iter().copied().fold(0.0, f64::max);
-    let secs = parallel.iter().sum::<f64>() / jobs.max(1) as f64 + longest + exclusive;
+    let secs = parallel.iter().sum::<f64>() / workers.max(1) as f64 + longest + exclusive;
     Duration::from_secs_f64(secs * f64::from(repeat))
 }
 
-fn merge(prev: Outcome, next: Outcome) -> Outcome {
+fn merge(prev: Run, next: Run) -> Run {
     let repetitions = prev.repetitions + next.repetitions;
+    let failures = prev.failures + next.failures;
     let elapsed = prev.elapsed.max(next.elapsed);
     let mut kept = if prev.passed() { next } else { prev };
     kept.repetitions = repetitions;
+    kept.failures = failures;
     kept.elapsed = elapsed;
     kept
 }
 
-fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog: &Watchdog) -> Outcome {
-    let limit = sel.entry.time_limit();
+fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Watchdog) -> Run {
+    let limit = job.limit;
     let started = Instant::now();
-    let mut outcome = Outcome {
-        lab: sel.lab.to_string(),
-        name: sel.check.name.to_string(),
-        points: 0,
-        max_points: sel.entry.points,
-        fail: None,
-        elapsed: Duration::ZERO,
-        commands: Vec::new(),
-        hint: sel.entry.hint.trim().to_string(),
-        see: match &sel.entry.section {
-            Some(section) => format!("{}#{section}", sel.handout),
-            None => sel.handout.clone(),
-        },
-        hidden: sel.entry.hidden,
-        repetitions: 1,
-    };
+    let mut outcome = Run { fail: None, elapsed: Duration::ZERO, commands: Vec::new(), repetitions: 1, failures: 0 };
     let dir = match tempfile::Builder::new().prefix("ipc-grade-").tempdir() {
         Ok(dir) => dir,
         Err(e) => {
             outcome.fail = Some(Fail::infra(format!("cannot make a temporary directory: {e}")));
+            outcome.failures = 1;
             return outcome;
         }
     };
@@ -179,19 +146,18 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
     let prefix = format!("/ipcl.{run_id}.{n}.");
     let mut ctx = Ctx::new(dir.path().to_owned(), tag.clone(), prefix.clone(), programs, limit);
     watchdog.watch(&tag, started + limit + WATCHDOG_GRACE);
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| (sel.check.run)(&mut ctx))).unwrap_or_else(|panic| {
-        Err(Fail::infra(format!("the check `{}` panicked: {}", sel.full_name(), panic_text(&panic))))
-    });
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| (job.check.run)(&mut ctx)))
+        .unwrap_or_else(|panic| Err(Fail::infra(format!("the check `{}` panicked: {}", job.name, panic_text(&panic)))));
     watchdog.unwatch(&tag);
     let elapsed = started.elapsed();
 
+    // A check stopped by its deadline says so first, and keeps what it saw.
     let mut result = match result {
-        Err(fail) if elapsed > limit && !fail.infrastructure => Err(Fail::new(format!(
-            "time limit reached: the check allows {:.1}s",
-            limit.as_secs_f64()
-        ))
-        .note(format!("what the check saw when it was stopped: {}", fail.what))
-        .note("a program that waits forever often still holds a pipe's write end open, or waits for a child that never ends")),
+        Err(mut fail) if elapsed > limit && !fail.is_infrastructure() && fail.kind != Kind::Timeout => {
+            fail.notes.insert(0, format!("what the check saw when it was stopped: {}", fail.what));
+            fail.what = format!("time limit reached: the check allows {:.1}s", limit.as_secs_f64());
+            Err(fail.kind(Kind::Timeout))
+        }
         other => other,
     };
 
@@ -211,6 +177,7 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
         let what = format!("left behind: {}", left.join("; "));
         result = match result {
             Ok(()) => Err(Fail::new("the program left something behind that the contract does not allow")
+                .kind(Kind::Leak)
                 .note(what)
                 .note("wait for every child you fork, and unlink every IPC object your program owns")),
             Err(fail) => Err(fail.note(what)),
@@ -219,9 +186,9 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
 
     outcome.elapsed = elapsed;
     outcome.commands = std::mem::take(&mut ctx.log);
-    match result {
-        Ok(()) => outcome.points = sel.entry.points,
-        Err(fail) => outcome.fail = Some(fail),
+    if let Err(fail) = result {
+        outcome.fail = Some(fail);
+        outcome.failures = 1;
     }
     outcome
 }

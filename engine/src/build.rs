@@ -25,6 +25,8 @@ pub struct Programs {
     pub origin: String,
     /// Used for programs missing from `map`.
     fallback_dir: Option<PathBuf>,
+    /// Programs that did not compile, with the compiler's first error.
+    not_built: BTreeMap<String, String>,
 }
 
 impl Programs {
@@ -34,12 +36,28 @@ impl Programs {
             map: BTreeMap::new(),
             origin: format!("the folder {}", dir.display()),
             fallback_dir: Some(dir.to_owned()),
+            not_built: BTreeMap::new(),
         }
     }
 
     /// Programs from a map of contract name to path.
     pub fn from_map(map: BTreeMap<String, PathBuf>, origin: String) -> Programs {
-        Programs { map, origin, fallback_dir: None }
+        Programs { map, origin, fallback_dir: None, not_built: BTreeMap::new() }
+    }
+
+    /// The compiler's first error for a program that did not compile.
+    pub fn not_built(&self, name: &str) -> Option<&str> {
+        self.not_built.get(name).map(String::as_str)
+    }
+
+    /// Every program that did not compile, with its first error.
+    pub fn failed(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.not_built.iter()
+    }
+
+    /// Records that `name` did not compile (for batch copies of a build).
+    pub fn set_not_built(&mut self, name: String, error: String) {
+        self.not_built.insert(name, error);
     }
 
     /// Every program named in the map.
@@ -91,12 +109,13 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the grader lives in the workspace").to_owned()
 }
 
-/// Why a build gave no programs.
+/// Why a build gave no programs at all.
 #[derive(Debug)]
 pub enum BuildError {
-    /// The code does not compile: the compiler's messages.
+    /// The crate does not build, and no program could be attributed an error
+    /// (a broken Cargo.toml, say): cargo's messages.
     Compile { package: String, messages: String },
-    /// Cargo could not be run at all.
+    /// Cargo could not be run, or the build ran out of time.
     Cargo(String),
 }
 
@@ -127,6 +146,8 @@ struct CargoTarget {
 
 #[derive(Deserialize)]
 struct CompilerMessage {
+    #[serde(default)]
+    message: String,
     level: String,
     #[serde(default)]
     rendered: Option<String>,
@@ -134,6 +155,11 @@ struct CompilerMessage {
 
 /// Builds `krate`'s binaries with cargo (progress on stderr) and returns
 /// them by contract name. `time_limit` bounds the build.
+///
+/// Cargo runs with `--keep-going`: a program that does not compile costs
+/// only itself (and a lab's shared module only that lab's programs, which
+/// compile it in); every other program is built and graded. The ones that
+/// failed are in [`Programs::failed`], each with the compiler's first error.
 pub fn build(
     krate: Crate,
     manifest_dir: &Path,
@@ -160,6 +186,7 @@ pub fn build_profile(
         "--package".into(),
         krate.package().into(),
         "--bins".into(),
+        "--keep-going".into(),
         "--message-format=json".into(),
     ];
     if release {
@@ -189,6 +216,7 @@ pub fn build_profile(
     let stdout = running.stdout.bytes();
     let mut programs = BTreeMap::new();
     let mut errors = Vec::new();
+    let mut first_errors: BTreeMap<String, String> = BTreeMap::new();
     let mut warnings = 0;
     let mut success = false;
     for line in stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
@@ -205,7 +233,14 @@ pub fn build_profile(
             "compiler-message" => {
                 if let Some(m) = msg.message {
                     match m.level.as_str() {
-                        "error" | "error: internal compiler error" => errors.extend(m.rendered),
+                        "error" | "error: internal compiler error" => {
+                            let rendered = m.rendered.unwrap_or(m.message);
+                            if let Some(target) = msg.target.filter(|t| t.kind.iter().any(|k| k == "bin")) {
+                                let name = target.name.strip_suffix(krate.suffix()).unwrap_or(&target.name);
+                                first_errors.entry(name.to_string()).or_insert_with(|| rendered.clone());
+                            }
+                            errors.push(rendered);
+                        }
                         "warning" => warnings += 1,
                         _ => {}
                     }
@@ -215,7 +250,7 @@ pub fn build_profile(
             _ => {}
         }
     }
-    if !success {
+    if !success && first_errors.is_empty() {
         let messages = if errors.is_empty() {
             format!("cargo build failed ({}); run `cargo build -p {}` to see why", exit.unwrap(), krate.package())
         } else {
@@ -228,5 +263,7 @@ pub fn build_profile(
         Crate::Reference => "the reference solution".to_string(),
         Crate::Broken => "the broken programs".to_string(),
     };
-    Ok(Built { programs: Programs::from_map(programs, origin), warnings })
+    let mut programs = Programs::from_map(programs, origin);
+    programs.not_built = first_errors;
+    Ok(Built { programs, warnings })
 }

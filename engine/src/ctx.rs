@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::build::Programs;
-use crate::check::{Done, Fail};
+use crate::check::{Done, Fail, Kind};
+use crate::peer;
 use crate::proc::{self, Input, Proc, Spec};
 use crate::text::shell_quote;
 
@@ -47,9 +48,9 @@ impl<'a> Ctx<'a> {
     ) -> Ctx<'a> {
         let bin_dir = dir.join(".bin");
         let mut path = OsString::from(&bin_dir);
-        if let Some(p) = std::env::var_os("PATH") {
+        for entry in searchable_path() {
             path.push(":");
-            path.push(p);
+            path.push(entry);
         }
         Ctx {
             dir,
@@ -140,12 +141,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// How each of `procs` uses the CPU over `window`: CPU time and how often
-    /// it blocked, next to the CPU time a trusted busy loop (`ipc-probe
-    /// spin`) gets over the same window on the same machine. A program that
-    /// ends during the window gives `None`. See [`CpuUse::verdict`].
+    /// it blocked, next to the CPU time a trusted busy loop (the engine's
+    /// peer [`peer::SPIN`]) gets over the same window on the same machine. A
+    /// program that ends during the window gives `None`. See [`CpuUse::verdict`].
     pub fn cpu_used(&mut self, procs: &mut [&mut Proc], window: Duration) -> Result<CpuUse, Fail> {
         let spin_ms = (window + Duration::from_millis(400)).as_millis().to_string();
-        let mut spinner = self.peer("ipc-probe")?.args(["spin", spin_ms.as_str()]).spawn()?;
+        let mut spinner = self.peer(peer::SPIN)?.arg(spin_ms.as_str()).spawn()?;
         std::thread::sleep(Duration::from_millis(100));
         let sample = |p: &Proc| p.cpu_time().zip(proc::context_switches(p.pid()));
         let spin_before = spinner.cpu_time();
@@ -182,7 +183,8 @@ impl<'a> Ctx<'a> {
     /// Fails with a time-limit message if the deadline has passed.
     pub fn check_deadline(&self, doing: &str) -> Result<(), Fail> {
         if Instant::now() >= self.deadline {
-            return Err(Fail::new(format!("time limit of {:.1}s reached while {doing}", self.limit.as_secs_f64())));
+            return Err(Fail::new(format!("time limit of {:.1}s reached while {doing}", self.limit.as_secs_f64()))
+                .kind(Kind::Timeout));
         }
         Ok(())
     }
@@ -346,7 +348,7 @@ impl<'c, 'a> Cmd<'c, 'a> {
             None => self.spec.program.file_name().unwrap_or_default().to_string_lossy().into_owned(),
         };
         let mut words = vec![shell_quote(&program)];
-        words.extend(self.spec.args.iter().map(|a| shell_quote(&a.to_string_lossy())));
+        words.extend(self.spec.args.iter().map(|a| shown_arg(&a.to_string_lossy())));
         let cmd = words.join(" ");
         match &self.stdin_desc {
             Some(desc) if desc.ends_with('|') => format!("{desc} {cmd}"),
@@ -359,8 +361,15 @@ impl<'c, 'a> Cmd<'c, 'a> {
     pub fn spawn(self) -> Result<Proc, Fail> {
         let command = self.display();
         if let Some(name) = &self.name {
+            if let Some(error) = self.ctx.programs.not_built(name) {
+                return Err(Fail::new(format!("`{name}` did not compile, so this check could not run it"))
+                    .kind(Kind::Missing)
+                    .got(error.to_string())
+                    .note(format!("fix the compiler's first error in `{name}`; the other programs were graded")));
+            }
             if !self.spec.program.is_file() {
                 return Err(Fail::new(format!("program `{name}` not found"))
+                    .kind(Kind::Missing)
                     .expected(format!("an executable at {}", self.spec.program.display()))
                     .note("build it (cargo build), or check the folder given to --bin-dir"));
             }
@@ -368,7 +377,8 @@ impl<'c, 'a> Cmd<'c, 'a> {
         let started = proc::spawn(&self.spec).map_err(|e| {
             let name = self.name.clone().unwrap_or_else(|| self.spec.program.display().to_string());
             Fail::new(format!("could not start `{name}`: {e}"))
-                .note(format!("command: {command}"))
+                .kind(Kind::Missing)
+                .command(&command)
                 .note("is it an executable file (chmod +x) with a valid #! line or binary format?")
         })?;
         self.ctx.log.push(command.clone());
@@ -401,26 +411,27 @@ impl Ctx<'_> {
 /// Waits for a spawned program to end (or kills it at `deadline`) and
 /// collects its output.
 fn finish(running: &mut Proc, deadline: Instant, limit: Duration) -> Result<Done, Fail> {
-    let command = running.command.clone();
     let start = running.started;
     let Some(exit) = running.wait_until(deadline) else {
         running.kill_group();
+        // What was still in the pipes when it died belongs to "so far".
+        let drained = Instant::now() + Duration::from_millis(100);
+        running.stdout.wait_eof(drained);
+        running.stderr.wait_eof(drained);
         let waited = start.elapsed().as_secs_f64();
-        let mut fail =
-            Fail::new(format!("did not finish within {waited:.1}s (the check allows {:.1}s)", limit.as_secs_f64()))
-                .note(format!("command: {command}"));
-        let out = running.stdout.bytes();
-        fail = fail.note(format!("stdout so far: {}", crate::text::excerpt(&out, running.stdout.total(), 4, 300)));
-        let err = running.stderr.bytes();
-        fail = fail.note(format!("stderr so far: {}", crate::text::excerpt(&err, running.stderr.total(), 4, 300)));
-        return Err(fail.note("a program that waits forever for end of file often still holds a pipe's write end open"));
+        let fail = if waited + 0.05 >= limit.as_secs_f64() {
+            Fail::new(format!("did not finish within the check's time limit ({:.1}s)", limit.as_secs_f64()))
+        } else {
+            Fail::new(format!("did not finish within {waited:.1}s"))
+        };
+        return Err(fail.kind(Kind::Timeout).output_so_far(running));
     };
     let elapsed = start.elapsed();
     let grace = deadline.min(Instant::now() + EOF_GRACE).max(Instant::now() + Duration::from_millis(50));
     running.stdout.wait_eof(grace);
     running.stderr.wait_eof(grace);
     Ok(Done {
-        command,
+        command: running.command.clone(),
         exit,
         stdout: running.stdout.bytes(),
         stdout_total: running.stdout.total(),
@@ -435,4 +446,31 @@ fn describe_input(bytes: &[u8]) -> String {
         Ok(text) if bytes.len() <= 200 && !text.contains('\0') => format!("printf '%s' {} |", shell_quote(text)),
         _ => format!("({} bytes of input) |", bytes.len()),
     }
+}
+
+/// An argument as the command shown in reports prints it: quoted for a
+/// shell, or, when it is huge (a 100 KiB TEXT), only its size.
+fn shown_arg(arg: &str) -> String {
+    const MAX: usize = 200;
+    if arg.len() > MAX {
+        return format!("ARG ({} bytes)", arg.len());
+    }
+    shell_quote(arg)
+}
+
+/// The entries of the grader's PATH that this user may search. A directory
+/// the user cannot enter makes `execvp` fail with EACCES instead of ENOENT
+/// for a missing program, which would blame a correct program for the
+/// environment (a grader run by `su nobody` keeping root's PATH).
+fn searchable_path() -> Vec<OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(path) = std::env::var_os("PATH") else {
+        return vec!["/usr/local/bin".into(), "/usr/bin".into(), "/bin".into()];
+    };
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| OsStr::from_bytes(entry).to_owned())
+        .filter(|entry| nix::unistd::access(Path::new(entry), nix::unistd::AccessFlags::X_OK).is_ok())
+        .collect()
 }

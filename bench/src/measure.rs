@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use ipc_grader::build::{self, Programs};
-use ipc_grader::proc::{self, Exit, Input, Proc, Spec};
+use ipc_engine::build::{self, Programs};
+use ipc_engine::proc::{self, Exit, Input, Proc, Spec};
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_unlink};
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;

@@ -1,8 +1,12 @@
-//! The IPC benchmark: what to measure, how often, and how to report it.
+//! `cargo bench-ipc`: measures the IPC mechanisms of the labs (throughput,
+//! messages per second, round-trip latency) against shell and in-process
+//! baselines. See `ipc-bench --help` and handouts/performance.md.
+//!
+//! What to measure, how often, and how to report it:
 //!
 //! Every figure is the median of `--runs` runs (at least 5 by default) with
 //! the smallest and largest run as its spread. Programs run one at a time,
-//! through `ipc_grader::proc` (one reaper owns all children), with data from
+//! through `ipc_engine::proc` (one reaper owns all children), with data from
 //! a file in /dev/shm and output to /dev/null, so that the mechanism and not
 //! a disk or a terminal is measured.
 
@@ -14,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_grader::build::{self, Crate, Programs};
+use ipc_engine::build::{self, Crate, Programs};
 
 /// What `ipc-bench` takes on its command line.
 #[derive(Parser, Debug)]
@@ -106,7 +110,7 @@ impl Figure {
     }
 }
 
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
     if args.runs == 0 || args.rounds == 0 {
         eprintln!("ipc-bench: --runs and --rounds must be at least 1");

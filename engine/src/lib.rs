@@ -1,0 +1,32 @@
+//! The grading engine of the IPC labs.
+//!
+//! It runs checks: functions that start programs through a [`ctx::Ctx`] and
+//! observe them from outside (output, exit status, files, IPC objects,
+//! processes, CPU time). The engine makes each check isolated (its own
+//! folder, IPC names, process tag), bounded in time (deadline and watchdog)
+//! and clean (everything it started is killed, every object it left is
+//! reported and removed), and runs many in parallel ([`runner`]).
+//!
+//! It knows nothing of labs, rubrics, points or report formats: those are
+//! the grader's (`ipc-grader`), built on top. The layering is in
+//! ARCHITECTURE.md.
+//!
+//! - [`proc`]: starting, reaping and killing processes (subreaper, process
+//!   groups, environment tags, the `kill(-1)` guard, output capture, /proc).
+//! - [`check`]: a check, its typed failure ([`check::Fail`]) and the shared
+//!   expectations on a finished program ([`check::Done`]).
+//! - [`ctx`]: a check's world and the [`ctx::Cmd`] builder.
+//! - [`runner`]: runs jobs in parallel, with the watchdog and the leak check.
+//! - [`leaks`]: POSIX shared memory and message queues left behind.
+//! - [`build`]: building a crate of the workspace into programs to grade.
+//! - [`peer`]: trusted programs the engine and the labs run as partners.
+//! - [`text`]: escaping and excerpts of whatever programs print.
+
+pub mod build;
+pub mod check;
+pub mod ctx;
+pub mod leaks;
+pub mod peer;
+pub mod proc;
+pub mod runner;
+pub mod text;
