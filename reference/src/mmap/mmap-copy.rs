@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::ptr::NonNull;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{MapFlags, MmapAdvise, madvise};
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     };
     let src = match open_file(&args.src, OFlag::O_RDONLY) {
         Ok(fd) => fd,
+        Err(e) if fault!("context-open") => return fail(PROGRAM, "open", e.desc()),
         Err(e) => return fail(PROGRAM, args.src.display(), e.desc()),
     };
     let size = match file_size(&src) {
@@ -44,16 +45,29 @@ fn main() -> ExitCode {
     };
     // The destination must be opened for reading too: a shared writable
     // mapping needs O_RDWR. O_TRUNC drops any longer old contents.
-    let dst = match open_file(&args.dst, OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_TRUNC) {
+    let truncate = if fault!("no-truncate") { OFlag::empty() } else { OFlag::O_TRUNC };
+    let dst = match open_file(&args.dst, OFlag::O_RDWR | OFlag::O_CREAT | truncate) {
         Ok(fd) => fd,
         Err(e) => return fail(PROGRAM, args.dst.display(), e.desc()),
     };
     // Size DST before mapping it: touching a page past its end raises SIGBUS.
-    if let Err(e) = ftruncate(&dst, size as i64) {
+    let sized = if fault!("no-ftruncate") {
+        Ok(())
+    } else if fault!("no-truncate") {
+        // Growing only, as mmap-write does, keeps a longer DST's old tail.
+        ftruncate(&dst, size.max(file_size(&dst).unwrap_or(0)) as i64)
+    } else {
+        ftruncate(&dst, size as i64)
+    };
+    if let Err(e) = sized {
         return fail(PROGRAM, "ftruncate", e.desc());
     }
     // An empty SRC leaves DST empty: a zero-length mapping is an error.
     let Some(len) = NonZeroUsize::new(size as usize) else {
+        if fault!("map-empty") {
+            // What mmap says when asked for zero bytes.
+            return fail(PROGRAM, "mmap", nix::errno::Errno::EINVAL.desc());
+        }
         return ExitCode::SUCCESS;
     };
     let from = match Mapping::new(&src, 0, len, false, MapFlags::MAP_SHARED) {

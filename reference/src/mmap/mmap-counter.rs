@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
@@ -38,14 +38,15 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let fd = match open_file(&args.file, OFlag::O_RDWR | OFlag::O_CREAT) {
+    let truncate = if fault!("truncate") { OFlag::O_TRUNC } else { OFlag::empty() };
+    let fd = match open_file(&args.file, OFlag::O_RDWR | OFlag::O_CREAT | truncate) {
         Ok(fd) => fd,
         Err(e) => return fail(PROGRAM, args.file.display(), e.desc()),
     };
     // Grow a new (empty) file to 8 bytes; never truncate: another copy may
     // already be counting in it.
     match file_size(&fd) {
-        Ok(size) if size < COUNTER as u64 => {
+        Ok(size) if size < COUNTER as u64 && !fault!("no-grow") => {
             if let Err(e) = ftruncate(&fd, COUNTER as i64) {
                 return fail(PROGRAM, "ftruncate", e.desc());
             }
@@ -67,11 +68,17 @@ fn main() -> ExitCode {
     for _ in 0..args.n {
         // fetch_add is one indivisible read-modify-write (`lock xadd`):
         // a separate load and store would lose other copies' increments.
-        value = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if fault!("load-store") {
+            // Two steps: another copy's increments between them are lost.
+            value = counter.load(Ordering::Relaxed) + 1;
+            counter.store(value, Ordering::Relaxed);
+        } else {
+            value = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        }
     }
     if let Err(e) = mapping.sync() {
         return fail(PROGRAM, "msync", e.desc());
     }
-    println!("counter at {value}");
+    println!("counter at {}", if fault!("print-n") { args.n } else { value });
     ExitCode::SUCCESS
 }

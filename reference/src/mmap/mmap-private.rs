@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
@@ -40,18 +40,21 @@ fn main() -> ExitCode {
     let text = args.text.as_bytes();
     // A private mapping may be written even if the file is open read-only:
     // the writes go to private copies of the pages, never to the file.
-    let fd = match open_file(&args.file, OFlag::O_RDONLY) {
+    let fd = match open_file(&args.file, if fault!("map-shared") { OFlag::O_RDWR } else { OFlag::O_RDONLY }) {
         Ok(fd) => fd,
         Err(e) => return fail(PROGRAM, name, e.desc()),
     };
     match file_size(&fd) {
-        Ok(size) if size < text.len() as u64 => return fail(PROGRAM, name, "file shorter than text"),
+        Ok(size) if size < text.len() as u64 && !fault!("no-length-check") => {
+            return fail(PROGRAM, name, "file shorter than text");
+        }
         Ok(_) => {}
         Err(e) => return fail(PROGRAM, "fstat", e.desc()),
     }
     let mut mapped = Vec::new();
     if let Some(len) = NonZeroUsize::new(text.len()) {
-        let mut mapping = match Mapping::new(&fd, 0, len, true, MapFlags::MAP_PRIVATE) {
+        let flags = if fault!("map-shared") { MapFlags::MAP_SHARED } else { MapFlags::MAP_PRIVATE };
+        let mut mapping = match Mapping::new(&fd, 0, len, true, flags) {
             Ok(mapping) => mapping,
             Err(e) => return fail(PROGRAM, "mmap", e.desc()),
         };
@@ -70,6 +73,10 @@ fn main() -> ExitCode {
         }
     }
     from_file.truncate(got);
+    if fault!("file-from-mapping") {
+        // The mapping is not the file: this shows the private copy twice.
+        from_file.clone_from(&mapped);
+    }
     let mut out = std::io::stdout().lock();
     let printed = out
         .write_all(b"mapping: ")

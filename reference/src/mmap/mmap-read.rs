@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use mmap::{Mapping, file_size, open_file, page_size};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
@@ -45,14 +45,22 @@ fn main() -> ExitCode {
     };
     // LEN 0 reads nothing: no mapping (a zero-length mmap is an error).
     let Some(len) = NonZeroUsize::new(args.len as usize) else {
+        if fault!("map-zero-length") {
+            // What mmap says when asked for zero bytes.
+            return fail(PROGRAM, "mmap", nix::errno::Errno::EINVAL.desc());
+        }
         return ExitCode::SUCCESS;
     };
     // Touching a mapped page that lies wholly past the end of the file
     // raises SIGBUS: check the range against the size first.
-    if args.offset.checked_add(args.len).is_none_or(|end| end > size) {
+    let past_end = args
+        .offset
+        .checked_add(args.len)
+        .is_none_or(|end| if fault!("end-off-by-one") { end >= size } else { end > size });
+    if past_end && !fault!("no-range-check") {
         return fail(PROGRAM, name, "range past end of file");
     }
-    let start = args.offset - args.offset % page_size();
+    let start = if fault!("map-unaligned") { args.offset } else { args.offset - args.offset % page_size() };
     let skip = (args.offset - start) as usize;
     let mapping = match Mapping::new(&fd, start, len.saturating_add(skip), false, MapFlags::MAP_SHARED) {
         Ok(mapping) => mapping,

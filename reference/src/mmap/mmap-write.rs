@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use mmap::{Mapping, file_size, open_file, page_size};
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{OFlag, posix_fallocate};
 use nix::sys::mman::MapFlags;
 use nix::unistd::ftruncate;
 
@@ -35,7 +35,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(code) => return code,
+        Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
     let name = args.file.display();
     let text = args.text.as_bytes();
@@ -48,8 +48,14 @@ fn main() -> ExitCode {
     };
     // Grow only: ftruncate to a smaller size would cut off the file's end.
     match file_size(&fd) {
-        Ok(size) if size < end => {
-            if let Err(e) = ftruncate(&fd, end as i64) {
+        Ok(size) if (size < end || fault!("truncate-to-end")) && !fault!("no-grow") => {
+            // ftruncate allocates no disk space: a gap before OFFSET stays a hole.
+            let grown = if fault!("grow-with-zeros") {
+                posix_fallocate(&fd, size as i64, (end - size) as i64)
+            } else {
+                ftruncate(&fd, end as i64)
+            };
+            if let Err(e) = grown {
                 return fail(PROGRAM, "ftruncate", e.desc());
             }
         }
@@ -60,7 +66,7 @@ fn main() -> ExitCode {
     if let Some(len) = NonZeroUsize::new(text.len()) {
         // The mapping must start on a page boundary: map from the page that
         // holds OFFSET, and write `skip` bytes into it.
-        let start = args.offset - args.offset % page_size();
+        let start = if fault!("map-unaligned") { args.offset } else { args.offset - args.offset % page_size() };
         let skip = (args.offset - start) as usize;
         let Some(map_len) = len.checked_add(skip) else {
             return fail(PROGRAM, name, Errno::EFBIG.desc());
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
             return fail(PROGRAM, "msync", e.desc());
         }
     }
-    println!("wrote {} bytes at {}", text.len(), args.offset);
+    let count = if fault!("count-chars") { args.text.to_string_lossy().chars().count() } else { text.len() };
+    println!("wrote {count} bytes at {}", args.offset);
     ExitCode::SUCCESS
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::{fail, fail_with};
+use ipc_common::{fail, fail_with, fault};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqdT, mq_getattr, mq_open, mq_receive, mq_timedreceive, mq_unlink};
 use nix::sys::stat::Mode;
@@ -32,7 +32,8 @@ const TIMEOUT_STATUS: u8 = 4;
 #[derive(Parser)]
 struct Args {
     /// How many messages to receive.
-    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "all")]
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(conflicts_with_all = if fault!("count-and-all") { None } else { Some("all") })]
     count: u64,
     /// Receive until the queue is empty, without waiting.
     #[arg(long)]
@@ -58,20 +59,25 @@ enum Stop {
 }
 
 fn main() -> ExitCode {
-    let args = match ipc_common::parse_args::<Args>(USAGE) {
+    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
         Err(code) => return code,
     };
     if !ipc_common::is_valid_ipc_name(&args.name) {
         return ipc_common::usage(USAGE);
     }
+    if fault!("ignore-count") {
+        args.count = 1;
+    }
     // No O_CREAT: a missing queue is an error (ENOENT), never a new queue.
-    let mut flags = MQ_OFlag::O_RDONLY;
-    if args.nonblock || args.all {
+    let mut flags = if fault!("creates-queue") { MQ_OFlag::O_RDONLY | MQ_OFlag::O_CREAT } else { MQ_OFlag::O_RDONLY };
+    if args.nonblock || (args.all && !fault!("all-blocks")) || fault!("always-nonblock") {
         flags |= MQ_OFlag::O_NONBLOCK;
     }
     let queue = match mq_open(args.name.as_str(), flags, Mode::empty(), None) {
         Ok(queue) => queue,
+        // nix's Debug text is the errno's name (`ENOENT`), not the OS's text.
+        Err(e) if fault!("errno-name") => return fail(PROGRAM, &args.name, format!("{e:?}")),
         // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),
     };
@@ -81,23 +87,24 @@ fn main() -> ExitCode {
         Ok(attr) => attr.msgsize(),
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),
     };
-    let mut buf = vec![0u8; usize::try_from(msgsize).unwrap_or(0)];
+    let mut buf = vec![0u8; if fault!("fixed-buffer") { 1024 } else { usize::try_from(msgsize).unwrap_or(0) }];
 
     let mut received = 0u64;
     while args.all || received < args.count {
         let (len, priority) = match receive(&queue, &mut buf, args.timeout) {
             Ok(got) => got,
             Err(Stop::Empty) if args.all => break,
+            Err(Stop::Empty) if fault!("empty-status-1") => return fail(PROGRAM, &args.name, "queue empty"),
             Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, &args.name, "queue empty"),
             Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out"),
             Err(Stop::Failed(e)) => return fail(PROGRAM, &args.name, e.desc()),
         };
-        if let Err(e) = print_message(priority, &buf[..len]) {
+        if let Err(e) = print_message(if fault!("priority-zero") { 0 } else { priority }, &buf[..len]) {
             return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
         }
         received += 1;
     }
-    if args.unlink {
+    if args.unlink && !fault!("ignore-unlink") {
         if let Err(e) = mq_unlink(args.name.as_str()) {
             return fail(PROGRAM, &args.name, e.desc());
         }
@@ -111,8 +118,16 @@ fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usi
     let result = match timeout_ms {
         // mq_timedreceive wants an absolute CLOCK_REALTIME time, not a duration.
         Some(ms) => {
-            let now = clock_gettime(ClockId::CLOCK_REALTIME).map_err(Stop::Failed)?;
+            let now = if fault!("relative-timeout") {
+                TimeSpec::new(0, 0)
+            } else {
+                clock_gettime(ClockId::CLOCK_REALTIME).map_err(Stop::Failed)?
+            };
             let deadline = now + TimeSpec::from_duration(Duration::from_millis(ms));
+            if fault!("sleep-then-poll") {
+                // Sleeping first delays a message that arrives early.
+                std::thread::sleep(Duration::from_millis(ms));
+            }
             mq_timedreceive(queue, buf, &mut priority, &deadline)
         }
         None => mq_receive(queue, buf, &mut priority),
@@ -128,7 +143,11 @@ fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usi
 /// Prints `PRIORITY MESSAGE` and flushes at once.
 fn print_message(priority: u32, message: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    write!(out, "{priority} ")?;
+    if fault!("colon-format") {
+        write!(out, "{priority}: ")?;
+    } else {
+        write!(out, "{priority} ")?;
+    }
     out.write_all(message)?;
     out.write_all(b"\n")?;
     out.flush()

@@ -9,12 +9,12 @@
 #[path = "mod.rs"]
 mod mq;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fail_with};
+use ipc_common::{fail, fail_with, fault};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_send};
 use nix::sys::stat::Mode;
@@ -47,29 +47,50 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match ipc_common::parse_args::<Args>(USAGE) {
+    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
         Err(code) => return code,
     };
-    if !ipc_common::is_valid_ipc_name(&args.name) {
+    if !ipc_common::is_valid_ipc_name(&args.name) && !fault!("no-name-check") {
         return ipc_common::usage(USAGE);
     }
-    let mut flags = MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT;
-    if args.nonblock {
+    let mut flags = if fault!("no-create") { MQ_OFlag::O_WRONLY } else { MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT };
+    if (args.nonblock && !fault!("ignore-nonblock")) || fault!("always-nonblock") {
         flags |= MQ_OFlag::O_NONBLOCK;
+    }
+    if fault!("recreate-existing") {
+        // Removing the queue first throws away its attributes and messages.
+        let _ = nix::mqueue::mq_unlink(args.name.as_str());
     }
     // The attributes count only if this call creates the queue; an existing
     // queue keeps its own. (mq_flags and mq_curmsgs are ignored by mq_open.)
     let attr = MqAttr::new(0, args.maxmsg, args.msgsize, 0);
-    let queue = match mq_open(args.name.as_str(), flags, Mode::from_bits_truncate(0o600), Some(&attr)) {
+    let attr = if fault!("ignore-attributes") { None } else { Some(&attr) };
+    let mode = Mode::from_bits_truncate(if fault!("mode-0644") { 0o644 } else { 0o600 });
+    let queue = match mq_open(args.name.as_str(), flags, mode, attr) {
         Ok(queue) => queue,
         // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),
     };
+    if fault!("join-messages") {
+        // One message for all the words loses the boundaries between them.
+        args.messages = vec![args.messages.join(OsStr::new(" "))];
+    }
+    if fault!("nul-terminator") {
+        // A C string's terminator is not part of the message.
+        args.messages.iter_mut().for_each(|m| m.push("\0"));
+    }
     for message in &args.messages {
+        let mut message = message.as_bytes();
+        if fault!("truncate-long") {
+            // Cutting a message to the queue's size loses its end silently.
+            let size = nix::mqueue::mq_getattr(&queue).map_or(1024, |a| a.msgsize() as usize);
+            message = &message[..message.len().min(size)];
+        }
         // One mq_send is one message: the receiver gets exactly these bytes.
-        match mq_send(&queue, message.as_bytes(), args.priority) {
+        match mq_send(&queue, message, if fault!("ignore-priority") { 0 } else { args.priority }) {
             Ok(()) => {}
+            Err(Errno::EAGAIN) if fault!("full-status-1") => return fail(PROGRAM, &args.name, "queue full"),
             Err(Errno::EAGAIN) => return fail_with(FULL_STATUS, PROGRAM, &args.name, "queue full"),
             Err(Errno::EMSGSIZE) => return fail(PROGRAM, &args.name, "message too long"),
             Err(e) => return fail(PROGRAM, &args.name, e.desc()),

@@ -11,11 +11,11 @@ mod pipe;
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{exit_child, fail};
+use ipc_common::{exit_child, fail, fault};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe};
 
@@ -28,15 +28,20 @@ struct Args {
     #[arg(long = "exit", value_name = "CODE", default_value_t = 0)]
     exit: u8,
     /// What the child sends.
-    #[arg(default_value = "message for parent")]
+    #[arg(default_value = if fault!("wrong-default") { "message to parent" } else { "message for parent" })]
     text: OsString,
 }
 
 fn main() -> ExitCode {
-    let args = match ipc_common::parse_args::<Args>(USAGE) {
+    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(code) => return code,
+        Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
+    if fault!("collapse-spaces") {
+        // Splitting TEXT into words and joining them again loses runs of spaces.
+        let words: Vec<&[u8]> = args.text.as_bytes().split(|b| *b == b' ').filter(|w| !w.is_empty()).collect();
+        args.text = OsString::from_vec(words.join(&b' '));
+    }
     let (read_end, write_end) = match pipe() {
         Ok(ends) => ends,
         Err(e) => return fail(PROGRAM, "pipe", e),
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
             let mut pipe = std::fs::File::from(write_end);
             // write_all loops: one write may take only part of a large TEXT.
             let status = match pipe.write_all(args.text.as_bytes()) {
+                Ok(()) if fault!("ignore-exit") => 0,
                 Ok(()) => i32::from(args.exit),
                 Err(e) => {
                     eprintln!("{PROGRAM}: write: {}", ipc_common::os_reason(&e));
@@ -63,7 +69,14 @@ fn main() -> ExitCode {
             drop(write_end);
             let mut received = Vec::new();
             // read_to_end calls read() until it returns 0 (end of file).
-            if let Err(e) = std::fs::File::from(read_end).read_to_end(&mut received) {
+            let read = if fault!("single-read") {
+                // One read() returns only what the pipe holds at that moment.
+                received.resize(1 << 16, 0);
+                std::fs::File::from(read_end).read(&mut received).map(|n| received.truncate(n))
+            } else {
+                std::fs::File::from(read_end).read_to_end(&mut received).map(|_| ())
+            };
+            if let Err(e) = read {
                 return fail(PROGRAM, "read", e);
             }
             let status = match waitpid(child, None) {

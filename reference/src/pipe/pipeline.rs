@@ -14,12 +14,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{exit_child, fail};
+use ipc_common::{exit_child, fail, fault};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, execvp, fork, pipe2, write};
+use nix::unistd::{ForkResult, Pid, dup2_stderr, dup2_stdin, dup2_stdout, execvp, fork, pipe2, write};
 
 const PROGRAM: &str = "pipeline";
 const USAGE: &str = "pipeline STAGE [STAGE...]";
@@ -38,10 +38,14 @@ struct Stage {
 }
 
 fn main() -> ExitCode {
-    let args = match ipc_common::parse_args::<Args>(USAGE) {
+    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
         Err(code) => return code,
     };
+    if fault!("empty-stage-ok") {
+        // Skipping blank stages hides the mistake instead of reporting it.
+        args.stages.retain(|s| !s.as_bytes().iter().all(u8::is_ascii_whitespace));
+    }
     let Some(stages) = args.stages.iter().map(|s| parse_stage(s.as_bytes())).collect::<Option<Vec<Stage>>>() else {
         return ipc_common::usage(USAGE);
     };
@@ -53,8 +57,8 @@ fn main() -> ExitCode {
     for (i, stage) in stages.iter().enumerate() {
         // Every pipe is O_CLOEXEC: exec closes the copies a stage does not
         // need, so each stage starts with only 0, 1 and 2 (dup2 clears the flag).
-        let next = if i + 1 < stages.len() {
-            match pipe2(OFlag::O_CLOEXEC) {
+        let next = if i + 1 < stages.len() || fault!("one-stage-pipe") {
+            match pipe2(if fault!("no-cloexec") { OFlag::empty() } else { OFlag::O_CLOEXEC }) {
                 Ok(ends) => Some(ends),
                 Err(e) => {
                     error = Some(fail(PROGRAM, "pipe", e));
@@ -77,18 +81,29 @@ fn main() -> ExitCode {
                 children.push(child);
                 // Keep only the read end for the next stage; dropping the write
                 // end here is what lets that stage see end of file later.
-                previous = next.map(|(read, _write)| read);
+                previous = next.map(|(read, write)| {
+                    if fault!("no-close-parent") {
+                        std::mem::forget(write);
+                    }
+                    read
+                });
             }
         }
     }
     drop(previous);
 
     // Wait for every stage, in any order; the status is the last one's.
-    let last = children.last().copied();
+    let last = if fault!("first-status") { children.first() } else { children.last() }.copied();
     let mut status = 0;
     for child in children {
+        if fault!("wait-last-only") && Some(child) != last {
+            continue;
+        }
         match waitpid(child, None) {
             Ok(WaitStatus::Exited(pid, code)) if Some(pid) == last => status = code,
+            Ok(WaitStatus::Signaled(pid, sig, _)) if Some(pid) == last && fault!("signal-as-code") => {
+                status = sig as i32
+            }
             Ok(WaitStatus::Signaled(pid, sig, _)) if Some(pid) == last => status = 128 + sig as i32,
             Ok(_) => {}
             Err(e) => return fail(PROGRAM, "waitpid", e),
@@ -103,7 +118,7 @@ fn main() -> ExitCode {
 /// Splits a stage on ASCII whitespace; `None` for an empty stage.
 fn parse_stage(stage: &[u8]) -> Option<Stage> {
     let argv: Vec<CString> = stage
-        .split(|b| b.is_ascii_whitespace())
+        .split(|b| if fault!("split-on-space-only") { *b == b' ' } else { b.is_ascii_whitespace() })
         .filter(|word| !word.is_empty())
         .map(|word| CString::new(word).expect("arguments hold no NUL byte"))
         .collect();
@@ -129,15 +144,24 @@ fn run_stage(stage: &Stage, input: Option<&OwnedFd>, output: Option<&OwnedFd>) -
     // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec:
     // give every stage the default disposition of every signal, and an empty mask.
     for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
+        if fault!("keep-sigpipe-ignored") && sig == Signal::SIGPIPE {
+            continue;
+        }
         // SAFETY: installing SIG_DFL runs no handler code.
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    if fault!("stderr-to-null") {
+        // Silencing the stages loses their error messages.
+        if let Ok(null) = std::fs::File::open("/dev/null") {
+            let _ = dup2_stderr(&null);
+        }
+    }
 
     // execvp returns only if it failed.
     let Err(err) = execvp(&stage.argv[0], &stage.argv);
     let stderr = std::io::stderr();
-    if err == Errno::ENOENT {
+    if err == Errno::ENOENT && !fault!("wrong-not-found") {
         let _ = write(&stderr, &stage.not_found);
         exit_child(127);
     }
