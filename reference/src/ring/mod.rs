@@ -20,6 +20,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use ipc_common::fault;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 use rustix::thread::futex;
 
@@ -62,9 +63,10 @@ impl Ring {
     pub fn anonymous(capacity: u64) -> nix::Result<Ring> {
         let len = object_size(capacity).ok_or(nix::errno::Errno::ENOMEM)?;
         let size = NonZeroUsize::new(len).ok_or(nix::errno::Errno::EINVAL)?;
+        // Fault `private-mapping`: copied on write after fork, so the child never sees data.
+        let sharing = if fault!("private-mapping") { MapFlags::MAP_PRIVATE } else { MapFlags::MAP_SHARED };
         // SAFETY: as in `map_shared`: a fresh mapping that overlaps nothing.
-        let base =
-            unsafe { mmap_anonymous(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED) }?;
+        let base = unsafe { mmap_anonymous(None, size, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, sharing) }?;
         Ok(Ring { base: base.cast(), len })
     }
 
@@ -80,6 +82,9 @@ impl Ring {
 
     /// The header field at `offset` (one of the `*_OFFSET`s).
     fn field(&self, offset: usize) -> &AtomicU64 {
+        // Fault `packed-header`: head, tail and closed right after capacity
+        // (16, 24, 32), as in a struct of u64s without the padding.
+        let offset = if fault!("packed-header") && offset >= HEAD_OFFSET { offset / 8 + 8 } else { offset };
         assert!(offset % 8 == 0 && offset + 8 <= DATA_OFFSET.min(self.len));
         // SAFETY: the offset is 8-aligned inside the mapping (which is
         // page-aligned), and every process only accesses header fields
@@ -151,7 +156,13 @@ impl Ring {
             // Acquire: the consumer's copies out of the space it freed
             // happened before we overwrite that space.
             let read = tail.load(Ordering::Acquire);
-            let free = capacity - (written - read);
+            let free = if fault!("no-wrap") {
+                capacity.saturating_sub(written) // a plain array that never wraps
+            } else if fault!("no-wait-when-full") {
+                capacity // never looks at tail: overwrites unread bytes
+            } else {
+                capacity - (written - read)
+            };
             if free == 0 {
                 waiter.wait(tail_word, read as u32);
                 continue;
@@ -176,7 +187,9 @@ impl Ring {
             }
         };
         // After the final head store, so that `closed == 1` means head is final.
-        self.field(CLOSED_OFFSET).store(1, Ordering::Release);
+        if !fault!("no-closed") {
+            self.field(CLOSED_OFFSET).store(1, Ordering::Release);
+        }
         // (A consumer that loaded `closed` just before this store and then
         // went to sleep on an unchanged head is not woken: it sees `closed`
         // after one nap.)
@@ -200,7 +213,7 @@ impl Ring {
             // Acquire: the producer's copies into [read, written) are visible.
             let written = head.load(Ordering::Acquire);
             if written == read {
-                if done {
+                if done || fault!("exit-on-empty") {
                     return output.flush();
                 }
                 // Nothing to do for a while: let what we wrote reach the reader.
@@ -212,7 +225,11 @@ impl Ring {
             }
             waiter.reset();
             let start = read % capacity;
-            let run = (written - read).min(capacity - start) as usize;
+            let run = if fault!("consumer-no-wrap") {
+                (written - read) as usize // runs on past the end of the data area
+            } else {
+                (written - read).min(capacity - start) as usize
+            };
             // SAFETY: [start, start + run) lies in the data area and holds
             // published bytes the producer will not touch until we move `tail`.
             let bytes = unsafe { std::slice::from_raw_parts(self.data().add(start as usize), run) };
@@ -319,8 +336,12 @@ impl Waiter {
             self.slept = true;
             self.spin /= 2;
         }
-        // EAGAIN (the counter moved), ETIMEDOUT, EINTR: all mean re-check.
-        let _ = futex::wait(word, futex::Flags::empty(), seen, Some(&Self::NAP));
+        if fault!("busy-spin") {
+            std::thread::yield_now(); // never sleeps: a busy loop
+        } else {
+            // EAGAIN (the counter moved), ETIMEDOUT, EINTR: all mean re-check.
+            let _ = futex::wait(word, futex::Flags::empty(), seen, Some(&Self::NAP));
+        }
     }
 
     /// Starts a wait, probing with a full spin now and then once spinning

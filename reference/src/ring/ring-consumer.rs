@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ipc_common::{fail, is_valid_ipc_name, os_reason};
+use ipc_common::{fail, fault, is_valid_ipc_name, os_reason};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
@@ -46,6 +46,7 @@ enum Found {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
+        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
         Err(code) => return code,
     };
     if !is_valid_ipc_name(&args.name) {
@@ -53,11 +54,13 @@ fn main() -> ExitCode {
     }
     let name = CString::new(args.name.as_str()).expect("a valid IPC name holds no NUL byte");
 
-    let deadline = Instant::now() + Duration::from_millis(args.wait);
+    let wait = if fault!("ignore-wait") { 10000 } else { args.wait };
+    let deadline = Instant::now() + Duration::from_millis(wait);
     let ring = loop {
         match look_for(&name) {
             Ok(Found::Ready(ring)) => break ring,
             Ok(Found::NotARing) => return fail(PROGRAM, &args.name, "not a ring buffer"),
+            Ok(Found::NotYet) if fault!("no-retry") => return fail(PROGRAM, &args.name, "No such file or directory"),
             Ok(Found::NotYet) => {}
             Err(e) => return fail(PROGRAM, &args.name, e.desc()),
         }
@@ -65,13 +68,18 @@ fn main() -> ExitCode {
         if now >= deadline {
             return fail(PROGRAM, &args.name, "timed out waiting for producer");
         }
-        std::thread::sleep(RETRY.min(deadline - now));
+        if !fault!("busy-retry") {
+            std::thread::sleep(RETRY.min(deadline - now));
+        }
     };
 
     let copied = ipc_common::raw_stdout().and_then(|mut out| ring.consume(&mut out));
     // The producer has finished and every byte is out: nobody needs NAME now.
     if let Err(e) = copied {
         return fail(PROGRAM, "stdout", os_reason(&e));
+    }
+    if fault!("no-unlink") {
+        return ExitCode::SUCCESS;
     }
     match shm_unlink(name.as_c_str()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -94,6 +102,7 @@ fn look_for(name: &CString) -> nix::Result<Found> {
     let ring = Ring::map_shared(&fd, size)?;
     match ring.magic() {
         0 => Ok(Found::NotYet),
+        _ if fault!("no-magic-check") => Ok(Found::Ready(ring)),
         MAGIC if ring.capacity_fits() => Ok(Found::Ready(ring)),
         _ => Ok(Found::NotARing),
     }

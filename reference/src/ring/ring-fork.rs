@@ -12,7 +12,7 @@ mod ring;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{exit_child, fail, os_reason};
+use ipc_common::{exit_child, fail, fault, os_reason};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 use ring::{DEFAULT_CAPACITY, Ring};
@@ -30,6 +30,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
+        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
         Err(code) => return code,
     };
     // MAP_SHARED: after fork both processes see the same pages. (A private

@@ -12,7 +12,7 @@ use std::ffi::CString;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, is_valid_ipc_name, os_reason};
+use ipc_common::{fail, fault, is_valid_ipc_name, os_reason};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
@@ -34,6 +34,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
+        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
         Err(code) => return code,
     };
     if !is_valid_ipc_name(&args.name) {
@@ -45,7 +46,8 @@ fn main() -> ExitCode {
     };
 
     // O_EXCL: a second producer must not take over a ring in use.
-    let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR;
+    let flags =
+        if fault!("no-excl") { OFlag::O_CREAT | OFlag::O_RDWR } else { OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR };
     let fd = match shm_open(name.as_c_str(), flags, Mode::from_bits_truncate(0o600)) {
         Ok(fd) => fd,
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),
@@ -63,7 +65,12 @@ fn main() -> ExitCode {
     ring.init(args.capacity);
 
     // From here on a consumer may be reading: never unlink.
-    match ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input)) {
+    let produced = ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input));
+    if fault!("unlink-at-exit") {
+        // "Clean up after yourself": but the consumer may not have started.
+        let _ = shm_unlink(name.as_c_str());
+    }
+    match produced {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(PROGRAM, "stdin", os_reason(&e)),
     }

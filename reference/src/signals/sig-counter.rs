@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal};
-use nix::unistd::getpid;
+use nix::unistd::{getpid, getppid};
 
 use signals::install;
 
@@ -77,30 +77,48 @@ fn run() -> Result<(), (&'static str, Errno)> {
     let mask = unsafe { SigSet::from_sigset_t_unchecked(raw) };
     let waiting = mask.thread_swap_mask(SigmaskHow::SIG_BLOCK).map_err(|e| ("sigprocmask", e))?;
 
-    let flags = SaFlags::SA_RESTART;
+    // Fault `resethand`: each handler runs once, then the default action is back.
+    let flags = if fault!("resethand") { SaFlags::SA_RESTART | SaFlags::SA_RESETHAND } else { SaFlags::SA_RESTART };
     install(Signal::SIGUSR1, on_usr1, flags).map_err(|e| ("sigaction SIGUSR1", e))?;
     install(Signal::SIGUSR2, on_usr2, flags).map_err(|e| ("sigaction SIGUSR2", e))?;
     install(Signal::SIGHUP, on_hup, flags).map_err(|e| ("sigaction SIGHUP", e))?;
     install(Signal::SIGINT, on_quit, flags).map_err(|e| ("sigaction SIGINT", e))?;
-    install(Signal::SIGTERM, on_quit, flags).map_err(|e| ("sigaction SIGTERM", e))?;
+    if !fault!("term-default") {
+        install(Signal::SIGTERM, on_quit, flags).map_err(|e| ("sigaction SIGTERM", e))?;
+    }
     install_rt(rtmin, on_rt).map_err(|e| ("sigaction SIGRTMIN", e))?;
 
     // stdout is line-buffered in Rust: each println! reaches the pipe at once.
-    println!("pid {}", getpid());
+    println!("pid {}", if fault!("wrong-pid") { getppid() } else { getpid() });
     loop {
-        // Returns after at least one handler ran.
-        waiting.suspend().map_err(|e| ("sigsuspend", e))?;
+        if fault!("busy-wait") {
+            // Unblocks the signals and spins until a handler sets a flag.
+            waiting.thread_set_mask().map_err(|e| ("sigprocmask", e))?;
+            while !HUP.load(Ordering::Relaxed) && !QUIT.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+            mask.thread_block().map_err(|e| ("sigprocmask", e))?;
+        } else {
+            // Returns after at least one handler ran.
+            waiting.suspend().map_err(|e| ("sigsuspend", e))?;
+        }
         let quit = QUIT.load(Ordering::Relaxed);
         if HUP.swap(false, Ordering::Relaxed) || quit {
             println!(
                 "usr1={} usr2={} rt={}",
                 USR1.load(Ordering::Relaxed),
                 USR2.load(Ordering::Relaxed),
-                RT.load(Ordering::Relaxed)
+                // Fault `rt-counter-u8`: a u8 counter wraps at 256.
+                if fault!("rt-counter-u8") { RT.load(Ordering::Relaxed) % 256 } else { RT.load(Ordering::Relaxed) }
             );
         }
+        if fault!("exit-on-hup") && !quit {
+            return Ok(());
+        }
         if quit {
-            println!("bye");
+            if !fault!("no-bye") {
+                println!("bye");
+            }
             return Ok(());
         }
     }

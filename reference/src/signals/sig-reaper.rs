@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::{exit_child, fail};
+use ipc_common::{exit_child, fail, fault};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -28,7 +28,7 @@ const USAGE: &str = "sig-reaper N";
 #[derive(Parser)]
 struct Args {
     /// How many children to fork (1 to 1000).
-    #[arg(value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(value_parser = clap::value_parser!(u32).range(if fault!("accept-zero") { 0 } else { 1 }..=1000))]
     n: u32,
 }
 
@@ -81,8 +81,12 @@ fn main() -> ExitCode {
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(pid, code)) => {
-                    println!("reaped {pid} status {code}");
+                    // Fault `raw-status`: the wait status as waitpid stores it, not the exit code.
+                    println!("reaped {pid} status {}", if fault!("raw-status") { code << 8 } else { code });
                     reaped += 1;
+                    if fault!("one-wait-per-signal") {
+                        break;
+                    }
                 }
                 Ok(WaitStatus::Signaled(pid, sig, _)) => {
                     println!("reaped {pid} status {}", 128 + sig as i32);
@@ -105,6 +109,10 @@ fn main() -> ExitCode {
     if let Some(code) = error {
         return code;
     }
-    println!("reaped {reaped} children");
+    if fault!("no-summary") {
+        println!("reaped {reaped}");
+    } else {
+        println!("reaped {reaped} children");
+    }
     ExitCode::SUCCESS
 }

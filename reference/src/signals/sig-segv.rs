@@ -15,7 +15,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, mprotect};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::{SysconfVar, sysconf};
@@ -47,6 +47,9 @@ extern "C" fn on_segv(_: c_int, info: *mut libc::siginfo_t, _: *mut c_void) {
     // SAFETY: writes `len` initialised bytes of `line` to descriptor 1.
     unsafe { libc::write(1, line.as_ptr().cast(), len) };
 
+    if fault!("no-mprotect") {
+        return; // the write faults again, forever
+    }
     let (page, size) = (PAGE.load(Ordering::Relaxed), PAGE_SIZE.load(Ordering::Relaxed));
     if page != 0 && (page..page + size).contains(&addr) {
         let ptr = NonNull::new(page as *mut c_void).expect("page is not null");
@@ -94,7 +97,11 @@ fn main() -> ExitCode {
         Ok(page) => page.cast::<u8>(),
         Err(e) => return fail(PROGRAM, "mmap", e),
     };
-    println!("page at {:p}", page.as_ptr());
+    if fault!("padded-address") {
+        println!("page at {:#018x}", page.as_ptr() as usize);
+    } else {
+        println!("page at {:p}", page.as_ptr());
+    }
     PAGE_SIZE.store(size, Ordering::Relaxed);
     PAGE.store(page.as_ptr() as usize, Ordering::Relaxed);
 

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
-use ipc_common::{exit_child, fail};
+use ipc_common::{exit_child, fail, fault};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -56,6 +56,7 @@ fn main() -> ExitCode {
     };
     let seconds = match args.seconds.parse::<f64>() {
         Ok(s) if s.is_finite() && s >= 0.0 => s,
+        _ if fault!("bad-seconds-as-zero") => 0.0,
         _ => return ipc_common::usage(USAGE),
     };
     // Everything the child needs, allocated before fork.
@@ -94,14 +95,28 @@ fn main() -> ExitCode {
             let _ = write(&stderr, &cannot_run);
             let _ = write(&stderr, err.desc().as_bytes());
             let _ = write(&stderr, b"\n");
-            exit_child(if err == Errno::ENOENT { NOT_FOUND } else { CANNOT_RUN })
+            exit_child(if fault!("exec-error-1") {
+                1
+            } else if err == Errno::ENOENT {
+                NOT_FOUND
+            } else {
+                CANNOT_RUN
+            })
         }
         Ok(ForkResult::Parent { child }) => child,
     };
     // Also in the parent: whichever runs first, the group exists before we
     // might signal it.
     let _ = setpgid(child, child);
-    if let Err(e) = arm_timer(seconds) {
+    // Faults: `no-timer` disarms the timer, `whole-seconds` rounds up as alarm(2) would.
+    let limit = if fault!("no-timer") {
+        0.0
+    } else if fault!("whole-seconds") {
+        seconds.ceil()
+    } else {
+        seconds
+    };
+    if let Err(e) = arm_timer(limit) {
         let _ = killpg(child, Signal::SIGKILL);
         return fail(PROGRAM, "setitimer", e);
     }
@@ -112,8 +127,10 @@ fn main() -> ExitCode {
     loop {
         if status.is_none() {
             match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, code)) => status = Some(code as u8),
-                Ok(WaitStatus::Signaled(_, sig, _)) => status = Some(128 + sig as u8),
+                Ok(WaitStatus::Exited(_, code)) => status = Some(if fault!("ignore-status") { 0 } else { code as u8 }),
+                Ok(WaitStatus::Signaled(_, sig, _)) => {
+                    status = Some(if fault!("signal-as-1") { 1 } else { 128 + sig as u8 })
+                }
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(e) => return fail(PROGRAM, "waitpid", e),
             }
@@ -121,7 +138,7 @@ fn main() -> ExitCode {
         if let Some(code) = status {
             // After a timeout, the command's own children may still be
             // ending; wait for the whole group (up to the SIGKILL).
-            let group_gone = killpg(child, None).is_err();
+            let group_gone = fault!("kill-child-only") || killpg(child, None).is_err();
             if !timed_out || killed || group_gone {
                 return ExitCode::from(if timed_out { TIMED_OUT } else { code });
             }
@@ -133,12 +150,16 @@ fn main() -> ExitCode {
         if ALARM.swap(false, Ordering::Relaxed) {
             if !timed_out {
                 timed_out = true;
-                let _ = killpg(child, Signal::SIGTERM);
+                let _ = if fault!("kill-child-only") {
+                    nix::sys::signal::kill(child, Signal::SIGTERM)
+                } else {
+                    killpg(child, Signal::SIGTERM)
+                };
                 if let Err(e) = arm_timer(1.0) {
                     let _ = killpg(child, Signal::SIGKILL);
                     return fail(PROGRAM, "setitimer", e);
                 }
-            } else {
+            } else if !fault!("no-kill-after") {
                 killed = true;
                 let _ = killpg(child, Signal::SIGKILL);
                 if status.is_none() {

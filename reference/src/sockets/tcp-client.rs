@@ -8,12 +8,12 @@
 #[path = "mod.rs"]
 mod sockets;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{BufRead, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use sockets::{first_that_works, resolve};
 
 const PROGRAM: &str = "tcp-client";
@@ -38,6 +38,11 @@ fn main() -> ExitCode {
     // socket(2) + connect(2), on each address in turn until one answers.
     let stream = match first_that_works(&addrs, TcpStream::connect) {
         Ok(stream) => stream,
+        Err(e) if fault!("os-error-number") => {
+            // Rust's Display of the error: `Connection refused (os error 111)`.
+            eprintln!("{PROGRAM}: {server}: {e}");
+            return ExitCode::from(ipc_common::ERROR_STATUS);
+        }
         Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
     };
 
@@ -50,11 +55,22 @@ fn main() -> ExitCode {
         Err(e) => return fail(PROGRAM, "dup", ipc_common::os_reason(&e)),
     };
     let sender = std::thread::spawn(move || -> std::io::Result<()> {
-        std::io::copy(&mut std::io::stdin().lock(), &mut sending)?;
+        if fault!("adds-newline") {
+            // Line by line, each sent with a newline: a last line without one gains it.
+            for line in std::io::stdin().lock().lines() {
+                writeln!(sending, "{}", line?)?;
+            }
+        } else {
+            std::io::copy(&mut std::io::stdin().lock(), &mut sending)?;
+        }
         // shutdown(2) SHUT_WR: the server reads end of file, yet we can still
         // read its echo. (close would end both directions.)
-        sending.shutdown(Shutdown::Write)
+        sending.shutdown(if fault!("close-not-shutdown") { Shutdown::Both } else { Shutdown::Write })
     });
+    // Fault `write-then-read`: sends all of stdin before reading any echo.
+    while fault!("write-then-read") && !sender.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 
     if let Err(e) = receive(&stream) {
         return fail(PROGRAM, "recv", ipc_common::os_reason(&e));

@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use nix::sys::signal::{SigHandler, Signal, signal};
 use sockets::{first_that_works, on_termination, print_listening, resolve};
 
@@ -44,18 +44,27 @@ fn main() -> ExitCode {
     // default action kills the whole server. Ignored, the write fails with
     // EPIPE instead, which ends only that connection. (Rust's runtime already
     // ignores SIGPIPE; a C server must do this itself.)
-    // SAFETY: SIG_IGN installs no handler code.
-    if let Err(e) = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) } {
+    let action = if fault!("sigpipe-default") { SigHandler::SigDfl } else { SigHandler::SigIgn };
+    // SAFETY: SIG_IGN (and SIG_DFL) install no handler code.
+    if let Err(e) = unsafe { signal(Signal::SIGPIPE, action) } {
         return fail(PROGRAM, "signal", e);
     }
     // Exit at once on SIGINT or SIGTERM: the open connections close with the process.
-    if let Err(e) = on_termination(|_| std::process::exit(0)) {
+    if let Err(e) = on_termination(|_| {
+        // Fault `waits-for-clients`: waits until every connection's thread
+        // has ended (all but main and this one).
+        while fault!("waits-for-clients") && std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count) > 2 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        std::process::exit(0)
+    }) {
         return fail(PROGRAM, "sigprocmask", e);
     }
 
-    let addrs = match resolve(&args.host, args.port) {
+    let host = if fault!("ipv4-only") { "127.0.0.1" } else { args.host.as_str() };
+    let addrs = match resolve(host, args.port) {
         Ok(addrs) => addrs,
-        Err(e) => return fail(PROGRAM, &args.host, ipc_common::os_reason(&e)),
+        Err(e) => return fail(PROGRAM, host, ipc_common::os_reason(&e)),
     };
     // socket(2) + bind(2) + listen(2).
     let listener = match first_that_works(&addrs, TcpListener::bind) {
@@ -66,7 +75,8 @@ fn main() -> ExitCode {
         Ok(addr) => addr,
         Err(e) => return fail(PROGRAM, "getsockname", ipc_common::os_reason(&e)),
     };
-    if let Err(e) = print_listening(local) {
+    // Fault `print-port-zero`: the address asked for, not the one bound.
+    if let Err(e) = print_listening(if fault!("print-port-zero") { addrs[0] } else { local }) {
         return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
     }
 
@@ -75,7 +85,11 @@ fn main() -> ExitCode {
         match listener.accept() {
             Ok((stream, peer)) => {
                 say(&format!("connection from {peer}"));
-                std::thread::spawn(move || serve(stream, peer));
+                if fault!("sequential") {
+                    serve(stream, peer); // one client at a time
+                } else {
+                    std::thread::spawn(move || serve(stream, peer));
+                }
             }
             // Errors that concern only the connection being accepted.
             Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
@@ -91,11 +105,20 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) {
         eprintln!("{PROGRAM}: {peer}: {}", ipc_common::os_reason(&e));
     }
     drop(stream); // close(2)
-    say(&format!("connection closed {peer}"));
+    if !fault!("no-closed-line") {
+        say(&format!("connection closed {peer}"));
+    }
 }
 
 /// Copies what the client sends back to it until read(2) returns 0.
 fn echo(stream: &mut TcpStream) -> std::io::Result<()> {
+    if fault!("fixed-buffer") {
+        // Collects the whole stream in a fixed 16 MiB buffer, then echoes it:
+        // whatever comes after the first 16 MiB is lost.
+        let mut all = Vec::new();
+        Read::take(&mut *stream, 16 << 20).read_to_end(&mut all)?;
+        return stream.write_all(&all);
+    }
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match stream.read(&mut buf) {
@@ -106,7 +129,13 @@ fn echo(stream: &mut TcpStream) -> std::io::Result<()> {
         };
         // A stream has no message boundaries: write back exactly the bytes
         // this read returned, however many that was.
-        stream.write_all(&buf[..n])?;
+        if fault!("sigpipe-default") {
+            // As C's `while ((n = read(..)) > 0) write(fd, buf, n);`: write(2)
+            // (std's send uses MSG_NOSIGNAL), and its result ignored.
+            let _ = nix::unistd::write(&*stream, &buf[..n]);
+        } else {
+            stream.write_all(&buf[..n])?;
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use sockets::{first_that_works, resolve};
 
 const PROGRAM: &str = "udp-client";
@@ -50,6 +50,13 @@ fn main() -> ExitCode {
         Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
     };
     let timeout = Duration::from_millis(args.timeout);
+    let retries = if fault!("no-retry") {
+        0
+    } else if fault!("extra-retry") {
+        args.retries + 1
+    } else {
+        args.retries
+    };
 
     let mut buf = vec![0u8; MAX_DATAGRAM];
     for line in std::io::stdin().lock().split(b'\n') {
@@ -57,7 +64,10 @@ fn main() -> ExitCode {
             Ok(line) => line,
             Err(e) => return fail(PROGRAM, "stdin", ipc_common::os_reason(&e)),
         };
-        let reply = match exchange(&socket, &line, timeout, args.retries, &mut buf) {
+        if fault!("skip-empty-lines") && line.is_empty() {
+            continue;
+        }
+        let reply = match exchange(&socket, addrs[0], &line, timeout, retries, &mut buf) {
             Ok(Some(len)) => &buf[..len],
             Ok(None) => {
                 eprintln!("{PROGRAM}: no reply from {server}");
@@ -86,21 +96,29 @@ fn main() -> ExitCode {
 fn open(server: SocketAddr) -> std::io::Result<UdpSocket> {
     let any: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("a valid address");
     let socket = UdpSocket::bind(any)?;
-    socket.connect(server)?;
+    if !fault!("unconnected") {
+        socket.connect(server)?;
+    }
     Ok(socket)
 }
 
 /// Sends `message` and waits up to `timeout` for the reply, at most
-/// `1 + retries` times. `Ok(None)`: no reply came.
+/// `1 + retries` times. `Ok(None)`: no reply came. (Only the fault
+/// `unconnected` uses `server`: a connected socket knows where to send.)
 fn exchange(
     socket: &UdpSocket,
+    server: SocketAddr,
     message: &[u8],
     timeout: Duration,
     retries: u32,
     buf: &mut [u8],
 ) -> std::io::Result<Option<usize>> {
     for _try in 0..=retries {
-        socket.send(message)?;
+        if fault!("unconnected") {
+            socket.send_to(message, server)?; // and then takes a reply from anyone
+        } else {
+            socket.send(message)?;
+        }
         // Wait until this try's deadline, however many recv calls it takes.
         let deadline = Instant::now() + timeout;
         loop {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{fail, fault};
 use sockets::{first_that_works, on_termination, print_listening, resolve};
 
 const PROGRAM: &str = "udp-server";
@@ -36,6 +36,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
+        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
         Err(code) => return code,
     };
     // Counted by the main thread, read by the thread that waits for SIGTERM.
@@ -53,9 +54,10 @@ fn main() -> ExitCode {
         return fail(PROGRAM, "sigprocmask", e);
     }
 
-    let addrs = match resolve(&args.host, args.port) {
+    let host = if fault!("ipv4-only") { "127.0.0.1" } else { args.host.as_str() };
+    let addrs = match resolve(host, args.port) {
         Ok(addrs) => addrs,
-        Err(e) => return fail(PROGRAM, &args.host, ipc_common::os_reason(&e)),
+        Err(e) => return fail(PROGRAM, host, ipc_common::os_reason(&e)),
     };
     // socket(2) + bind(2).
     let socket = match first_that_works(&addrs, UdpSocket::bind) {
@@ -67,11 +69,12 @@ fn main() -> ExitCode {
         Ok(addr) => addr,
         Err(e) => return fail(PROGRAM, "getsockname", ipc_common::os_reason(&e)),
     };
-    if let Err(e) = print_listening(local) {
+    // Fault `print-port-zero`: the address asked for, not the one bound.
+    if let Err(e) = print_listening(if fault!("print-port-zero") { addrs[0] } else { local }) {
         return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
     }
 
-    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut buf = vec![0u8; if fault!("small-buffer") { 1024 } else { MAX_DATAGRAM }];
     loop {
         // One recvfrom(2) returns exactly one datagram, and who sent it.
         let (len, from) = match socket.recv_from(&mut buf) {
@@ -79,8 +82,11 @@ fn main() -> ExitCode {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return fail(PROGRAM, "recvfrom", ipc_common::os_reason(&e)),
         };
+        if fault!("skip-empty") && len == 0 {
+            continue;
+        }
         let message = &buf[..len];
-        let n = received.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = received.fetch_add(1, Ordering::SeqCst) + if fault!("count-from-zero") { 0 } else { 1 };
         {
             let mut out = std::io::stdout().lock();
             let printed = write!(out, "from {from}: ")
