@@ -144,10 +144,26 @@ macro_rules! fault {
 
 /// Whether the fault `name` is switched on (`IPC_FAULT=name[,name...]`),
 /// in a build with fault hooks (`enabled`). Use [`fault!`] instead.
+///
+/// It allocates nothing and takes no lock (it reads the environment with
+/// getenv(3)), so a hook may sit in a signal handler or in a forked child
+/// of a single-threaded program, like the code around it.
 #[doc(hidden)]
 #[inline(always)]
 pub fn fault_on(enabled: bool, name: &str) -> bool {
-    enabled && std::env::var("IPC_FAULT").is_ok_and(|faults| faults.split(',').any(|f| f == name))
+    if !enabled {
+        return false;
+    }
+    // SAFETY: getenv reads the environment; the programs that use fault
+    // hooks never change their environment, so nothing writes it meanwhile.
+    let value = unsafe { libc::getenv(c"IPC_FAULT".as_ptr()) };
+    if value.is_null() {
+        return false;
+    }
+    // SAFETY: a non-null getenv result is a NUL-terminated string that lives
+    // as long as the environment entry, which nothing changes.
+    let faults = unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes();
+    faults.split(|&b| b == b',').any(|f| f == name.as_bytes())
 }
 
 #[cfg(test)]

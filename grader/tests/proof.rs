@@ -239,3 +239,60 @@ fn reference_passes_repeatedly_with_a_core_kept_busy() {
         assert_eq!(status, 0);
     });
 }
+
+/// broken/ with no fault switched on is the reference (it is built from the
+/// same files): it scores full marks, so a fault's failure is the fault's.
+#[test]
+fn broken_without_faults_scores_full_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, exe) in built(Crate::Broken).iter() {
+        std::os::unix::fs::symlink(exe, dir.path().join(name)).unwrap();
+    }
+    let (status, report) = grade_json(&["--bin-dir", dir.path().to_str().unwrap()]);
+    let failed: Vec<String> = tests_of(&report)
+        .iter()
+        .filter(|t| t["status"] != "passed")
+        .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(failed.is_empty(), "broken/ without faults fails checks:\n{}", failed.join("\n\n"));
+    assert_eq!(status, 0);
+}
+
+/// Every fault that broken/faults/LAB.toml lists is a hook in its program's
+/// source (the program's file or its lab's shared module), and every hook
+/// in the reference is listed: a renamed hook cannot silently stop breaking.
+#[test]
+fn every_listed_fault_has_a_hook_and_every_hook_is_listed() {
+    let root = build::workspace_root();
+    let mut problems = Vec::new();
+    let mut listed = BTreeSet::new();
+    for (lab, f) in faults() {
+        let program = std::fs::read_to_string(root.join(format!("reference/src/{lab}/{}.rs", f.program))).unwrap();
+        let shared = std::fs::read_to_string(root.join(format!("reference/src/{lab}/mod.rs"))).unwrap_or_default();
+        let hook = format!("fault!(\"{}\")", f.fault);
+        if !program.contains(&hook) && !shared.contains(&hook) {
+            problems.push(format!(
+                "broken/faults/{lab}.toml lists `{}` for {}, but reference/src/{lab}/{}.rs has no `{hook}`",
+                f.fault, f.program, f.program
+            ));
+        }
+        listed.insert((lab, f.fault));
+    }
+    for lab in LABS {
+        for entry in std::fs::read_dir(root.join("reference/src").join(lab.name)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("fault!(\"").skip(1) {
+                let name = piece.split('"').next().unwrap().to_string();
+                if !listed.contains(&(lab.name.to_string(), name.clone())) {
+                    problems.push(format!(
+                        "{} has the hook `{name}`, which broken/faults/{}.toml does not list (list it with the checks it breaks, or remove it)",
+                        path.display(),
+                        lab.name
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
