@@ -175,7 +175,11 @@ fn keep_binaries(programs: &Programs, dest: &Path) -> Result<Programs, String> {
             std::fs::copy(path, &kept)?;
             map.insert(name.clone(), kept);
         }
-        Ok(Programs::from_map(map, programs.origin.clone()))
+        let mut kept = Programs::from_map(map, programs.origin.clone());
+        for (name, error) in programs.failed() {
+            kept.set_not_built(name.clone(), error.clone());
+        }
+        Ok(kept)
     };
     copy().map_err(|e| format!("cannot keep the built programs: {e:#}"))
 }
@@ -185,7 +189,17 @@ fn grade_one(batch: &Batch, id: &str, built: Result<Programs, String>) -> Result
     let (outcomes, error) = match built {
         Ok(programs) => {
             let options = Options { jobs: batch.jobs, repeat: 1 };
-            (grading::run(&batch.selected, &programs, &options, &|_| {}), None)
+            // Programs that did not compile cost only their own checks; the
+            // gradebook's error column names them.
+            let failed: Vec<String> = programs
+                .failed()
+                .map(|(name, error)| {
+                    let first = error.lines().find(|l| !l.trim().is_empty()).unwrap_or("does not compile");
+                    format!("{name} ({})", ipc_engine::text::one_line(first, 120))
+                })
+                .collect();
+            let error = (!failed.is_empty()).then(|| format!("did not compile: {}", failed.join("; ")));
+            (grading::run(&batch.selected, &programs, &options, &|_| {}), error)
         }
         Err(why) => (Vec::new(), Some(why)),
     };
@@ -202,8 +216,11 @@ fn grade_one(batch: &Batch, id: &str, built: Result<Programs, String>) -> Result
 
     let mut feedback = Vec::new();
     match &error {
-        Some(why) => writeln!(feedback, "{id}: not graded: {why}\nScore: 0/{max_score}")?,
-        None => {
+        Some(why) if outcomes.is_empty() => writeln!(feedback, "{id}: not graded: {why}\nScore: 0/{max_score}")?,
+        _ => {
+            if let Some(why) = &error {
+                writeln!(feedback, "NOTE: {why}; every other program was graded.\n")?;
+            }
             let titles = |lab: &str| batch.rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
             report::human(
                 &mut feedback,
