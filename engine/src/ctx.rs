@@ -121,15 +121,23 @@ impl<'a> Ctx<'a> {
         self.programs.path(name)
     }
 
-    /// One of the grader's own trusted programs (a peer or probe), by name.
+    /// One of the grader's own trusted programs (a peer or probe), by name,
+    /// started by the check itself: the grader's executable with `argv[0]`
+    /// set to the name, and the token that lets a partner run.
     pub fn peer(&mut self, name: &str) -> Result<Cmd<'_, 'a>, Fail> {
-        let exe = self.peer_on_path(name)?;
-        Ok(Cmd::new(self, exe, None))
+        let exe = std::env::current_exe().map_err(Fail::infra)?;
+        let mut cmd = Cmd::new(self, exe, None);
+        cmd.spec.arg0 = Some(name.into());
+        cmd.spec.env.push((peer::TOKEN_VAR.into(), crate::misuse::issue().into()));
+        cmd.peer = Some(name.to_string());
+        Ok(cmd)
     }
 
-    /// Makes the grader's peer `name` callable by that name on the PATH of
+    /// Makes the grader's probe `name` callable by that name on the PATH of
     /// the programs this check runs (a link to the grader's own executable,
-    /// which dispatches on its name), and returns its path.
+    /// which dispatches on its name), and returns its path. Only probes run
+    /// this way: a partner started by a program under test refuses
+    /// ([`crate::misuse`]).
     pub fn peer_on_path(&mut self, name: &str) -> Result<PathBuf, Fail> {
         let link = self.bin_dir.join(name);
         if !link.exists() {
@@ -262,6 +270,8 @@ pub struct Cmd<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
     /// The contract name, for programs under test.
     name: Option<String>,
+    /// The peer's name, for the grader's own programs the check starts.
+    peer: Option<String>,
     spec: Spec,
     stdin_desc: Option<String>,
     timeout: Option<Duration>,
@@ -288,7 +298,7 @@ impl<'c, 'a> Cmd<'c, 'a> {
             output_cap: DEFAULT_OUTPUT_CAP,
             inherit_stderr: false,
         };
-        Cmd { ctx, name, spec, stdin_desc: None, timeout: None }
+        Cmd { ctx, name, peer: None, spec, stdin_desc: None, timeout: None }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
@@ -343,11 +353,12 @@ impl<'c, 'a> Cmd<'c, 'a> {
 
     /// The command as a person would type it.
     fn display(&self) -> String {
-        let program = match &self.name {
-            Some(_) => self.spec.program.to_string_lossy().into_owned(),
-            None => self.spec.program.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+        let mut words = match (&self.name, &self.peer) {
+            (Some(_), _) => vec![shell_quote(&self.spec.program.to_string_lossy())],
+            // How a person runs a peer by hand, from the repository.
+            (None, Some(peer)) => vec!["cargo grade --peer".to_string(), shell_quote(peer)],
+            (None, None) => vec![shell_quote(&self.spec.program.file_name().unwrap_or_default().to_string_lossy())],
         };
-        let mut words = vec![shell_quote(&program)];
         words.extend(self.spec.args.iter().map(|a| shown_arg(&a.to_string_lossy())));
         let cmd = words.join(" ");
         match &self.stdin_desc {

@@ -20,12 +20,14 @@
 //! - [`leaks`]: POSIX shared memory and message queues left behind.
 //! - [`build`]: building a crate of the workspace into programs to grade.
 //! - [`peer`]: trusted programs the engine and the labs run as partners.
+//! - [`misuse`]: a program under test that runs the grader's own programs.
 //! - [`text`]: escaping and excerpts of whatever programs print.
 
 pub mod build;
 pub mod check;
 pub mod ctx;
 pub mod leaks;
+pub mod misuse;
 pub mod peer;
 pub mod proc;
 pub mod runner;

@@ -9,6 +9,11 @@
 //!
 //! The engine has its own peer, [`SPIN`], which calibrates CPU checks
 //! ([`crate::ctx::Ctx::cpu_used`]); labs bring theirs.
+//!
+//! A *partner* (a ring consumer, an echo server: something that could stand
+//! in for a student's program) runs only when the grader started it itself;
+//! a *probe* (which observes, and can do no lab's work) may also be run by
+//! a program under test where a check allows it. See [`crate::misuse`].
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -20,7 +25,32 @@ use std::time::{Duration, Instant};
 pub struct Peer {
     pub name: &'static str,
     pub run: fn(Vec<OsString>) -> ExitCode,
+    /// A probe may be run by a program under test (where a check puts it on
+    /// PATH); a partner only by the grader itself.
+    pub probe: bool,
 }
+
+impl Peer {
+    /// A partner: it could stand in for a student's program.
+    pub const fn partner(name: &'static str, run: fn(Vec<OsString>) -> ExitCode) -> Peer {
+        Peer { name, run, probe: false }
+    }
+
+    /// A probe: it observes and does no lab's work.
+    pub const fn probe(name: &'static str, run: fn(Vec<OsString>) -> ExitCode) -> Peer {
+        Peer { name, run, probe: true }
+    }
+}
+
+/// Set, with a one-time nonce, in the environment of every partner the
+/// grader starts itself ([`crate::misuse`]); programs under test never get
+/// it. A peer that starts programs under test removes it first.
+pub const TOKEN_VAR: &str = "IPC_GRADER_PEER";
+
+/// The sentence every refusal and every failure for misuse carries.
+pub const RULE: &str = "a program does its lab's work itself: one that runs the grader's own programs (its trusted \
+                        peers, under any name or path) earns nothing for the checks where it does (the contract, \
+                        \"Conventions for every program\")";
 
 /// `ipc-spin MS`: keeps one CPU busy for MS milliseconds, as a busy-waiting
 /// program would: what "burning the CPU" looks like on this machine now.
@@ -28,31 +58,53 @@ pub const SPIN: &str = "ipc-spin";
 
 /// The engine's own peers.
 pub fn engine_peers() -> Vec<Peer> {
-    vec![Peer { name: SPIN, run: spin }]
+    vec![Peer::probe(SPIN, spin)]
 }
 
 /// If this process was started as a peer (its `argv[0]` names one of
-/// `peers` or of the engine's, or its arguments are `peer NAME ARGS...`),
-/// runs it and returns its exit status; otherwise `None`.
+/// `peers` or of the engine's), runs it and returns its exit status;
+/// otherwise `None`. A partner started by anyone but the grader refuses
+/// (see [`crate::misuse`]).
 pub fn dispatch(argv: &[OsString], peers: &[Peer]) -> Option<ExitCode> {
-    let all: Vec<Peer> = engine_peers().into_iter().chain(peers.iter().copied()).collect();
-    let find = |name: &str| all.iter().find(|p| p.name == name).copied();
     let arg0 = argv.first().map(|a| Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned())?;
-    if let Some(peer) = find(&arg0) {
-        return Some((peer.run)(argv[1..].to_vec()));
+    let peer = find(&arg0, peers)?;
+    if !peer.probe {
+        if let Err(why) = crate::misuse::verify() {
+            return Some(refuse(peer.name, &why));
+        }
     }
-    if argv.get(1).is_some_and(|a| a == "peer") {
-        let name = argv.get(2).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return Some(match find(&name) {
-            Some(peer) => (peer.run)(argv.get(3..).unwrap_or_default().to_vec()),
-            None => {
-                let names: Vec<&str> = all.iter().map(|p| p.name).collect();
-                eprintln!("{arg0}: no peer named `{name}` (peers: {})", names.join(", "));
-                ExitCode::from(2)
-            }
-        });
+    Some((peer.run)(argv[1..].to_vec()))
+}
+
+/// `ipc-grader --peer NAME ARGS...`: runs a peer by hand, to reproduce a
+/// check's commands. Refused inside a check (for a program under test).
+pub fn run_by_hand(name: &str, args: Vec<OsString>, peers: &[Peer]) -> ExitCode {
+    let Some(peer) = find(name, peers) else {
+        let mut names: Vec<&str> = engine_peers().iter().chain(peers).map(|p| p.name).collect();
+        names.sort();
+        eprintln!("no peer named `{name}` (peers: {})", names.join(", "));
+        return ExitCode::from(2);
+    };
+    if crate::misuse::under_a_grader() {
+        return refuse(peer.name, "it was started from a program under test");
     }
-    None
+    (peer.run)(args)
+}
+
+fn find(name: &str, peers: &[Peer]) -> Option<Peer> {
+    engine_peers().into_iter().chain(peers.iter().copied()).find(|p| p.name == name)
+}
+
+/// A peer started by a program under test: says so, leaves the marker that
+/// fails the check, and exits 2 without doing anything.
+fn refuse(name: &str, why: &str) -> ExitCode {
+    eprintln!(
+        "{name}: this is one of the grader's own programs, and {why}: it runs only for the grader. The rule: {RULE}."
+    );
+    if let Some(dir) = std::env::var_os("TMPDIR") {
+        let _ = std::fs::write(Path::new(&dir).join(crate::misuse::MARKER), name);
+    }
+    ExitCode::from(2)
 }
 
 fn spin(args: Vec<OsString>) -> ExitCode {

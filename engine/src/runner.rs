@@ -161,6 +161,19 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
         other => other,
     };
 
+    // A program that ran the grader's own programs earns nothing here.
+    let marker = std::fs::read_to_string(dir.path().join(crate::misuse::MARKER)).ok();
+    if let Some(peer) = marker {
+        let what = format!("a program under test ran the grader's peer `{}`, which refused", peer.trim());
+        let fail = Fail::new("a program under test ran the grader's own program, so this check earns nothing")
+            .got(what)
+            .note(format!("the rule: {}", crate::peer::RULE));
+        result = match result {
+            Ok(()) => Err(fail),
+            Err(other) => Err(fail.note(format!("the check also saw: {}", other.what))),
+        };
+    }
+
     // Leaks: processes first (they may still be creating IPC objects).
     let leaked = leaked_processes(&ctx);
     proc::sweep(&tag);

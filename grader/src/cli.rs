@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::formats;
 use crate::grading::{self, Outcome, Selected};
@@ -79,6 +79,12 @@ pub struct Args {
     /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
     #[arg(long, value_name = "DIR")]
     pub export_template: Option<PathBuf>,
+    /// Write Gradescope's autograder (setup.sh, run_autograder, the grader with hidden checks) to FILE.zip, and exit.
+    #[arg(long, value_name = "FILE.zip")]
+    pub export_gradescope: Option<PathBuf>,
+    /// Print Gradescope's results.json with every check at 0 and REASON, and exit (used by run_autograder).
+    #[arg(long, value_name = "REASON", hide = true)]
+    pub gradescope_zero: Option<String>,
     /// Stop a build that takes longer than this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub build_time_limit: u64,
@@ -96,7 +102,7 @@ pub enum TargetArg {
 pub enum Format {
     /// A table for people.
     Human,
-    /// The grader's own JSON (see ARCHITECTURE.md).
+    /// The grader's own JSON (stable: the names follow Gradescope's).
     Json,
     /// Gradescope's results.json.
     Gradescope,
@@ -112,7 +118,16 @@ pub fn main() -> ExitCode {
     if let Some(code) = ipc_engine::peer::dispatch(&argv, &labs::peers()[..]) {
         return code;
     }
-    let args = Args::parse();
+    // `cargo grade --peer NAME ARGS...`: a peer by hand, as `--verbose`
+    // prints it in the commands that reproduce a failure.
+    if argv.get(1).is_some_and(|a| a == "--peer") {
+        let name = argv.get(2).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return ipc_engine::peer::run_by_hand(&name, argv.get(3..).unwrap_or_default().to_vec(), &labs::peers());
+    }
+    let args = match Args::from_arg_matches(&command().get_matches()) {
+        Ok(args) => args,
+        Err(err) => err.exit(),
+    };
     match grade(&args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -120,6 +135,19 @@ pub fn main() -> ExitCode {
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// The command line; in a student template, without the options for what
+/// only the instructor's repository has (the reference, batch grading,
+/// exports), so that `--help` mentions only what exists.
+fn command() -> clap::Command {
+    let mut cmd = Args::command();
+    if crate::tamper::is_template() {
+        for id in ["target", "batch", "out", "force", "batch_target_dir", "export_template", "export_gradescope"] {
+            cmd = cmd.mut_arg(id, |a| a.hide(true));
+        }
+    }
+    cmd
 }
 
 /// Twice the CPUs (most checks wait more than they compute), 2 to 16.
@@ -162,6 +190,20 @@ fn grade(args: &Args) -> Result<u8> {
             true => println!("The handouts' tables were already current."),
             false => println!("Updated: {}", stale.join(", ")),
         }
+        return Ok(PASSED);
+    }
+    if let Some(reason) = &args.gradescope_zero {
+        let selected = select(&rubric, &[])?;
+        let fail = Fail::new(reason.clone()).kind(Kind::Missing);
+        let outcomes: Vec<Outcome> = selected.iter().map(|s| Outcome::not_run(s, fail.clone(), reason)).collect();
+        println!("{}", formats::gradescope("your submission", &outcomes, Duration::ZERO, &[]));
+        return Ok(PASSED);
+    }
+    if let Some(zip) = &args.export_gradescope {
+        let root = build::workspace_root();
+        let rubric_dir = args.rubric.clone().unwrap_or_else(|| root.join("rubric"));
+        crate::gradescope::export(&root, &rubric_dir, zip)?;
+        println!("Wrote Gradescope's autograder to {} (its README.md says how to set it up).", zip.display());
         return Ok(PASSED);
     }
     if let Some(dest) = &args.export_template {
@@ -241,7 +283,12 @@ fn grade(args: &Args) -> Result<u8> {
                 Err(BuildError::Compile { package, messages }) => {
                     return does_not_compile(args, &selected, &package, &messages, started);
                 }
-                Err(BuildError::Cargo(why)) => bail!("{why}"),
+                // A build that could not run or ran out of time still gives
+                // every report (0 points, the reason), so that Classroom and
+                // Gradescope get a result on every road.
+                Err(BuildError::Cargo(why)) => {
+                    return does_not_compile(args, &selected, krate.package(), &why, started);
+                }
             }
         }
     };
@@ -304,7 +351,9 @@ fn write_reports(
         writeln!(human, "NOTE: {note}")?;
     }
     report::human(&mut human, origin, outcomes, elapsed, args.verbose, &titles)?;
-    let error = outcomes.iter().any(|o| o.fail.as_ref().is_some_and(Fail::is_infrastructure));
+    let error = outcomes
+        .iter()
+        .any(|o| o.fail.as_ref().is_some_and(|f| matches!(f.kind, Kind::Infrastructure | Kind::Missing)));
     let machine = match args.format {
         Format::Human => None,
         Format::Json => Some(report::json(origin, outcomes, elapsed, &notes)),
@@ -362,9 +411,14 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 
 fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages: &str, started: Instant) -> Result<u8> {
     eprintln!("{messages}");
-    let fail = Fail::new(format!("the crate `{package}` does not build, so no program could run"))
+    // The first error only: every check carries it, and a report must stay small.
+    let first: String = match messages.lines().position(|l| l.starts_with("error")) {
+        Some(at) => messages.lines().skip(at).take_while(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n"),
+        None => messages.to_string(),
+    };
+    let fail = Fail::new(format!("the crate `{package}` could not be built, so no program could run"))
         .kind(Kind::Missing)
-        .note(ipc_engine::text::cut(&ipc_engine::text::escape(messages.as_bytes(), false), 4000))
+        .got(ipc_engine::text::cut(&ipc_engine::text::escape(first.as_bytes(), false), 2000))
         .note(format!("fix the first error above (`cargo build -p {package}` shows them all), then grade again"));
     let outcomes: Vec<Outcome> =
         selected.iter().map(|s| Outcome::not_run(s, fail.clone(), "make the code build first")).collect();
@@ -372,7 +426,7 @@ fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages:
         Format::Human => {
             let total: u32 = selected.iter().map(|s| s.entry.points).sum();
             let mut out = anstream::stdout();
-            writeln!(out, "Your code does not compile (the compiler's messages are above): no check could run.")?;
+            writeln!(out, "Your code could not be built (the messages above say why): no check could run.")?;
             writeln!(out, "Score: 0/{total}")?;
         }
         _ => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() }, &[])?,

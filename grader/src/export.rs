@@ -26,7 +26,18 @@ const COPIED: &[&str] =
 const HIDDEN_STUB: &str = "//! Hidden checks run only in the instructor's grading; this copy has none.\n\nuse ipc_engine::check::Check;\n\n/// The hidden checks of `lab`: none in the student template.\npub fn checks(lab: &str) -> Vec<Check> {\n    let _ = lab;\n    Vec::new()\n}\n";
 
 /// Files of the grader left out of the template (they need the reference).
-const GRADER_LEFT_OUT: &[&str] = &["grader/tests/proof.rs", "grader/tests/template.rs"];
+/// Files and folders of the grader left out of the template: tests that
+/// need the reference or broken/, and independent implementations of the
+/// labs (solutions, in C).
+const GRADER_LEFT_OUT: &[&str] = &[
+    "grader/tests/proof.rs",
+    "grader/tests/template.rs",
+    "grader/tests/hostile.rs",
+    "grader/tests/hostile",
+    "grader/tests/batch.rs",
+    "grader/tests/gradescope.rs",
+    "grader/tests/independent",
+];
 
 /// Writes the template of the repository at `root` into `dest` (which must
 /// not exist or be empty), with the rubric files of `rubric_dir` (parsed as
@@ -41,7 +52,15 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     }
     copy_tree(&root.join("grader"), &dest.join("grader"))?;
     for left_out in GRADER_LEFT_OUT {
-        let _ = std::fs::remove_file(dest.join(left_out));
+        let path = dest.join(left_out);
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
+    // Every test of a lab's independent implementation (`independent_LAB.rs`).
+    for entry in std::fs::read_dir(dest.join("grader/tests"))? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("independent")) {
+            std::fs::remove_file(&path)?;
+        }
     }
     copy_tree(&root.join("template"), dest)?;
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
@@ -50,6 +69,7 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
         dest.join("Cargo.toml"),
         workspace_manifest(&manifest, &["common", "starter", "engine", "grader"])?,
     )?;
+    prune_lockfile(dest)?;
 
     // The rubric and the grader's code, without hidden checks.
     let mut hidden_all = Vec::new();
@@ -68,6 +88,15 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     // The handouts' tables, from the rubric without hidden entries.
     let exported = Rubric::load(&dest.join("rubric"), LABS)?;
     crate::handouts::sync(dest, &exported, true)?;
+    // The workflow's fallback result (when the grader cannot run) carries
+    // the template's total, so Classroom shows 0 of the real total.
+    let total: u32 = exported.labs.values().flat_map(|l| &l.checks).map(|c| c.points).sum();
+    let workflow = dest.join(".github/workflows/classroom.yml");
+    let text = std::fs::read_to_string(&workflow)?;
+    if !text.contains("MAX_SCORE: 1\n") {
+        bail!("template/.github/workflows/classroom.yml lost its `MAX_SCORE: 1` line, which the export fills in");
+    }
+    std::fs::write(&workflow, text.replace("MAX_SCORE: 1\n", &format!("MAX_SCORE: {total}\n")))?;
     // The handouts' prose is written by people: refuse to export one that
     // names a hidden check.
     for entry in std::fs::read_dir(dest.join("handouts"))? {
@@ -99,6 +128,22 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     }
     std::fs::write(dest.join("grader/fingerprints.txt"), lines)?;
     Ok(hidden_all)
+}
+
+/// Rewrites `dir/Cargo.lock` as cargo would for the workspace in `dir`:
+/// entries of crates that are not in it (the reference, broken/) go, every
+/// version stays. (Any cargo command would do it later, and leave a
+/// student's fresh clone with a changed file.)
+pub fn prune_lockfile(dir: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let args = ["metadata", "--format-version", "1", "--offline"];
+    let spec = ipc_engine::proc::Spec::new(cargo, args, dir);
+    let out = ipc_engine::proc::output(spec, std::time::Duration::from_secs(120))
+        .with_context(|| format!("cannot run cargo in {}", dir.display()))?;
+    if out.exit != Some(ipc_engine::proc::Exit::Code(0)) {
+        bail!("cargo metadata failed in {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
 }
 
 /// The root manifest with only `members`.

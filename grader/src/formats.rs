@@ -11,13 +11,16 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::grading::Outcome;
+use ipc_engine::check::Kind;
+
 use crate::report::{self, Totals, totals};
 
-/// Gradescope's results.json (see Gradescope's autograder specification).
+/// Gradescope's results.json, with exactly the keys of Gradescope's
+/// autograder specification (there is no top-level `max_score`: the
+/// assignment's total is set on Gradescope).
 #[derive(Serialize)]
 struct Gradescope {
     score: u32,
-    max_score: u32,
     execution_time: f64,
     output: String,
     visibility: &'static str,
@@ -43,11 +46,13 @@ pub fn notes_text(notes: &[String]) -> String {
 
 pub fn gradescope(origin: &str, outcomes: &[Outcome], elapsed: Duration, notes: &[String]) -> String {
     let t = totals(outcomes);
+    // The top-level output is visible at once: it counts only the visible
+    // checks, so it says nothing of the hidden ones (not even that they exist).
+    let visible = totals(outcomes.iter().filter(|o| !o.hidden));
     let report = Gradescope {
         score: t.score,
-        max_score: t.max_score,
         execution_time: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-        output: format!("{}Graded {origin}: {}", notes_text(notes), summary_line(&t)),
+        output: format!("{}Graded {origin}: {}", notes_text(notes), summary_line(&visible)),
         visibility: "visible",
         stdout_visibility: "hidden",
         tests: outcomes
@@ -89,8 +94,11 @@ fn command_property(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A").replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The result in the shape GitHub Classroom's autograding-grading-reporter
-/// reads (base64 of this JSON, as the step output `result`).
+/// The result in the shape GitHub Classroom's grading reporter
+/// (`classroom-resources/autograding-grading-reporter@v1`) reads: base64 of
+/// this JSON, passed to it in ONE environment variable. It posts
+/// `Points SUM(tests[].score)/max_score`; it prints a test's `message` only
+/// when its status is `error`.
 #[derive(Serialize)]
 struct Classroom {
     version: u32,
@@ -105,12 +113,32 @@ struct ClassroomTest {
     status: &'static str,
     score: u32,
     message: String,
+    test_code: String,
+    filename: String,
     line_no: u32,
-    duration: u64,
+    execution_time: String,
 }
 
-/// The base64 value of the step output `result` for the Classroom reporter.
+/// The encoded result never exceeds this (Linux refuses an environment
+/// string over 128 KiB, and then no points are posted at all).
+pub const CLASSROOM_LIMIT: usize = 60 * 1024;
+
+/// The base64 value of the step output `result` for the Classroom reporter:
+/// always valid and under [`CLASSROOM_LIMIT`], however much the programs
+/// printed. Each test's message is cut to fit (the step summary has it
+/// whole). `error`: the grader itself failed, or some code did not compile.
 pub fn classroom_result(outcomes: &[Outcome], error: bool) -> String {
+    let mut cap = 2048;
+    loop {
+        let encoded = classroom_encoded(outcomes, error, cap);
+        if encoded.len() <= CLASSROOM_LIMIT || cap == 0 {
+            return encoded;
+        }
+        cap = if cap > 64 { cap / 2 } else { 0 };
+    }
+}
+
+fn classroom_encoded(outcomes: &[Outcome], error: bool, cap: usize) -> String {
     let t = totals(outcomes);
     let result = Classroom {
         version: 1,
@@ -126,15 +154,37 @@ pub fn classroom_result(outcomes: &[Outcome], error: bool) -> String {
             .iter()
             .map(|o| ClassroomTest {
                 name: o.full_name(),
-                status: if o.passed() { "pass" } else { "fail" },
+                status: match &o.fail {
+                    None => "pass",
+                    Some(f) if matches!(f.kind, Kind::Missing | Kind::Infrastructure) => "error",
+                    Some(_) => "fail",
+                },
                 score: o.points,
-                message: defuse(&report::explain(o)),
+                message: capped(&defuse(&report::explain(o)), cap),
+                test_code: format!("cargo grade {}", o.full_name()),
+                filename: o.see.split('#').next().unwrap_or_default().to_string(),
                 line_no: 0,
-                duration: o.elapsed.as_millis() as u64,
+                execution_time: format!("{:.2}s", o.elapsed.as_secs_f64()),
             })
             .collect(),
     };
     base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&result).expect("a result serialises"))
+}
+
+/// `text` cut to at most `cap` bytes (at a character boundary), saying how
+/// much was left out and where it all is.
+fn capped(text: &str, cap: usize) -> String {
+    if text.len() <= cap {
+        return text.to_string();
+    }
+    if cap == 0 {
+        return format!("({} bytes: see the run's step summary)", text.len());
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n… ({} more bytes: the run's step summary has the whole text)", &text[..end], text.len() - end)
 }
 
 /// Markdown for `$GITHUB_STEP_SUMMARY`.
@@ -179,16 +229,34 @@ fn markdown_text(text: &str) -> String {
     out
 }
 
-/// The workflow-command lines for the log: one `::error` per failing check
-/// and a `::notice` with the points.
+/// GitHub shows at most 10 annotations of a kind per step.
+const MAX_ANNOTATIONS: usize = 10;
+
+/// The workflow-command lines for the log: an `::error` for the first
+/// failing check of each lab (the most useful; at most nine, so that with
+/// the score's `::notice` GitHub shows them all), then the notice. The
+/// notice says `Score`, not `Points`: the Classroom reporter posts the
+/// points itself.
 pub fn annotations(outcomes: &[Outcome]) -> String {
     let t = totals(outcomes);
     let mut out = String::new();
+    let mut labs_seen: Vec<&str> = Vec::new();
     for o in outcomes.iter().filter(|o| !o.passed()) {
+        if labs_seen.contains(&o.lab.as_str()) || labs_seen.len() == MAX_ANNOTATIONS - 1 {
+            continue;
+        }
+        labs_seen.push(&o.lab);
+        let failed_in_lab = outcomes.iter().filter(|x| x.lab == o.lab && !x.passed()).count();
+        let more = if failed_in_lab > 1 {
+            format!("\n({} more failing check(s) in {}: see the run's summary)", failed_in_lab - 1, o.lab)
+        } else {
+            String::new()
+        };
         let title = format!("{} ({}/{})", o.full_name(), o.points, o.max_points);
-        let _ = writeln!(out, "::error title={}::{}", command_property(&title), command_data(&report::explain(o)));
+        let text = capped(&report::explain(o), 4000) + &more;
+        let _ = writeln!(out, "::error title={}::{}", command_property(&title), command_data(&text));
     }
-    let _ = writeln!(out, "::notice title=Points::{}", command_data(&format!("Points {}/{}", t.score, t.max_score)));
+    let _ = writeln!(out, "::notice title=Score::{}", command_data(&format!("Score {}/{}", t.score, t.max_score)));
     out
 }
 

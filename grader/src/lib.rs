@@ -13,6 +13,7 @@ pub mod batch;
 pub mod cli;
 pub mod export;
 pub mod formats;
+pub mod gradescope;
 pub mod grading;
 pub mod handouts;
 pub mod hidden;

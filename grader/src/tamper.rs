@@ -33,6 +33,12 @@ pub fn changed(root: &Path, fingerprints: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether this grader is a student template's (it was exported with
+/// fingerprints).
+pub fn is_template() -> bool {
+    FINGERPRINTS.lines().any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
 /// Notes for reports: empty unless this is an exported template whose
 /// grading files were changed.
 pub fn notes() -> Vec<String> {

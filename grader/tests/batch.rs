@@ -30,13 +30,15 @@ fn batch(submissions: &Path, out: &Path) -> Collected {
     let target = workspace_root().join("target/aux-test");
     let args = ["--batch", submissions.to_str().unwrap(), "--out", out.to_str().unwrap()];
     let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, workspace_root());
-    spec.args.extend(["--batch-target-dir".into(), target.into(), "pipe".into()]);
+    spec.args.extend(["--batch-target-dir".into(), target.into(), "pipe".into(), "mq".into()]);
     spec.env = vec![("NO_COLOR".into(), "1".into())];
     proc::output(spec, Duration::from_secs(900)).expect("the grader runs")
 }
 
-/// Four checkouts: untouched, one program solved, not compiling, no starter.
-/// The gradebook has a row each, points where earned, errors where not.
+/// Four checkouts: untouched; one program solved; the pipe lab solved with
+/// an `mq-send` that does not compile; no starter. The gradebook has a row
+/// each, points where earned, errors where not: a compile error costs only
+/// its own program's checks.
 #[test]
 fn batch_grades_a_class_into_a_gradebook() {
     let root = workspace_root();
@@ -47,7 +49,11 @@ fn batch_grades_a_class_into_a_gradebook() {
     std::fs::copy(root.join("reference/src/pipe/pipe-message.rs"), subs.join("bob/starter/src/pipe/pipe-message.rs"))
         .unwrap();
     copy_dir(&root.join("starter"), &subs.join("carol/starter"));
-    std::fs::write(subs.join("carol/starter/src/pipe/pipeline.rs"), "fn main() { this does not compile }\n").unwrap();
+    for program in ["pipe-message", "pipeline"] {
+        let file = format!("src/pipe/{program}.rs");
+        std::fs::copy(root.join("reference").join(&file), subs.join("carol/starter").join(&file)).unwrap();
+    }
+    std::fs::write(subs.join("carol/starter/src/mq/mq-send.rs"), "fn main() { this does not compile }\n").unwrap();
     // A student's own grader is never used: make it obviously wrong.
     std::fs::create_dir_all(subs.join("bob/rubric")).unwrap();
     std::fs::write(subs.join("bob/rubric/pipe.toml"), "lab = \"pipe\"\n# every check worth 1000 points\n").unwrap();
@@ -63,18 +69,24 @@ fn batch_grades_a_class_into_a_gradebook() {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect();
-    assert_eq!(rows[0], ["student", "pipe", "total", "max", "error"]);
+    assert_eq!(rows[0], ["student", "pipe", "mq", "total", "max", "error"]);
 
     let rubric = Rubric::builtin(LABS).unwrap();
     let pipe = &rubric.labs["pipe"];
-    let max: u32 = pipe.checks.iter().map(|c| c.points).sum();
+    let pipe_max: u32 = pipe.checks.iter().map(|c| c.points).sum();
+    let max: u32 = pipe_max + rubric.labs["mq"].checks.iter().map(|c| c.points).sum::<u32>();
     let message: u32 = pipe.checks.iter().filter(|c| c.name.starts_with("message-")).map(|c| c.points).sum();
     let row = |name: &str| rows.iter().find(|r| r[0] == name).unwrap_or_else(|| panic!("no row for {name}:\n{csv}"));
-    let (zero, max, message) = ("0".to_string(), max.to_string(), message.to_string());
-    assert_eq!(row("alice")[1..4], [zero.clone(), zero, max.clone()]);
-    assert_eq!(row("bob")[1..4], [message.clone(), message.clone(), max.clone()]);
-    assert!(row("carol")[4].starts_with("does not build"), "{csv}");
-    assert_eq!(row("dave")[4], "no starter/ folder with a Cargo.toml");
+    let (zero, max, message, pipe_max) = ("0".to_string(), max.to_string(), message.to_string(), pipe_max.to_string());
+    assert_eq!(row("alice")[1..5], [zero.clone(), zero.clone(), zero.clone(), max.clone()]);
+    assert_eq!(row("bob")[1..5], [message.clone(), zero.clone(), message.clone(), max.clone()]);
+    // A program that does not compile costs only its own checks.
+    let carol = std::fs::read_to_string(out.join("feedback/carol.txt")).unwrap_or_default();
+    assert_eq!(row("carol")[1..5], [pipe_max.clone(), zero.clone(), pipe_max.clone(), max.clone()], "{csv}\n{carol}");
+    assert!(row("carol")[5].starts_with("did not compile: mq-send ("), "{csv}");
+    let feedback = std::fs::read_to_string(out.join("feedback/carol.txt")).unwrap();
+    assert!(feedback.contains("`mq-send` did not compile"), "{feedback}");
+    assert_eq!(row("dave")[5], "no starter/ folder with a Cargo.toml");
     let feedback = std::fs::read_to_string(out.join("feedback/bob.txt")).unwrap();
     assert!(feedback.contains(&format!("Score: {message}/{max}")), "{feedback}");
 

@@ -52,6 +52,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    // The program under test must not inherit the token that lets the
+    // grader's partners run (ipc_engine::misuse).
+    // SAFETY: this peer is single-threaded (it started no thread), so no
+    // other thread reads the environment while it changes.
+    unsafe { std::env::remove_var(ipc_engine::peer::TOKEN_VAR) };
     let Err(e) = execvp(&argv[0], &argv);
     eprintln!("{NAME}: {}: {e}", program.to_string_lossy());
     ExitCode::from(127)

@@ -47,7 +47,7 @@ pub fn checks() -> Vec<Check> {
 }
 
 pub fn peers() -> Vec<Peer> {
-    vec![Peer { name: gate::NAME, run: gate::main }]
+    vec![Peer::partner(gate::NAME, gate::main)]
 }
 
 // ---------------------------------------------------------------------------

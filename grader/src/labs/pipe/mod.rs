@@ -35,7 +35,7 @@ pub fn checks() -> Vec<Check> {
 }
 
 pub fn peers() -> Vec<Peer> {
-    vec![Peer { name: probe::NAME, run: probe::main }]
+    vec![Peer::probe(probe::NAME, probe::main)]
 }
 
 /// What `pipe-message` prints for TEXT and CODE.

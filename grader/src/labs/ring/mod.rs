@@ -53,7 +53,7 @@ pub fn checks() -> Vec<Check> {
 }
 
 pub fn peers() -> Vec<Peer> {
-    vec![Peer { name: PRODUCER, run: peer::producer }, Peer { name: CONSUMER, run: peer::consumer }]
+    vec![Peer::partner(PRODUCER, peer::producer), Peer::partner(CONSUMER, peer::consumer)]
 }
 
 /// Which program plays a part: the student's or the grader's.

@@ -55,10 +55,10 @@ pub fn checks() -> Vec<Check> {
 
 pub fn peers() -> Vec<Peer> {
     vec![
-        Peer { name: peers::UDP_SERVER, run: peers::udp_server },
-        Peer { name: peers::TCP_SERVER, run: peers::tcp_server },
-        Peer { name: peers::TCP_CLIENT, run: peers::tcp_client },
-        Peer { name: peers::RESETTER, run: peers::resetter },
+        Peer::partner(peers::UDP_SERVER, peers::udp_server),
+        Peer::partner(peers::TCP_SERVER, peers::tcp_server),
+        Peer::partner(peers::TCP_CLIENT, peers::tcp_client),
+        Peer::partner(peers::RESETTER, peers::resetter),
     ]
 }
 
