@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     pub(crate) spawned: Vec<nix::unistd::Pid>,
     /// Extra PATH entries and environment for programs.
     path_env: OsString,
+    /// System V segments: those before the check, its keys (`sysv.rs`).
+    pub(crate) sysv: crate::sysv::CheckSegments,
 }
 
 impl<'a> Ctx<'a> {
@@ -52,6 +54,7 @@ impl<'a> Ctx<'a> {
             path.push(p);
         }
         Ctx {
+            sysv: crate::sysv::CheckSegments::start(&tag),
             dir,
             bin_dir,
             tag,

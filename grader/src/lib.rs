@@ -18,5 +18,6 @@ pub mod proc;
 pub mod report;
 pub mod rubric;
 pub mod runner;
+pub mod sysv;
 pub mod tamper;
 pub mod text;

@@ -123,6 +123,7 @@ pub fn run(
     // process of this run is gone now: remove what is left under the run's
     // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
     leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
+    crate::sysv::end_of_run(&run_id);
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
 }
 
@@ -207,6 +208,7 @@ fn run_one(sel: &Selected, programs: &Programs, run_id: &str, n: usize, watchdog
         ));
     }
     left.extend(leaks::remove_all(&prefix, &ctx.ipc_names));
+    left.extend(crate::sysv::after_check(&mut ctx));
     if !left.is_empty() {
         let what = format!("left behind: {}", left.join("; "));
         result = match result {
