@@ -70,7 +70,7 @@ fn main() -> ExitCode {
 ///    are: `std::io::Write::write_all` on stdout), then copy TEXT to the
 ///    start of the segment and put ONE NUL byte right after it. Without
 ///    the NUL, `short` written over `a longer text` reads back as
-///    `shortr text`: C's `strncpy(data, text, 1024)` in the lecture copies
+///    `shortger text`: C's `strncpy(data, text, 1024)` in the lecture copies
 ///    the NUL for you; `copy_from_slice` does not.
 ///    Without TEXT: print `segment contains: "CONTENT"`, CONTENT being the
 ///    bytes before the first NUL, or all 1024 if there is none (another
