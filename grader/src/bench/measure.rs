@@ -472,13 +472,7 @@ impl Bench {
         let round =
             |body: &str| format!("n=$1; shift; i=0; while [ $i -lt $n ]; do {body} || exit 1; i=$((i+1)); done");
         let mut plans: Vec<(&str, bool, String, Vec<OsString>, String)> = vec![
-            (
-                "process starts alone (2 x true)",
-                true,
-                round("/bin/true && /bin/true"),
-                vec![],
-                "true; true".into(),
-            ),
+            ("process starts alone (2 x true)", true, round("/bin/true && /bin/true"), vec![], "true; true".into()),
             (
                 "sysv-shm (write run + read run)",
                 false,
