@@ -81,6 +81,7 @@ fn main() -> ExitCode {
         Ok(segment) => segment,
         Err(e) => return fail(PROGRAM, "shmat", os_reason(&e)),
     };
+    // Reached only by the fault `limit-after-attach` (checked too late).
     if too_long {
         return text_too_long();
     }
