@@ -23,6 +23,10 @@ const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// Messages per `mq-send` process and `mq-send` processes per run, by size.
 const MQ_PLAN: [(usize, usize, usize); 2] = [(64, 8000, 5), (4096, 200, 10)];
 
+/// Texts (of `SYSV_TEXT` bytes) written and read back per `sysv-shm` run.
+const SYSV_ROUNDS: usize = 200;
+const SYSV_TEXT: usize = 1000;
+
 pub struct Bench {
     programs: Programs,
     size: u64,
@@ -280,6 +284,9 @@ impl Bench {
                 figures.push(self.mq(bytes, per_process, processes)?);
             }
         }
+        if self.wanted("sysv") {
+            figures.extend(self.sysv()?);
+        }
 
         // Round trips.
         if self.wanted("cat") {
@@ -447,6 +454,63 @@ impl Bench {
         let figure = Figure::new("messages", &name, false, "msg/s", values, command);
         eprintln!(" {:.0} msg/s", figure.median);
         Ok(figure)
+    }
+
+    /// Texts per second through a segment, one `sysv-shm KEYFILE TEXT` run
+    /// and one `sysv-shm KEYFILE` run per text (1000 bytes), next to the
+    /// same two process starts doing nothing (`true`), and to `mmap-write` +
+    /// `mmap-read` of the same text in a file in /dev/shm (where POSIX
+    /// shared memory lives).
+    fn sysv(&self) -> anyhow::Result<Vec<Figure>> {
+        let sysv_shm = self.program("sysv-shm")?;
+        let keyfile = self.dir.path().join("sysv-key");
+        std::fs::write(&keyfile, b"")?;
+        let shm_file = self.dir.path().join("sysv-posix");
+        let text = "t".repeat(SYSV_TEXT);
+        let len = SYSV_TEXT.to_string();
+        // Each script: $1 rounds, then what one round needs.
+        let round =
+            |body: &str| format!("n=$1; shift; i=0; while [ $i -lt $n ]; do {body} || exit 1; i=$((i+1)); done");
+        let mut plans: Vec<(&str, bool, String, Vec<OsString>, String)> = vec![
+            ("process starts alone (2 x true)", true, round("/bin/true && /bin/true"), vec![], "true; true".into()),
+            (
+                "sysv-shm (write run + read run)",
+                false,
+                round("\"$1\" \"$2\" \"$3\" > /dev/null && \"$1\" \"$2\" > /dev/null"),
+                vec![sysv_shm.into(), keyfile.clone().into(), text.clone().into()],
+                format!("sysv-shm KEY TEXT; sysv-shm KEY ({SYSV_TEXT} B)"),
+            ),
+        ];
+        if let (Ok(write), Ok(read)) = (self.program("mmap-write"), self.program("mmap-read")) {
+            plans.push((
+                "mmap-write + mmap-read, file in /dev/shm",
+                false,
+                round("\"$1\" \"$3\" 0 \"$4\" > /dev/null && \"$2\" \"$3\" 0 \"$5\" > /dev/null"),
+                vec![write.into(), read.into(), shm_file.clone().into(), text.into(), len.into()],
+                format!("mmap-write FILE 0 TEXT; mmap-read FILE 0 {SYSV_TEXT}"),
+            ));
+        }
+        let rounds = SYSV_ROUNDS.to_string();
+        let mut figures = Vec::new();
+        for (name, baseline, script, words, what) in plans {
+            eprint!("ipc-bench: {name} ...");
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&rounds];
+            args.extend(words.iter().map(|w| w as &dyn AsRef<std::ffi::OsStr>));
+            let mut values = Vec::new();
+            for _ in 0..self.runs {
+                let elapsed = timed_sh(&script, &args).with_context(|| format!("measuring {name}"))?;
+                values.push(SYSV_ROUNDS as f64 / elapsed.as_secs_f64());
+            }
+            let command = format!("{SYSV_ROUNDS} x ({what}), each a new process");
+            let figure = Figure::new("segments", name, baseline, "texts/s", values, command);
+            eprintln!(" {:.0} texts/s", figure.median);
+            figures.push(figure);
+        }
+        if let Some(segment) = ipc_engine::sysv::ftok(&keyfile, b'R').ok().and_then(ipc_engine::sysv::segment_of) {
+            ipc_engine::sysv::remove(segment.id);
+        }
+        let _ = std::fs::remove_file(&shm_file);
+        Ok(figures)
     }
 
     /// Round-trip latency: `rounds` lines written one at a time to a program's

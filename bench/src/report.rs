@@ -23,7 +23,7 @@ pub struct Target {
 }
 
 /// The groups in the order the table shows them.
-const GROUPS: [&str; 6] = ["throughput", "messages", "latency p50", "latency p99", "machine", "grader"];
+const GROUPS: [&str; 7] = ["throughput", "messages", "segments", "latency p50", "latency p99", "machine", "grader"];
 
 fn median(figures: &[Figure], group: &str, name: &str) -> Option<f64> {
     figures.iter().find(|f| f.group == group && f.name == name).map(|f| f.median)

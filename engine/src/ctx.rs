@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub(crate) spawned: Vec<nix::unistd::Pid>,
     /// Extra PATH entries and environment for programs.
     path_env: OsString,
+    /// System V segments: those before the check, its keys (`sysv.rs`).
+    pub(crate) sysv: crate::sysv::CheckSegments,
 }
 
 impl<'a> Ctx<'a> {
@@ -53,6 +55,7 @@ impl<'a> Ctx<'a> {
             path.push(entry);
         }
         Ctx {
+            sysv: crate::sysv::CheckSegments::start(&tag),
             dir,
             bin_dir,
             tag,

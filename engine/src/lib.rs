@@ -18,6 +18,7 @@
 //! - [`ctx`]: a check's world and the [`ctx::Cmd`] builder.
 //! - [`runner`]: runs jobs in parallel, with the watchdog and the leak check.
 //! - [`leaks`]: POSIX shared memory and message queues left behind.
+//! - [`sysv`]: System V shared-memory segments: key files, leaks, clean-up.
 //! - [`build`]: building a crate of the workspace into programs to grade.
 //! - [`peer`]: trusted programs the engine and the labs run as partners.
 //! - [`misuse`]: a program under test that runs the grader's own programs.
@@ -31,4 +32,5 @@ pub mod misuse;
 pub mod peer;
 pub mod proc;
 pub mod runner;
+pub mod sysv;
 pub mod text;

@@ -102,6 +102,7 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     // process of this run is gone now: remove what is left under the run's
     // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
     leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
+    crate::sysv::end_of_run(&run_id);
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
 }
 
@@ -186,6 +187,7 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
         ));
     }
     left.extend(leaks::remove_all(&prefix, &ctx.ipc_names));
+    left.extend(crate::sysv::after_check(&mut ctx));
     if !left.is_empty() {
         let what = format!("left behind: {}", left.join("; "));
         result = match result {

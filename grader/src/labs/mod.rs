@@ -12,6 +12,7 @@ pub mod pipe;
 pub mod ring;
 pub mod signals;
 pub mod sockets;
+pub mod sysv;
 
 /// One lab.
 pub struct Lab {
@@ -76,6 +77,13 @@ pub static LABS: &[Lab] = &[
         checks: mmap::checks,
         peers: mmap::peers,
         rubric: include_str!("../../../rubric/mmap.toml"),
+    },
+    Lab {
+        name: "sysv",
+        programs: sysv::PROGRAMS,
+        checks: sysv::checks,
+        peers: sysv::peers,
+        rubric: include_str!("../../../rubric/sysv.toml"),
     },
 ];
 
