@@ -73,7 +73,7 @@ pub fn os_reason(err: &std::io::Error) -> String {
 }
 
 /// Whether `name` is a valid POSIX IPC name as the contract defines it:
-/// starts with `/`, holds no other `/`, at most 255 bytes, and is more than `/`.
+/// a `/` followed by 1 to 254 bytes, none of them `/` (so `/` alone is not).
 pub fn is_valid_ipc_name(name: &str) -> bool {
     name.len() > 1 && name.len() <= 255 && name.starts_with('/') && !name[1..].contains('/')
 }

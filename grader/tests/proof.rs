@@ -296,3 +296,55 @@ fn every_listed_fault_has_a_hook_and_every_hook_is_listed() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A folder where every program of every lab is the same shell script.
+fn bin_dir_of_scripts(body: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for lab in LABS {
+        for program in lab.programs {
+            let path = dir.path().join(program);
+            std::fs::write(&path, format!("#!/bin/sh\n{}\n", body.replace("PROGRAM", program))).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    dir
+}
+
+/// Every check of the programs in `dir` scores 0.
+fn assert_pays_nothing(dir: &Path, what: &str) {
+    let (status, report) = grade_json(&["--bin-dir", dir.to_str().unwrap()]);
+    let paid: Vec<String> = tests_of(&report)
+        .iter()
+        .filter(|t| t["score"] != 0 || t["status"] == "passed")
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        paid.is_empty(),
+        "checks that pay a program that {what}: {paid:?} (a check must also see the positive behaviour that makes an absence meaningful)"
+    );
+    assert_eq!(report["score"], 0);
+    assert_eq!(tests_of(&report).len(), all_checks().len(), "every check ran");
+    assert_eq!(status, 1);
+}
+
+/// No check pays for nothing: programs that do nothing and exit 0 score 0.
+#[test]
+fn programs_that_do_nothing_score_zero() {
+    let dir = bin_dir_of_scripts("exit 0");
+    assert_pays_nothing(dir.path(), "does nothing and exits 0");
+}
+
+/// Programs that print junk on both streams and exit 0 score 0.
+#[test]
+fn programs_that_print_junk_score_zero() {
+    let dir = bin_dir_of_scripts("echo junk; echo junk >&2; exit 0");
+    assert_pays_nothing(dir.path(), "prints junk and exits 0");
+}
+
+/// Programs that print an error line and exit 1 score 0.
+#[test]
+fn programs_that_fail_at_once_score_zero() {
+    let dir = bin_dir_of_scripts("echo \"PROGRAM: error\" >&2; exit 1");
+    assert_pays_nothing(dir.path(), "prints an error and exits 1");
+}

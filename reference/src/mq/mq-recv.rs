@@ -90,10 +90,20 @@ fn main() -> ExitCode {
     let mut buf = vec![0u8; if fault!("fixed-buffer") { 1024 } else { usize::try_from(msgsize).unwrap_or(0) }];
 
     let mut received = 0u64;
+    let started = std::time::Instant::now();
     while args.all || received < args.count {
-        let (len, priority) = match receive(&queue, &mut buf, args.timeout) {
+        // `--timeout` bounds each receive, not all of them together.
+        let timeout = match args.timeout {
+            Some(ms) if fault!("one-deadline") => Some(ms.saturating_sub(started.elapsed().as_millis() as u64)),
+            other => other,
+        };
+        let (len, priority) = match receive(&queue, &mut buf, timeout) {
             Ok(got) => got,
             Err(Stop::Empty) if args.all => break,
+            Err(Stop::TimedOut) if args.unlink && fault!("unlink-always") => {
+                let _ = mq_unlink(args.name.as_str());
+                return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out");
+            }
             Err(Stop::Empty) if fault!("empty-status-1") => return fail(PROGRAM, &args.name, "queue empty"),
             Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, &args.name, "queue empty"),
             Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out"),
@@ -103,6 +113,9 @@ fn main() -> ExitCode {
             return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
         }
         received += 1;
+    }
+    if fault!("flush-at-exit") {
+        let _ = std::io::stdout().write_all(&PENDING.lock().unwrap_or_else(|e| e.into_inner()));
     }
     if args.unlink && !fault!("ignore-unlink") {
         if let Err(e) = mq_unlink(args.name.as_str()) {
@@ -140,8 +153,19 @@ fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usi
     }
 }
 
+/// Output held back by the fault `flush-at-exit` (unused in the reference).
+static PENDING: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
 /// Prints `PRIORITY MESSAGE` and flushes at once.
 fn print_message(priority: u32, message: &[u8]) -> std::io::Result<()> {
+    if fault!("flush-at-exit") {
+        // A program whose output is block-buffered prints only at exit.
+        let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+        pending.extend_from_slice(format!("{priority} ").as_bytes());
+        pending.extend_from_slice(message);
+        pending.push(b'\n');
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     if fault!("colon-format") {
         write!(out, "{priority}: ")?;

@@ -5,7 +5,7 @@
 //! `PRIORITY MESSAGE` on its own line. `--all`: until the queue is empty,
 //! without waiting. Empty queue with `--nonblock`: `queue empty`, status 3;
 //! with `--timeout MS`: `timed out` after MS milliseconds, status 4.
-//! `--unlink` removes the queue afterwards. Read handouts/mq.md first;
+//! `--unlink` removes the queue once all went well. Read handouts/mq.md first;
 //! `cargo grade mq` checks it.
 
 // This lab's shared code (src/mq/mod.rs) is compiled into each of the
@@ -70,16 +70,19 @@ fn main() -> ExitCode {
 /// 3. Receive: `mq_receive(&queue, &mut buf, &mut priority)` returns the
 ///    message's length; the kernel hands out the highest priority first, the
 ///    oldest first within a priority. Print `{priority} `, then `buf[..len]`,
-///    then `\n`, and flush stdout.
+///    then `\n`, and flush stdout at once (`out.flush()`): whoever reads
+///    mq-recv's output waits for each line, before the next message comes.
 ///    - `Errno::EAGAIN` (O_NONBLOCK, empty queue): with `--all` you are done;
 ///      otherwise `queue empty`, exit 3 (`ipc_common::fail_with`).
 ///    - `--timeout MS`: `mq_timedreceive(&queue, &mut buf, &mut priority, &deadline)`
 ///      with an ABSOLUTE deadline on CLOCK_REALTIME:
-///      `clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(...)`.
-///      `Errno::ETIMEDOUT`: `timed out`, exit 4. It returns as soon as a
-///      message arrives: never sleep first.
-/// 4. `--unlink`: `mq_unlink(name)` after receiving. Without it the queue
-///    stays, like a file.
+///      `clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(...)`,
+///      computed again before EACH receive: MS bounds every receive, not
+///      all of them together. `Errno::ETIMEDOUT`: `timed out`, exit 4. It
+///      returns as soon as a message arrives: never sleep first.
+/// 4. `--unlink`: `mq_unlink(name)` after receiving everything, on the way
+///    to exit 0, and only then: after `queue empty` or `timed out` the queue
+///    stays. Without `--unlink` the queue stays too, like a file.
 fn receive(args: Args) -> ExitCode {
     let _ = args;
     todo!("open the queue and receive the messages (the steps above)")

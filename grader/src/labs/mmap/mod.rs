@@ -8,7 +8,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
-use ipc_engine::check::{Check, Done, Fail, ensure, mismatch};
+use ipc_engine::check::{Check, Done, Fail, Kind, ensure, mismatch};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::peer::Peer;
 use ipc_engine::proc::Exit;
@@ -209,11 +209,16 @@ fn read_past_end(ctx: &mut Ctx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// LEN 0 on an empty file prints nothing and exits 0.
+/// LEN 0 on an empty file prints nothing and exits 0; LEN 1 on it is past its end.
 fn read_len_zero_empty_file(ctx: &mut Ctx) -> Result<(), Fail> {
     ctx.write_file("empty", b"")?;
     let done = ctx.program("mmap-read").args(["empty", "0", "0"]).run()?;
     done.expect_code(0)?.expect_stdout(b"")?;
+    // The same empty file with LEN 1 is past its end: the program looked at
+    // the file and LEN, rather than printing nothing whatever it was given.
+    let done = ctx.program("mmap-read").args(["empty", "0", "1"]).run()?;
+    no_sigbus(&done, "check OFFSET + LEN against the file's size before mapping")?;
+    done.expect_code(1)?.expect_stderr_line("mmap-read: empty: range past end of file")?;
     Ok(())
 }
 
@@ -338,8 +343,18 @@ fn private_prints_both_lines(ctx: &mut Ctx) -> Result<(), Fail> {
 /// The file is unchanged after the private mapping was written.
 fn private_file_unchanged(ctx: &mut Ctx) -> Result<(), Fail> {
     ctx.write_file("private", PRIVATE_FILE)?;
-    let done = ctx.program("mmap-private").args(["private", "copy on write"]).run()?;
+    let text = "copy on write";
+    let done = ctx.program("mmap-private").args(["private", text]).run()?;
     done.expect_code(0)?;
+    // The mapping shows TEXT (the write happened) and the file does not:
+    // both halves of copy-on-write.
+    let mapping = format!("mapping: {text}");
+    ensure(done.stdout_text().lines().next() == Some(mapping.as_str()), || {
+        done.fail("the mapping does not show TEXT: the write to the private mapping did not happen")
+            .kind(Kind::Output)
+            .expected(mapping.clone())
+            .got(ipc_engine::text::excerpt(&done.stdout, done.stdout_total, 4, 300))
+    })?;
     expect_file(ctx, "private", PRIVATE_FILE, &done)
 }
 

@@ -41,8 +41,11 @@ pub fn checks() -> Vec<Check> {
         Check::new("recv-nonblock-empty", recv_nonblock_empty),
         Check::new("recv-timeout", recv_timeout),
         Check::new("recv-timeout-message-in-time", recv_timeout_message_in_time),
+        Check::new("recv-timeout-each-receive", recv_timeout_each_receive),
+        Check::new("recv-prints-each-at-once", recv_prints_each_at_once),
         Check::new("recv-missing-queue", recv_missing_queue),
         Check::new("recv-unlink", recv_unlink),
+        Check::new("recv-unlink-only-on-success", recv_unlink_only_on_success),
         Check::new("recv-all", recv_all),
         Check::new("recv-usage", recv_usage),
         Check::new("send-recv-together", send_recv_together),
@@ -449,13 +452,86 @@ fn recv_timeout_message_in_time(ctx: &mut Ctx) -> Result<(), Fail> {
     let _unlink = UnlinkAtEnd(name.clone());
     let queue = Queue::create(&name, 10, 1024)?;
     let mut running = ctx.program("mq-recv").args(["--timeout", "4000", &name]).spawn()?;
-    wait_blocked(ctx, &mut running, "a message arrives or 4 s pass")?;
+    wait_blocked(ctx, &mut running, "a message arrives, or 4 s pass")?;
     queue.send(1, b"in time")?;
     let done =
         finish_within(ctx, &mut running, Duration::from_millis(1500), "the grader sent a message").map_err(|f| {
             f.note("wait in mq_timedreceive, which returns as soon as a message arrives; do not sleep first")
         })?;
     done.expect_code(0)?.expect_stdout(b"1 in time\n")?;
+    Ok(())
+}
+
+/// `--timeout` bounds each receive, not all of them: with `--count 3
+/// --timeout 1500`, messages sent at 0, 0.8 and 1.6 s (each within 1.5 s of
+/// the one before, all three not) are all received, and mq-recv exits 0.
+fn recv_timeout_each_receive(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("each");
+    let _unlink = UnlinkAtEnd(name.clone());
+    let queue = Queue::create(&name, 10, 1024)?;
+    queue.send(1, b"first")?;
+    let start = Instant::now();
+    let mut running = ctx.program("mq-recv").args(["--count", "3", "--timeout", "1500", &name]).spawn()?;
+    for (at, text) in [(800, &b"second"[..]), (1600, b"third")] {
+        let due = start + Duration::from_millis(at);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        queue.send(1, text)?;
+    }
+    let done = finish_within(ctx, &mut running, Duration::from_millis(2500), "the grader sent the third message")?;
+    done.expect_code(0)
+        .map_err(|f| {
+            f.note(
+                "each receive waits at most MS: compute the deadline (now + MS) before every mq_timedreceive, not once",
+            )
+        })?
+        .expect_stdout(b"1 first\n1 second\n1 third\n")?;
+    Ok(())
+}
+
+/// Each `PRIORITY MESSAGE` line is flushed as soon as it is received: with
+/// `--count 2`, the first line shows while mq-recv still waits for the second.
+fn recv_prints_each_at_once(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("flush");
+    let _unlink = UnlinkAtEnd(name.clone());
+    let queue = Queue::create(&name, 10, 1024)?;
+    let mut running = ctx.program("mq-recv").args(["--count", "2", &name]).spawn()?;
+    wait_blocked(ctx, &mut running, "the first message arrives")?;
+    queue.send(3, b"first")?;
+    let seen =
+        running.stdout.wait_for(ctx.within(Duration::from_millis(1500)), |b| b.starts_with(b"3 first\n").then_some(()));
+    let still_waiting = running.try_exit().is_none();
+    if seen.is_none() || !still_waiting {
+        queue.send(3, b"second")?;
+        let what = if still_waiting {
+            "the first message's line did not appear within 1.5 s while mq-recv waited for the second"
+        } else {
+            "mq-recv exited after one message although --count 2 asks for two"
+        };
+        return Err(Fail::new(what)
+            .kind(Kind::Output)
+            .expected("`3 first` on stdout at once, mq-recv still waiting")
+            .output_so_far(&mut running)
+            .note("flush stdout after each line (a reader waits on it): `out.flush()`, or write to a line-buffered stdout"));
+    }
+    queue.send(3, b"second")?;
+    let done = finish_within(ctx, &mut running, PROMPT, "the grader sent the second message")?;
+    done.expect_code(0)?.expect_stdout(b"3 first\n3 second\n")?;
+    Ok(())
+}
+
+/// `--unlink` removes the queue only when mq-recv succeeds: after a
+/// time-out (status 4, `timed out`) the queue is still there.
+fn recv_unlink_only_on_success(ctx: &mut Ctx) -> Result<(), Fail> {
+    let name = ctx.ipc_name("keep");
+    let _unlink = UnlinkAtEnd(name.clone());
+    drop(Queue::create(&name, 10, 1024)?);
+    let done = ctx.program("mq-recv").args(["--unlink", "--timeout", "300", &name]).timeout(PROMPT).run()?;
+    done.expect_code(4)?.expect_stderr_line(&format!("mq-recv: {name}: timed out"))?;
+    ensure(queue_exists(&name), || {
+        done.fail(format!("after a time-out, `--unlink` removed {name}"))
+            .expected("the queue still exists: --unlink removes it only when mq-recv succeeds (exit 0)")
+            .note("unlink only after every message was received, on the way to exit 0")
+    })?;
     Ok(())
 }
 

@@ -160,9 +160,28 @@ fn transfer(
     Ok(())
 }
 
-/// An empty stdin gives an empty stream: both sides end, status 0.
+/// An empty stdin gives an empty stream, and the protocol still runs: the
+/// producer makes a ready ring and ends it (`closed = 1`, `head = 0`); the
+/// consumer then prints nothing, exits 0 and removes the object. (Seeing
+/// the ring is what makes "prints nothing" mean something: a program that
+/// does nothing also prints nothing.)
 fn empty_stream(ctx: &mut Ctx) -> Result<(), Fail> {
-    transfer(ctx, Who::Student, Who::Student, None, Arc::new(Vec::new()))
+    let name = ctx.ipc_name("ring");
+    let mut p = ctx.program("ring-producer").arg(&name).stdin_pipe().spawn()?;
+    wait_ready(ctx, &name, &mut p, Duration::from_secs(3)).map_err(|f| who_failed("the producer", f))?;
+    p.close_stdin();
+    let done = finish_producer(ctx, &mut p)?;
+    let Some(h) = Header::read(&name) else {
+        return Err(done
+            .fail(format!("after the producer exited, {name} is gone"))
+            .note("the producer never unlinks NAME: the consumer does"));
+    };
+    let after = "after end of file on an empty stdin";
+    field(&h, "head", OFF_HEAD, 0, after)?;
+    field(&h, "closed", OFF_CLOSED, 1, after)?;
+    let mut c = start_consumer(ctx, Who::Student, &name, 0)?;
+    finish_consumer(ctx, &mut c, &name, b"")?;
+    Ok(())
 }
 
 /// A single byte arrives.
