@@ -7,6 +7,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+use common::{CLASSROOM_BOUND, Classroom, assert_gradescope_keys};
+
 fn grader() -> Command {
     let mut cmd = Command::cargo_bin("ipc-grader").unwrap();
     cmd.env("NO_COLOR", "1").timeout(Duration::from_secs(120));
@@ -163,14 +166,12 @@ fn github_format_cannot_be_injected() {
     assert!(!after.is_empty(), "commands resumed after the report:\n{log}");
     for line in &after {
         let ours =
-            line.starts_with("::error title=pipe%3A%3Amessage-default") || line.starts_with("::notice title=Points::");
+            line.starts_with("::error title=pipe%3A%3Amessage-default") || line.starts_with("::notice title=Score::");
         assert!(ours || !line.trim_start().starts_with("::"), "a workflow command from program output: {line}");
         assert!(!line.contains("::error::pwned") && !line.contains("::warning::e"), "{line}");
     }
-    let result = std::fs::read_to_string(&output).unwrap();
-    let encoded = result.trim().strip_prefix("result=").expect("result=BASE64");
-    let json: Value = serde_json::from_slice(&base64_decode(encoded)).unwrap();
-    assert_eq!(json["version"], 1);
+    let classroom = Classroom::from_github_output(&output);
+    let json = &classroom.json;
     assert_eq!(json["status"], "fail");
     let message = json["tests"][0]["message"].as_str().unwrap();
     assert!(message.lines().all(|l| !l.trim_start().starts_with("::")), "{message}");
@@ -191,7 +192,8 @@ fn gradescope_format_has_gradescope_fields() {
         .code(1)
         .stdout(predicate::str::contains("Score: 0/"));
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
-    for key in ["score", "max_score", "execution_time", "output", "visibility", "stdout_visibility", "tests"] {
+    assert_gradescope_keys(&json);
+    for key in ["score", "execution_time", "output", "visibility", "stdout_visibility", "tests"] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
     let test = &json["tests"][0];
@@ -202,7 +204,79 @@ fn gradescope_format_has_gradescope_fields() {
     assert_eq!(test["tags"][0], "pipe");
 }
 
-fn base64_decode(text: &str) -> Vec<u8> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+/// Every program floods both streams (3 MB each, long lines, and a huge
+/// argument check among them): the Classroom result stays valid and small,
+/// scores 0, and GitHub gets at most ten annotations.
+#[test]
+fn classroom_result_stays_small_when_every_program_floods() {
+    let dir = tempfile::tempdir().unwrap();
+    for lab in ipc_grader::labs::LABS {
+        for program in lab.programs {
+            script(dir.path(), program, "head -c 3000000 /dev/zero | tr '\\0' 'x'; head -c 3000000 /dev/zero | tr '\\0' 'y' >&2; exit 0");
+        }
+    }
+    let output = dir.path().join("output");
+    let summary = dir.path().join("summary.md");
+    let out = grader()
+        .args(["--bin-dir", dir.path().to_str().unwrap(), "--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .timeout(Duration::from_secs(600))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let classroom = Classroom::from_github_output(&output);
+    assert!(classroom.encoded_len < CLASSROOM_BOUND, "result of {} bytes", classroom.encoded_len);
+    assert_eq!(classroom.points, 0);
+    let log = String::from_utf8_lossy(&out.stdout);
+    let errors = log.lines().filter(|l| l.starts_with("::error ")).count();
+    let notices = log.lines().filter(|l| l.starts_with("::notice ")).count();
+    assert!(errors + notices <= 10 && notices == 1, "{errors} errors and {notices} notices");
+    assert!(errors >= ipc_grader::labs::LABS.len().min(9), "the first failure of each lab: {errors}");
+}
+
+/// The huge argument of `pipe::message-large-text` is shown by its size in
+/// every command, the human report's included.
+#[test]
+fn huge_arguments_are_shown_by_size() {
+    let dir = tempfile::tempdir().unwrap();
+    script(dir.path(), "pipe-message", "exit 3");
+    grader()
+        .args(["--bin-dir", dir.path().to_str().unwrap(), "pipe::message-large-text", "--verbose"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("ARG (102400 bytes)"));
+}
+
+/// Wrappers around the grader's own ring peers, by every path (its `--peer`
+/// option, a link named after the peer, a copy of the binary, a forged
+/// token), and programs that do nothing otherwise, score 0 in `ring`, with
+/// a message that names the rule.
+#[test]
+fn wrappers_around_the_graders_peers_earn_nothing() {
+    let grader_exe = assert_cmd::cargo::cargo_bin("ipc-grader");
+    let g = grader_exe.display();
+    for (how, producer, consumer) in [
+        ("--peer", format!("exec {g} --peer ipc-ring-producer \"$@\""), format!("exec {g} --peer ipc-ring-consumer \"$@\"")),
+        ("link", "exec \"$(dirname \"$0\")/x/ipc-ring-producer\" \"$@\"".into(), "exec \"$(dirname \"$0\")/x/ipc-ring-consumer\" \"$@\"".into()),
+        ("copy", "exec \"$(dirname \"$0\")/y/ipc-ring-producer\" \"$@\"".into(), "exec \"$(dirname \"$0\")/y/ipc-ring-consumer\" \"$@\"".into()),
+        ("forged token", "IPC_GRADER_PEER='x y' exec \"$(dirname \"$0\")/x/ipc-ring-producer\" \"$@\"".into(), "IPC_GRADER_PEER='x y' exec \"$(dirname \"$0\")/x/ipc-ring-consumer\" \"$@\"".into()),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["x", "y"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        for peer in ["ipc-ring-producer", "ipc-ring-consumer"] {
+            std::os::unix::fs::symlink(&grader_exe, dir.path().join("x").join(peer)).unwrap();
+            std::fs::copy(&grader_exe, dir.path().join("y").join(peer)).unwrap();
+        }
+        script(dir.path(), "ring-producer", &producer);
+        script(dir.path(), "ring-consumer", &consumer);
+        script(dir.path(), "ring-fork", "exit 0");
+        let out = grader().args(["--bin-dir", dir.path().to_str().unwrap(), "ring", "--format", "json"]).output().unwrap();
+        let report = json(&out.stdout);
+        assert_eq!(report["score"], 0, "{how}: wrappers around the grader's peers earned points");
+        let outputs: String = report["tests"].as_array().unwrap().iter().map(|t| t["output"].as_str().unwrap()).collect();
+        assert!(outputs.contains("a program does its lab's work itself"), "{how}: the rule is not named:\n{outputs}");
+    }
 }

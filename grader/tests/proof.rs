@@ -15,6 +15,9 @@ use ipc_grader::rubric::Rubric;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod common;
+use common::{CLASSROOM_BOUND, Classroom};
+
 /// Runs the grader binary under test. (Through the grader's own spawn: this
 /// process also builds with it, and only one party may reap children.)
 fn run_grader(args: &[&str]) -> Collected {
@@ -67,30 +70,48 @@ fn all_checks() -> BTreeSet<String> {
     LABS.iter().flat_map(|lab| (lab.checks)().into_iter().map(move |c| format!("{}::{}", lab.name, c.name))).collect()
 }
 
-/// `cargo grade --target reference` gives full marks and exits 0.
+/// Runs the grader with `--format github`, as the Classroom workflow does,
+/// and returns its status, the result as GitHub Classroom's reporter reads
+/// it, and the step summary (every failure explained).
+fn grade_github(args: &[&str]) -> (i32, Classroom, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, summary) = (dir.path().join("output"), dir.path().join("summary.md"));
+    let mut args: Vec<&str> = args.to_vec();
+    args.extend(["--format", "github"]);
+    let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, build::workspace_root());
+    spec.env = vec![
+        ("NO_COLOR".into(), "1".into()),
+        ("GITHUB_OUTPUT".into(), output.clone().into()),
+        ("GITHUB_STEP_SUMMARY".into(), summary.clone().into()),
+    ];
+    let out = proc::output(spec, Duration::from_secs(600)).expect("the grader runs");
+    let Some(Exit::Code(status)) = out.exit else { panic!("the grader ended with {:?}", out.exit) };
+    let classroom = Classroom::from_github_output(&output);
+    assert!(classroom.encoded_len < CLASSROOM_BOUND, "a Classroom result of {} bytes", classroom.encoded_len);
+    (status, classroom, std::fs::read_to_string(&summary).unwrap_or_default())
+}
+
+/// `cargo grade --target reference` gives full marks and exits 0; GitHub
+/// Classroom's reporter would post `Points MAX/MAX`.
 #[test]
 fn reference_scores_full_marks() {
-    let (status, report) = grade_json(&["--target", "reference"]);
-    let failed: Vec<String> = tests_of(&report)
-        .iter()
-        .filter(|t| t["status"] != "passed")
-        .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
-        .collect();
-    assert!(failed.is_empty(), "the reference fails checks:\n{}", failed.join("\n\n"));
-    assert_eq!(report["score"], report["max_score"]);
-    assert_eq!(tests_of(&report).len(), all_checks().len(), "every check ran");
+    let (status, classroom, summary) = grade_github(&["--target", "reference"]);
+    assert_eq!(classroom.points, classroom.max, "the reference fails checks:\n{summary}");
+    assert_eq!(classroom.passed(), all_checks(), "every check ran and passed:\n{summary}");
     assert_eq!(status, 0);
 }
 
-/// `cargo grade` on the untouched starter fails every check and exits 1.
+/// `cargo grade` on the untouched starter fails every check and exits 1;
+/// the reporter would post `Points 0/MAX`.
 #[test]
 fn starter_fails_every_check() {
-    let (status, report) = grade_json(&["--target", "starter"]);
-    let passed: Vec<&Value> =
-        tests_of(&report).iter().filter(|t| t["status"] != "failed").map(|t| &t["name"]).collect();
-    assert!(passed.is_empty(), "the starter passes checks it should fail: {passed:?}");
-    assert_eq!(report["score"], 0);
-    assert_eq!(tests_of(&report).len(), all_checks().len(), "every check ran");
+    let (status, classroom, _) = grade_github(&["--target", "starter"]);
+    assert!(classroom.passed().is_empty(), "the starter passes checks it should fail: {:?}", classroom.passed());
+    assert_eq!(classroom.points, 0);
+    assert_eq!(classroom.json["tests"].as_array().unwrap().len(), all_checks().len(), "every check ran");
+    let rubric = Rubric::builtin(LABS).unwrap();
+    let total: u32 = rubric.labs.values().flat_map(|l| &l.checks).map(|c| c.points).sum();
+    assert_eq!(classroom.max, u64::from(total));
     assert_eq!(status, 1);
 }
 

@@ -1,0 +1,106 @@
+//! Helpers shared by the grader's integration tests: reading the results
+//! that reach GitHub Classroom and Gradescope the way they read them.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+/// Largest encoded Classroom result a test accepts (the grader aims under
+/// 60 KiB; Linux refuses an environment string over 128 KiB).
+pub const CLASSROOM_BOUND: usize = 64 * 1024;
+
+/// What GitHub Classroom's grading reporter v1 makes of one runner's
+/// result, reimplemented from its source: base64, JSON, the sum of
+/// `tests[].score` over `max_score` (it posts `Points SUM/MAX`), and the
+/// decoded JSON. Panics with the reason wherever the reporter would fail.
+pub struct Classroom {
+    pub encoded_len: usize,
+    pub points: u64,
+    pub max: u64,
+    pub json: Value,
+}
+
+impl Classroom {
+    /// From the `result=...` line the grader appended to `$GITHUB_OUTPUT`.
+    pub fn from_github_output(path: &Path) -> Classroom {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no $GITHUB_OUTPUT at {}: {e}", path.display()));
+        let line = text.lines().find_map(|l| l.strip_prefix("result=")).expect("a result= line");
+        Classroom::decode(line)
+    }
+
+    pub fn decode(encoded: &str) -> Classroom {
+        use base64::Engine as _;
+        assert!(!encoded.is_empty(), "empty result: the reporter fails with `Unexpected end of JSON input`");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).expect("the result is base64");
+        let json: Value = serde_json::from_slice(&bytes).expect("the result is JSON");
+        let max = json["max_score"].as_u64().expect("an integer max_score (the reporter posts nothing without it)");
+        assert!(max > 0, "max_score 0: the reporter posts no points");
+        let tests = json["tests"].as_array().expect("a tests array");
+        let mut points = 0;
+        for t in tests {
+            points += t["score"].as_u64().unwrap_or_else(|| panic!("a test without an integer score: {t}"));
+            assert!(t["name"].is_string(), "a test without a name: {t}");
+            assert!(["pass", "fail", "error"].contains(&t["status"].as_str().unwrap_or_default()), "status: {t}");
+            assert_eq!(t["line_no"], 0, "line_no: {t}");
+            for key in ["message", "test_code", "filename", "execution_time"] {
+                assert!(t[key].is_string(), "tests[].{key} is not a string: {t}");
+            }
+        }
+        assert!(["pass", "fail", "error"].contains(&json["status"].as_str().unwrap_or_default()));
+        assert_eq!(json["version"], 1);
+        Classroom { encoded_len: encoded.len(), points, max, json }
+    }
+
+    /// Checks that passed, by name.
+    pub fn passed(&self) -> BTreeSet<String> {
+        self.json["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] == "pass")
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// The keys Gradescope's results.json specification allows.
+pub const GRADESCOPE_TOP: &[&str] = &[
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+];
+pub const GRADESCOPE_TEST: &[&str] = &[
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+];
+
+/// Panics unless `json` has only keys of Gradescope's specification.
+pub fn assert_gradescope_keys(json: &Value) {
+    for key in json.as_object().expect("an object").keys() {
+        assert!(GRADESCOPE_TOP.contains(&key.as_str()), "results.json has `{key}`, not in Gradescope's specification");
+    }
+    for t in json["tests"].as_array().expect("tests") {
+        for key in t.as_object().unwrap().keys() {
+            assert!(GRADESCOPE_TEST.contains(&key.as_str()), "tests[] has `{key}`, not in Gradescope's specification");
+        }
+    }
+}
