@@ -1,6 +1,6 @@
 //! The student template: a standalone repository with the starter, the
-//! grader, the handouts and the classroom workflow, and nothing of the
-//! reference (`cargo grade --export-template DIR`).
+//! grader, the handouts, the classroom workflow and the dev container, and
+//! nothing of the reference (`cargo grade --export-template DIR`).
 //!
 //! - Left out: `reference/`, `broken/`, the proof tests, this repository's CI.
 //! - Hidden checks are left out whole: their folder `grader/src/hidden/` is
@@ -19,8 +19,19 @@ use crate::rubric::Rubric;
 use crate::tamper::fingerprint;
 
 /// Top-level entries copied as they are.
-const COPIED: &[&str] =
-    &[".cargo", ".gitignore", "rustfmt.toml", "clippy.toml", "Cargo.lock", "common", "starter", "handouts"];
+/// `.devcontainer` is this repository's own dev container: one definition,
+/// the same in both.
+const COPIED: &[&str] = &[
+    ".cargo",
+    ".devcontainer",
+    ".gitignore",
+    "rustfmt.toml",
+    "clippy.toml",
+    "Cargo.lock",
+    "common",
+    "starter",
+    "handouts",
+];
 
 /// What `grader/src/hidden/mod.rs` is in the template.
 const HIDDEN_STUB: &str = "//! Hidden checks run only in the instructor's grading; this copy has none.\n\nuse ipc_engine::check::Check;\n\n/// The hidden checks of `lab`: none in the student template.\npub fn checks(lab: &str) -> Vec<Check> {\n    let _ = lab;\n    Vec::new()\n}\n";

@@ -124,6 +124,7 @@ fn exported_template_builds_grades_and_reveals_nothing() {
         assert!(!dest.join(gone).exists(), "the template contains {gone}");
     }
     assert!(dest.join(".github/workflows/classroom.yml").is_file());
+    assert!(dest.join(".devcontainer/devcontainer.json").is_file(), "the template has no dev container");
 
     // It builds on its own and grades the starter: every check fails.
     let out = run(&cargo(), &["grade", "--format", "json"], &dest, &[]);
