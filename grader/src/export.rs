@@ -47,6 +47,7 @@ const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/hostile",
     "grader/tests/batch.rs",
     "grader/tests/gradescope.rs",
+    "grader/tests/devcontainer.rs",
     "grader/tests/independent",
 ];
 

@@ -212,7 +212,11 @@ fn classroom_result_stays_small_when_every_program_floods() {
     let dir = tempfile::tempdir().unwrap();
     for lab in ipc_grader::labs::LABS {
         for program in lab.programs {
-            script(dir.path(), program, "head -c 3000000 /dev/zero | tr '\\0' 'x'; head -c 3000000 /dev/zero | tr '\\0' 'y' >&2; exit 0");
+            script(
+                dir.path(),
+                program,
+                "head -c 3000000 /dev/zero | tr '\\0' 'x'; head -c 3000000 /dev/zero | tr '\\0' 'y' >&2; exit 0",
+            );
         }
     }
     let output = dir.path().join("output");
@@ -257,10 +261,26 @@ fn wrappers_around_the_graders_peers_earn_nothing() {
     let grader_exe = assert_cmd::cargo::cargo_bin("ipc-grader");
     let g = grader_exe.display();
     for (how, producer, consumer) in [
-        ("--peer", format!("exec {g} --peer ipc-ring-producer \"$@\""), format!("exec {g} --peer ipc-ring-consumer \"$@\"")),
-        ("link", "exec \"$(dirname \"$0\")/x/ipc-ring-producer\" \"$@\"".into(), "exec \"$(dirname \"$0\")/x/ipc-ring-consumer\" \"$@\"".into()),
-        ("copy", "exec \"$(dirname \"$0\")/y/ipc-ring-producer\" \"$@\"".into(), "exec \"$(dirname \"$0\")/y/ipc-ring-consumer\" \"$@\"".into()),
-        ("forged token", "IPC_GRADER_PEER='x y' exec \"$(dirname \"$0\")/x/ipc-ring-producer\" \"$@\"".into(), "IPC_GRADER_PEER='x y' exec \"$(dirname \"$0\")/x/ipc-ring-consumer\" \"$@\"".into()),
+        (
+            "--peer",
+            format!("exec {g} --peer ipc-ring-producer \"$@\""),
+            format!("exec {g} --peer ipc-ring-consumer \"$@\""),
+        ),
+        (
+            "link",
+            "exec \"$(dirname \"$0\")/x/ipc-ring-producer\" \"$@\"".into(),
+            "exec \"$(dirname \"$0\")/x/ipc-ring-consumer\" \"$@\"".into(),
+        ),
+        (
+            "copy",
+            "exec \"$(dirname \"$0\")/y/ipc-ring-producer\" \"$@\"".into(),
+            "exec \"$(dirname \"$0\")/y/ipc-ring-consumer\" \"$@\"".into(),
+        ),
+        (
+            "forged token",
+            "IPC_GRADER_PEER='x y' exec \"$(dirname \"$0\")/x/ipc-ring-producer\" \"$@\"".into(),
+            "IPC_GRADER_PEER='x y' exec \"$(dirname \"$0\")/x/ipc-ring-consumer\" \"$@\"".into(),
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         for sub in ["x", "y"] {
@@ -273,10 +293,12 @@ fn wrappers_around_the_graders_peers_earn_nothing() {
         script(dir.path(), "ring-producer", &producer);
         script(dir.path(), "ring-consumer", &consumer);
         script(dir.path(), "ring-fork", "exit 0");
-        let out = grader().args(["--bin-dir", dir.path().to_str().unwrap(), "ring", "--format", "json"]).output().unwrap();
+        let out =
+            grader().args(["--bin-dir", dir.path().to_str().unwrap(), "ring", "--format", "json"]).output().unwrap();
         let report = json(&out.stdout);
         assert_eq!(report["score"], 0, "{how}: wrappers around the grader's peers earned points");
-        let outputs: String = report["tests"].as_array().unwrap().iter().map(|t| t["output"].as_str().unwrap()).collect();
+        let outputs: String =
+            report["tests"].as_array().unwrap().iter().map(|t| t["output"].as_str().unwrap()).collect();
         assert!(outputs.contains("a program does its lab's work itself"), "{how}: the rule is not named:\n{outputs}");
     }
 }

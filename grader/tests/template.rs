@@ -7,6 +7,9 @@ use std::time::Duration;
 use ipc_engine::build::workspace_root;
 use ipc_engine::proc::{self, Collected, Exit, Spec};
 use ipc_grader::labs::LABS;
+
+mod common;
+use common::{CLASSROOM_BOUND, Classroom};
 use ipc_grader::rubric::Rubric;
 use serde_json::Value;
 
@@ -126,6 +129,26 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     assert!(dest.join(".github/workflows/classroom.yml").is_file());
     assert!(dest.join(".devcontainer/devcontainer.json").is_file(), "the template has no dev container");
 
+    // A git repository, as the instructor publishes it.
+    let git = |args: &[&str]| {
+        let out = run(
+            "git",
+            args,
+            &dest,
+            &[
+                ("GIT_AUTHOR_NAME", "t"),
+                ("GIT_AUTHOR_EMAIL", "t@t"),
+                ("GIT_COMMITTER_NAME", "t"),
+                ("GIT_COMMITTER_EMAIL", "t@t"),
+            ],
+        );
+        assert_eq!(out.exit, Some(Exit::Code(0)), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "template"]);
+
     // It builds on its own and grades the starter: every check fails.
     let out = run(&cargo(), &["grade", "--format", "json"], &dest, &[]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -136,6 +159,23 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     assert!(!tests.is_empty());
     assert!(tests.iter().all(|t| t["status"] == "failed"), "the starter passed a check");
     assert_eq!(report["notes"].as_array().unwrap().len(), 0, "an untouched template reports tampering");
+    // A student's first `cargo grade` changes no file of the repository.
+    assert_eq!(git(&["status", "--porcelain"]), "", "the first `cargo grade` left the template changed");
+
+    // Its help mentions only what it has; its own tests pass.
+    let help = run(&cargo(), &["grade", "--help"], &dest, &[]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for absent in ["reference", "ARCHITECTURE", "--batch", "--export"] {
+        assert!(!help.contains(absent), "the template's --help mentions {absent}:\n{help}");
+    }
+    let tests = run(&cargo(), &["test", "--workspace"], &dest, &[]);
+    assert_eq!(
+        tests.exit,
+        Some(Exit::Code(0)),
+        "the template's own tests fail:\n{}\n{}",
+        String::from_utf8_lossy(&tests.stdout),
+        String::from_utf8_lossy(&tests.stderr)
+    );
 
     // A changed rubric is reported, and grading goes on.
     let rubric = dest.join("rubric/pipe.toml");
@@ -155,4 +195,21 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     assert_eq!(out.exit, Some(Exit::Code(2)), "{human}\n{stderr}");
     assert!(stderr.contains("mismatched types"), "the compiler's message is not shown:\n{stderr}");
     assert!(human.contains("`pipeline` did not compile") && human.contains("Score: 0/"), "{human}");
+
+    // The Classroom workflow gets a result on every road: a program that does
+    // not compile, and a starter that cannot be built at all.
+    for broken in ["one program", "the whole crate"] {
+        if broken == "the whole crate" {
+            std::fs::write(dest.join("starter/Cargo.toml"), "[package\nnot toml").unwrap();
+        }
+        let output = work.path().join(format!("output-{}", broken.len()));
+        let summary = work.path().join("summary.md");
+        let env = [("GITHUB_OUTPUT", output.to_str().unwrap()), ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())];
+        let out = run(&cargo(), &["grade", "--format", "github"], &dest, &env);
+        assert_eq!(out.exit, Some(Exit::Code(2)), "{broken}: {}", String::from_utf8_lossy(&out.stderr));
+        let classroom = Classroom::from_github_output(&output);
+        assert_eq!(classroom.points, 0, "{broken}");
+        assert!(classroom.encoded_len < CLASSROOM_BOUND, "{broken}: {} bytes", classroom.encoded_len);
+        assert_eq!(classroom.json["status"], "error", "{broken}");
+    }
 }

@@ -25,7 +25,8 @@ pub struct Classroom {
 impl Classroom {
     /// From the `result=...` line the grader appended to `$GITHUB_OUTPUT`.
     pub fn from_github_output(path: &Path) -> Classroom {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no $GITHUB_OUTPUT at {}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no $GITHUB_OUTPUT at {}: {e}", path.display()));
         let line = text.lines().find_map(|l| l.strip_prefix("result=")).expect("a result= line");
         Classroom::decode(line)
     }
