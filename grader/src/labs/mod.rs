@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::check::Check;
 
+pub mod fifo;
 pub mod mmap;
 pub mod mq;
 pub mod pipe;
@@ -75,6 +76,13 @@ pub static LABS: &[Lab] = &[
         checks: mmap::checks,
         peers: mmap::peers,
         rubric: include_str!("../../../rubric/mmap.toml"),
+    },
+    Lab {
+        name: "fifo",
+        programs: fifo::PROGRAMS,
+        checks: fifo::checks,
+        peers: fifo::peers,
+        rubric: include_str!("../../../rubric/fifo.toml"),
     },
 ];
 

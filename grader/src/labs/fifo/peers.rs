@@ -1,0 +1,252 @@
+//! The grader's trusted partners for lab `fifo`. Each does what the contract
+//! says its program does, prints what a check needs to see, and nothing more.
+//!
+//! - `ipc-fifo-server [--existing] [--pause MS] PATH`: creates the FIFO PATH
+//!   (mode 0600; `--existing`: uses the FIFO already there), opens its read
+//!   end *before* it prints `listening on PATH` (so from then on a writer
+//!   finds a reader, even with O_NONBLOCK), waits MS milliseconds if asked
+//!   (`--pause`: a client meanwhile fills the pipe), then prints every line
+//!   as it arrives, a last line without newline with one. It neither counts
+//!   nor removes PATH: the check ends it.
+//! - `ipc-fifo-client [--raw] PATH [LINE...]`: opens PATH for writing
+//!   (waiting for a reader) and sends each LINE, or each line of stdin, with
+//!   its newline in one write. `--raw`: sends stdin's bytes as they are (a
+//!   last line without newline stays without one).
+//! - `ipc-fifo-start [--umask OCTAL] [--gate FIFO READY] PROGRAM [ARG...]`:
+//!   sets the umask; with `--gate`, opens FIFO for reading, creates the file
+//!   READY and waits for one byte from FIFO (the check releases every gate
+//!   with one write, so the programs start at the same moment). Then it
+//!   restores every signal's default disposition and execs PROGRAM: the pid
+//!   stays, so the check waits for and kills PROGRAM as if it had started it.
+
+use std::ffi::{CString, OsString};
+use std::io::{BufRead, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+use nix::sys::stat::{Mode, umask};
+
+pub const SERVER: &str = "ipc-fifo-server";
+pub const CLIENT: &str = "ipc-fifo-client";
+pub const START: &str = "ipc-fifo-start";
+
+/// The longest line a client sends: it and its newline are one atomic write.
+const MAX_LINE: usize = libc::PIPE_BUF - 1;
+
+fn die(peer: &str, what: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{peer}: {what}");
+    ExitCode::from(1)
+}
+
+/// A peer's command line: its options (`--name` or `--name VALUE`), which
+/// come first, then its positional words.
+struct Words {
+    options: Vec<(String, Option<OsString>)>,
+    positional: Vec<OsString>,
+}
+
+impl Words {
+    /// `None` if an option that takes a value has none.
+    fn parse(args: Vec<OsString>, with_value: &[&str]) -> Option<Words> {
+        let mut words = Words { options: Vec::new(), positional: Vec::new() };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let text = arg.to_string_lossy().into_owned();
+            if !text.starts_with("--") {
+                words.positional.push(arg);
+                break;
+            }
+            let value = if with_value.contains(&text.as_str()) { Some(args.next()?) } else { None };
+            words.options.push((text, value));
+        }
+        words.positional.extend(args);
+        Some(words)
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.options.iter().any(|(n, _)| n == name)
+    }
+
+    fn value(&self, name: &str) -> Option<&OsString> {
+        self.options.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_ref())
+    }
+}
+
+pub fn server(args: Vec<OsString>) -> ExitCode {
+    let usage = "usage: [--existing] [--pause MS] PATH";
+    let Some(words) = Words::parse(args, &["--pause"]) else { return die(SERVER, usage) };
+    let [path] = words.positional.as_slice() else { return die(SERVER, usage) };
+    let path = PathBuf::from(path);
+    let pause = words.value("--pause").and_then(|ms| ms.to_str()?.parse::<u64>().ok()).unwrap_or(0);
+    if !words.flag("--existing") {
+        let old = umask(Mode::empty());
+        let made = nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600));
+        umask(old);
+        if let Err(e) = made {
+            return die(SERVER, format!("{}: {}", path.display(), e.desc()));
+        }
+    }
+    let mut reader = match open_reader(&path) {
+        Ok(fd) => fd,
+        Err(e) => return die(SERVER, format!("{}: {}", path.display(), e.desc())),
+    };
+    let mut out = std::io::stdout().lock();
+    let said = out
+        .write_all(b"listening on ")
+        .and_then(|()| out.write_all(path.as_os_str().as_bytes()))
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = said {
+        return die(SERVER, e);
+    }
+    std::thread::sleep(Duration::from_millis(pause));
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return die(SERVER, format!("poll: {}", e.desc())),
+        }
+        match nix::unistd::read(&reader, &mut buf) {
+            Ok(0) => {
+                // No writer left: a last line without newline is complete.
+                if !pending.is_empty() {
+                    pending.push(b'\n');
+                }
+                if let Err(e) = out.write_all(&pending).and_then(|()| out.flush()) {
+                    return die(SERVER, e);
+                }
+                pending.clear();
+                // This descriptor now reports end of file for ever: wait on a
+                // fresh one, opened before the old one is closed.
+                reader = match open_reader(&path) {
+                    Ok(fd) => fd,
+                    Err(e) => return die(SERVER, format!("{}: {}", path.display(), e.desc())),
+                };
+            }
+            Ok(n) => {
+                pending.extend_from_slice(&buf[..n]);
+                if let Some(last) = pending.iter().rposition(|&b| b == b'\n') {
+                    if let Err(e) = out.write_all(&pending[..=last]).and_then(|()| out.flush()) {
+                        return die(SERVER, e);
+                    }
+                    pending.drain(..=last);
+                }
+            }
+            Err(Errno::EAGAIN | Errno::EINTR) => {}
+            Err(e) => return die(SERVER, format!("read: {}", e.desc())),
+        }
+    }
+}
+
+fn open_reader(path: &Path) -> nix::Result<OwnedFd> {
+    open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())
+}
+
+pub fn client(args: Vec<OsString>) -> ExitCode {
+    let usage = "usage: [--raw] PATH [LINE...]";
+    let Some(words) = Words::parse(args, &[]) else { return die(CLIENT, usage) };
+    let Some((path, lines)) = words.positional.split_first() else { return die(CLIENT, usage) };
+    let raw = words.flag("--raw");
+    // Blocks until a reader opens the FIFO.
+    let mut fifo = match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(file) => file,
+        Err(e) => return die(CLIENT, format!("{}: {e}", path.to_string_lossy())),
+    };
+    let mut send = |line: &[u8]| -> Result<(), String> {
+        if line.len() > MAX_LINE {
+            return Err(format!("a line of {} bytes is too long", line.len()));
+        }
+        let mut record = Vec::with_capacity(line.len() + 1);
+        record.extend_from_slice(line);
+        record.push(b'\n');
+        fifo.write_all(&record).map_err(|e| format!("{}: {e}", path.to_string_lossy()))
+    };
+    let sent = if raw {
+        let mut all = Vec::new();
+        match std::io::stdin().lock().read_to_end(&mut all) {
+            Ok(_) => fifo.write_all(&all).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("stdin: {e}")),
+        }
+    } else if lines.is_empty() {
+        let mut stdin = std::io::stdin().lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match stdin.read_until(b'\n', &mut line) {
+                Ok(0) => break Ok(()),
+                Ok(_) => {
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    if let Err(e) = send(&line) {
+                        break Err(e);
+                    }
+                }
+                Err(e) => break Err(format!("stdin: {e}")),
+            }
+        }
+    } else {
+        lines.iter().try_for_each(|line| send(line.as_bytes()))
+    };
+    match sent {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => die(CLIENT, e),
+    }
+}
+
+pub fn start(args: Vec<OsString>) -> ExitCode {
+    let usage = "usage: [--umask OCTAL] [--gate FIFO READY] PROGRAM [ARG...]";
+    let mut args = args.into_iter().peekable();
+    let mut gate = None;
+    while let Some(option) = args.next_if(|a| a.as_bytes().starts_with(b"--")) {
+        match option.to_str() {
+            Some("--umask") => {
+                let Some(mask) = args.next().and_then(|m| u32::from_str_radix(m.to_str()?, 8).ok()) else {
+                    return die(START, usage);
+                };
+                umask(Mode::from_bits_truncate(mask));
+            }
+            Some("--gate") => match (args.next(), args.next()) {
+                (Some(fifo), Some(ready)) => gate = Some((fifo, ready)),
+                _ => return die(START, usage),
+            },
+            _ => return die(START, usage),
+        }
+    }
+    let argv: Option<Vec<CString>> = args.map(|a| CString::new(a.as_bytes()).ok()).collect();
+    let Some(argv) = argv.filter(|a| !a.is_empty()) else { return die(START, usage) };
+    if let Some((fifo, ready)) = gate {
+        // std opens with O_CLOEXEC: PROGRAM does not inherit the gate.
+        let mut gate = match std::fs::File::open(&fifo) {
+            Ok(file) => file,
+            Err(e) => return die(START, format!("{}: {e}", fifo.to_string_lossy())),
+        };
+        if let Err(e) = std::fs::write(&ready, b"ready\n") {
+            return die(START, format!("{}: {e}", ready.to_string_lossy()));
+        }
+        let mut byte = [0u8; 1];
+        match gate.read(&mut byte) {
+            Ok(1) => {}
+            Ok(_) => return die(START, "the gate closed without opening"),
+            Err(e) => return die(START, format!("{}: {e}", fifo.to_string_lossy())),
+        }
+    }
+    // This is a Rust program, which ignores SIGPIPE; PROGRAM must start with
+    // every signal at its default, as if the check had started it.
+    for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
+        // SAFETY: installing SIG_DFL runs no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    let Err(e) = nix::unistd::execvp(&argv[0], &argv);
+    die(START, format!("{}: {}", argv[0].to_string_lossy(), e.desc()))
+}
