@@ -1,0 +1,93 @@
+//! Lab `fifo` against programs that are not the reference: an implementation
+//! written in C from the contract alone (`tests/independent/fifo/*.c`) gets
+//! full marks, so the checks test the contract and not the reference's ways;
+//! and programs that do nothing, print junk, or only fail get nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ipc_grader::build::workspace_root;
+use ipc_grader::labs::LABS;
+use ipc_grader::proc::{self, Collected, Exit, Spec};
+use serde_json::Value;
+
+const LAB: &str = "fifo";
+
+fn run(program: &str, args: &[&str], cwd: &Path) -> Collected {
+    let mut spec = Spec::new(program, args.iter().copied(), cwd);
+    spec.env = vec![("NO_COLOR".into(), "1".into())];
+    // Through the grader's own spawn: only one party may reap children.
+    proc::output(spec, Duration::from_secs(600)).expect("runs")
+}
+
+/// Grades `bin_dir` on the lab; returns the exit status and the JSON report.
+fn grade(bin_dir: &Path) -> (Option<Exit>, Value) {
+    let grader = env!("CARGO_BIN_EXE_ipc-grader");
+    let out = run(grader, &["--bin-dir", bin_dir.to_str().unwrap(), "--format", "json", LAB], &workspace_root());
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("no JSON report ({e}); {:?}\nstderr:\n{}", out.exit, String::from_utf8_lossy(&out.stderr))
+    });
+    (out.exit, report)
+}
+
+fn programs() -> &'static [&'static str] {
+    LABS.iter().find(|lab| lab.name == LAB).expect("the lab exists").programs
+}
+
+/// Failing checks of a report, with why.
+fn failed(report: &Value) -> Vec<String> {
+    report["tests"]
+        .as_array()
+        .expect("tests[]")
+        .iter()
+        .filter(|t| t["status"] != "passed")
+        .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// The C programs, compiled with `cc` (which every machine that links Rust
+/// has), score full marks.
+#[test]
+fn c_implementation_from_the_contract_scores_full_marks() {
+    let sources = workspace_root().join("grader/tests/independent").join(LAB);
+    let bin = tempfile::tempdir().unwrap();
+    for program in programs() {
+        let source = sources.join(format!("{program}.c"));
+        let exe = bin.path().join(program);
+        let args = ["-O2", "-Wall", "-Wextra", "-Werror", "-o", exe.to_str().unwrap(), source.to_str().unwrap()];
+        let out = run("cc", &args, bin.path());
+        assert_eq!(out.exit, Some(Exit::Code(0)), "cc {program}.c: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (exit, report) = grade(bin.path());
+    let failed = failed(&report);
+    assert!(failed.is_empty(), "the C implementation fails checks:\n{}", failed.join("\n\n"));
+    assert_eq!(report["score"], report["max_score"]);
+    assert_eq!(exit, Some(Exit::Code(0)));
+}
+
+/// Every program of the lab replaced by a script that does nothing, prints
+/// junk on both streams, or prints an error and exits 1: every check scores 0.
+#[test]
+fn programs_that_do_nothing_print_junk_or_fail_score_zero() {
+    let bodies = ["exit 0", "echo junk; echo junk >&2; exit 0", "echo \"$(basename \"$0\"): error\" >&2; exit 1"];
+    for body in bodies {
+        let bin = tempfile::tempdir().unwrap();
+        for program in programs() {
+            use std::os::unix::fs::PermissionsExt;
+            let path = bin.path().join(program);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let (exit, report) = grade(bin.path());
+        let passed: Vec<&Value> = report["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] != "failed")
+            .map(|t| &t["name"])
+            .collect();
+        assert!(passed.is_empty(), "programs that only `{body}` pass {passed:?}");
+        assert_eq!(report["score"], 0, "programs that only `{body}`");
+        assert_eq!(exit, Some(Exit::Code(1)));
+    }
+}
