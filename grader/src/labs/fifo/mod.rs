@@ -220,13 +220,16 @@ fn client_lines(client: usize, count: usize, rng: &mut fastrand::Rng) -> Vec<Vec
         .collect()
 }
 
+/// A line's length and first bytes.
+type LineKey = (usize, Vec<u8>);
+
 /// Expects every line of every client printed exactly once, unchanged and
 /// in its client's order; lines of different clients may interleave.
 fn expect_each_once(printed: &[Vec<u8>], rest: &[u8], sent: &[Vec<Vec<u8>>]) -> Result<(), String> {
     // Found by length and first bytes (cheap to hash, and distinct for the
     // lines the checks send), then compared whole.
     let key = |line: &[u8]| (line.len(), line[..line.len().min(16)].to_vec());
-    let mut origin: HashMap<(usize, Vec<u8>), Vec<(usize, usize)>> = HashMap::new();
+    let mut origin: HashMap<LineKey, Vec<(usize, usize)>> = HashMap::new();
     for (c, lines) in sent.iter().enumerate() {
         for (i, line) in lines.iter().enumerate() {
             origin.entry(key(line)).or_default().push((c, i));
