@@ -58,9 +58,11 @@ fn main() -> ExitCode {
 ///    pipe's), and ends with `std::process::exit(0)`. Share N with it through
 ///    an `Arc<AtomicU64>`. A signal handler that only sets a flag does not
 ///    work here: your main thread sleeps in open or poll and never looks.
-/// 3. Open the read end, then print `listening on PATH` and flush.
-///    `File::open(path)` (open(2), O_RDONLY) sleeps until a writer opens the
-///    FIFO. `nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK,
+/// 3. Print `listening on PATH` and flush, without waiting for a client:
+///    clients (the grader's too) wait for that line before they open the
+///    FIFO. Then the read end: `File::open(path)` (open(2), O_RDONLY) sleeps
+///    until a writer opens the FIFO, which is why it must not come before
+///    the line. `nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK,
 ///    Mode::empty())` returns at once; its reads never block, so wait for data
 ///    with `nix::poll::poll` (poll(2), POLLIN, `PollTimeout::NONE`).
 /// 4. Read (`nix::unistd::read`, into a 64 KiB buffer). A read returns
