@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ipc_common::{fail, is_valid_ipc_name, os_reason};
+use ring::{DATA_OFFSET, MAGIC, Ring};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{Mode, fstat};
-use ring::{DATA_OFFSET, MAGIC, Ring};
 
 const PROGRAM: &str = "ring-consumer";
 const USAGE: &str = "ring-consumer [--wait MS] NAME";

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::{exit_child, fail, os_reason};
+use ring::{DEFAULT_CAPACITY, Ring};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
-use ring::{DEFAULT_CAPACITY, Ring};
 
 const PROGRAM: &str = "ring-fork";
 const USAGE: &str = "ring-fork [--capacity BYTES]";

@@ -13,11 +13,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::{fail, is_valid_ipc_name, os_reason};
+use ring::{DEFAULT_CAPACITY, Ring, object_size};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 use nix::unistd::ftruncate;
-use ring::{DEFAULT_CAPACITY, Ring, object_size};
 
 const PROGRAM: &str = "ring-producer";
 const USAGE: &str = "ring-producer [--capacity BYTES] NAME";

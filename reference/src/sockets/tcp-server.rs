@@ -20,8 +20,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::fail;
-use nix::sys::signal::{SigHandler, Signal, signal};
 use sockets::{first_that_works, on_termination, print_listening, resolve};
+use nix::sys::signal::{SigHandler, Signal, signal};
 
 const PROGRAM: &str = "tcp-server";
 const USAGE: &str = "tcp-server [--host HOST] PORT";

@@ -59,7 +59,7 @@ pub fn peers() -> Vec<Peer> {
     vec![
         Peer { name: peers::SERVER, run: peers::server },
         Peer { name: peers::CLIENT, run: peers::client },
-        Peer { name: peers::START, run: peers::start },
+        Peer { name: peers::UMASK, run: peers::umask_exec },
     ]
 }
 
@@ -470,7 +470,7 @@ fn server_creates_fifo(ctx: &mut Ctx) -> Result<(), Fail> {
     let program = ensure_program(ctx, "fifo-server")?;
     let path = ctx.path("umask.fifo");
     let deadline = ctx.within(LISTEN_WAIT);
-    let mut server = ctx.peer(peers::START)?.args(["--umask", "277"]).arg(&program).arg(&path).spawn()?;
+    let mut server = ctx.peer(peers::UMASK)?.arg("277").arg(&program).arg(&path).spawn()?;
     listening(&mut server, &path, deadline)?;
     let seen = describe(&path);
     stop(server);
@@ -591,16 +591,15 @@ fn server_16_clients(ctx: &mut Ctx) -> Result<(), Fail> {
     let path = ctx.path("many.fifo");
     let server = start_server(ctx, Who::Student, &path, &[])?;
     let gate_path = make_fifo(ctx, "gate")?;
-    // Both ends at once (O_RDWR does not wait on Linux): the gates' opens for
-    // reading return at once, and they wait in read().
+    // Both ends at once (O_RDWR does not wait on Linux): the clients' opens
+    // of the gate for reading return at once, and they wait in read().
     let mut gate = std::fs::OpenOptions::new().read(true).write(true).open(&gate_path).map_err(Fail::infra)?;
-    let client = ctx.peer_on_path(peers::CLIENT)?;
     let mut rng = fastrand::Rng::with_seed(0x16c1);
     let sent: Vec<Vec<Vec<u8>>> = (0..CLIENTS).map(|c| client_lines(c, LINES_EACH, &mut rng)).collect();
     let mut clients = Vec::new();
     for (i, lines) in sent.iter().enumerate() {
         let ready = ctx.path(&format!("ready-{i}"));
-        let cmd = ctx.peer(peers::START)?.arg("--gate").arg(&gate_path).arg(&ready).arg(&client).arg(&path);
+        let cmd = ctx.peer(peers::CLIENT)?.arg("--gate").arg(&gate_path).arg("--ready").arg(&ready).arg(&path);
         clients.push(cmd.stdin_generated(as_input(lines), "(250 lines of 16 to 4095 bytes)").spawn()?);
     }
     let all_ready = |ctx: &Ctx| (0..CLIENTS).all(|i| ctx.path(&format!("ready-{i}")).exists());

@@ -8,16 +8,17 @@
 //!   (`--pause`: a client meanwhile fills the pipe), then prints every line
 //!   as it arrives, a last line without newline with one. It neither counts
 //!   nor removes PATH: the check ends it.
-//! - `ipc-fifo-client [--raw] PATH [LINE...]`: opens PATH for writing
-//!   (waiting for a reader) and sends each LINE, or each line of stdin, with
-//!   its newline in one write. `--raw`: sends stdin's bytes as they are (a
-//!   last line without newline stays without one).
-//! - `ipc-fifo-start [--umask OCTAL] [--gate FIFO READY] PROGRAM [ARG...]`:
-//!   sets the umask; with `--gate`, opens FIFO for reading, creates the file
-//!   READY and waits for one byte from FIFO (the check releases every gate
-//!   with one write, so the programs start at the same moment). Then it
-//!   restores every signal's default disposition and execs PROGRAM: the pid
-//!   stays, so the check waits for and kills PROGRAM as if it had started it.
+//! - `ipc-fifo-client [--raw] [--gate FIFO --ready FILE] PATH [LINE...]`:
+//!   opens PATH for writing (waiting for a reader) and sends each LINE, or
+//!   each line of stdin, with its newline in one write. `--raw`: sends
+//!   stdin's bytes as they are (a last line without newline stays without
+//!   one). `--gate`: first opens FIFO for reading, creates FILE and waits for
+//!   one byte from FIFO (the check releases every client with one write, so
+//!   that they all start writing at the same moment).
+//! - `ipc-fifo-umask OCTAL PROGRAM [ARG...]`: sets the umask, restores every
+//!   signal's default disposition and execs PROGRAM (a program under test):
+//!   the pid stays, so the check waits for and kills PROGRAM as if it had
+//!   started it.
 
 use std::ffi::{CString, OsString};
 use std::io::{BufRead, Read, Write};
@@ -35,7 +36,7 @@ use nix::sys::stat::{Mode, umask};
 
 pub const SERVER: &str = "ipc-fifo-server";
 pub const CLIENT: &str = "ipc-fifo-client";
-pub const START: &str = "ipc-fifo-start";
+pub const UMASK: &str = "ipc-fifo-umask";
 
 /// The longest line a client sends: it and its newline are one atomic write.
 const MAX_LINE: usize = libc::PIPE_BUF - 1;
@@ -152,10 +153,19 @@ fn open_reader(path: &Path) -> nix::Result<OwnedFd> {
 }
 
 pub fn client(args: Vec<OsString>) -> ExitCode {
-    let usage = "usage: [--raw] PATH [LINE...]";
-    let Some(words) = Words::parse(args, &[]) else { return die(CLIENT, usage) };
+    let usage = "usage: [--raw] [--gate FIFO --ready FILE] PATH [LINE...]";
+    let Some(words) = Words::parse(args, &["--gate", "--ready"]) else { return die(CLIENT, usage) };
     let Some((path, lines)) = words.positional.split_first() else { return die(CLIENT, usage) };
     let raw = words.flag("--raw");
+    match (words.value("--gate"), words.value("--ready")) {
+        (Some(gate), Some(ready)) => {
+            if let Err(e) = wait_at_gate(gate, ready) {
+                return die(CLIENT, e);
+            }
+        }
+        (None, None) => {}
+        _ => return die(CLIENT, usage),
+    }
     // Blocks until a reader opens the FIFO.
     let mut fifo = match std::fs::OpenOptions::new().write(true).open(path) {
         Ok(file) => file,
@@ -203,43 +213,26 @@ pub fn client(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-pub fn start(args: Vec<OsString>) -> ExitCode {
-    let usage = "usage: [--umask OCTAL] [--gate FIFO READY] PROGRAM [ARG...]";
-    let mut args = args.into_iter().peekable();
-    let mut gate = None;
-    while let Some(option) = args.next_if(|a| a.as_bytes().starts_with(b"--")) {
-        match option.to_str() {
-            Some("--umask") => {
-                let Some(mask) = args.next().and_then(|m| u32::from_str_radix(m.to_str()?, 8).ok()) else {
-                    return die(START, usage);
-                };
-                umask(Mode::from_bits_truncate(mask));
-            }
-            Some("--gate") => match (args.next(), args.next()) {
-                (Some(fifo), Some(ready)) => gate = Some((fifo, ready)),
-                _ => return die(START, usage),
-            },
-            _ => return die(START, usage),
-        }
+/// Opens the gate FIFO for reading, creates `ready`, and waits for one byte.
+fn wait_at_gate(gate: &OsString, ready: &OsString) -> Result<(), String> {
+    // The check holds the gate open for writing: this open returns at once.
+    let mut gate_file = std::fs::File::open(gate).map_err(|e| format!("{}: {e}", gate.to_string_lossy()))?;
+    std::fs::write(ready, b"ready\n").map_err(|e| format!("{}: {e}", ready.to_string_lossy()))?;
+    let mut byte = [0u8; 1];
+    match gate_file.read(&mut byte) {
+        Ok(1) => Ok(()),
+        Ok(_) => Err("the gate closed without opening".into()),
+        Err(e) => Err(format!("{}: {e}", gate.to_string_lossy())),
     }
-    let argv: Option<Vec<CString>> = args.map(|a| CString::new(a.as_bytes()).ok()).collect();
-    let Some(argv) = argv.filter(|a| !a.is_empty()) else { return die(START, usage) };
-    if let Some((fifo, ready)) = gate {
-        // std opens with O_CLOEXEC: PROGRAM does not inherit the gate.
-        let mut gate = match std::fs::File::open(&fifo) {
-            Ok(file) => file,
-            Err(e) => return die(START, format!("{}: {e}", fifo.to_string_lossy())),
-        };
-        if let Err(e) = std::fs::write(&ready, b"ready\n") {
-            return die(START, format!("{}: {e}", ready.to_string_lossy()));
-        }
-        let mut byte = [0u8; 1];
-        match gate.read(&mut byte) {
-            Ok(1) => {}
-            Ok(_) => return die(START, "the gate closed without opening"),
-            Err(e) => return die(START, format!("{}: {e}", fifo.to_string_lossy())),
-        }
-    }
+}
+
+pub fn umask_exec(args: Vec<OsString>) -> ExitCode {
+    let usage = "usage: OCTAL PROGRAM [ARG...]";
+    let Some((mask, program)) = args.split_first() else { return die(UMASK, usage) };
+    let Some(mask) = mask.to_str().and_then(|m| u32::from_str_radix(m, 8).ok()) else { return die(UMASK, usage) };
+    let argv: Option<Vec<CString>> = program.iter().map(|a| CString::new(a.as_bytes()).ok()).collect();
+    let Some(argv) = argv.filter(|a| !a.is_empty()) else { return die(UMASK, usage) };
+    umask(Mode::from_bits_truncate(mask));
     // This is a Rust program, which ignores SIGPIPE; PROGRAM must start with
     // every signal at its default, as if the check had started it.
     for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
@@ -248,5 +241,5 @@ pub fn start(args: Vec<OsString>) -> ExitCode {
     }
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
     let Err(e) = nix::unistd::execvp(&argv[0], &argv);
-    die(START, format!("{}: {}", argv[0].to_string_lossy(), e.desc()))
+    die(UMASK, format!("{}: {}", argv[0].to_string_lossy(), e.desc()))
 }
