@@ -26,6 +26,8 @@ const MQ_PLAN: [(usize, usize, usize); 2] = [(64, 8000, 5), (4096, 200, 10)];
 /// Texts (of `SYSV_TEXT` bytes) written and read back per `sysv-shm` run.
 const SYSV_ROUNDS: usize = 200;
 const SYSV_TEXT: usize = 1000;
+/// Clients writing into one FIFO at once, and 64-byte lines each sends.
+const FIFO_PLAN: (usize, usize) = (4, 250_000);
 
 pub struct Bench {
     programs: Programs,
@@ -287,6 +289,10 @@ impl Bench {
         if self.wanted("sysv") {
             figures.extend(self.sysv()?);
         }
+        if self.wanted("fifo") {
+            figures.push(self.pipe_lines(FIFO_PLAN.0, FIFO_PLAN.1)?);
+            figures.push(self.fifo(FIFO_PLAN.0, FIFO_PLAN.1)?);
+        }
 
         // Round trips.
         if self.wanted("cat") {
@@ -513,6 +519,107 @@ impl Bench {
         Ok(figures)
     }
 
+    /// Lines per second from `clients` `fifo-client`s (each sends `lines`
+    /// 64-byte lines from stdin, one write per line) into one `fifo-server`,
+    /// from the clients' start until the server has printed the last line
+    /// (its stdout is counted, not kept).
+    fn fifo(&self, clients: usize, lines: usize) -> anyhow::Result<Figure> {
+        let server = self.program("fifo-server")?;
+        let client = self.program("fifo-client")?;
+        let name = format!("fifo: {clients} clients, 64 B lines");
+        eprint!("ipc-bench: {name} ...");
+        let input = self.dir.path().join("fifo-lines");
+        std::fs::write(&input, lines_of_64_bytes(lines))?;
+        let count = clients.to_string();
+        let mut values = Vec::new();
+        for run in 0..self.runs {
+            let path = self.dir.path().join(format!("fifo-{run}"));
+            let mut spec = Spec::new(&server, [&path], std::env::temp_dir());
+            spec.output_cap = 1 << 10;
+            let mut running = proc::spawn(&spec).with_context(|| format!("cannot start {}", server.display()))?;
+            let header = format!("listening on {}\n", path.display()).len() as u64;
+            let listening =
+                running.stdout.wait_for(Instant::now() + Duration::from_secs(10), |b| b.contains(&b'\n').then_some(()));
+            if listening.is_none() {
+                running.kill_group();
+                bail!("{} printed no `listening on PATH` line", server.display());
+            }
+            let expected = header + (clients * lines * 64) as u64;
+            let senders = sh_spec(
+                "n=$1; shift; pids=; i=0; while [ $i -lt $n ]; do \"$1\" \"$2\" < \"$3\" & pids=\"$pids $!\"; i=$((i+1)); done; \
+                 for p in $pids; do wait $p || exit 1; done",
+                &[&count, &client, &path, &input],
+                Input::Null,
+            );
+            let started = Instant::now();
+            let mut sending = proc::spawn(&senders)?;
+            // Done when the server has printed every line.
+            while running.stdout.total() < expected && started.elapsed() < RUN_LIMIT && running.try_exit().is_none() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let elapsed = started.elapsed();
+            let sent = finish(&mut sending, started + RUN_LIMIT);
+            let printed = running.stdout.total();
+            stop(running);
+            let _ = std::fs::remove_file(&path);
+            if sent? != Exit::Code(0) || printed < expected {
+                bail!("{name}: the clients failed, or the server printed {printed} of {expected} bytes");
+            }
+            values.push((clients * lines) as f64 / elapsed.as_secs_f64());
+        }
+        let _ = std::fs::remove_file(&input);
+        let command = format!(
+            "fifo-server PATH, then {clients} x fifo-client PATH < LINES at once ({lines} lines of 64 B each), until all are printed"
+        );
+        let figure = Figure::new("messages", &name, false, "lines/s", values, command);
+        eprintln!(" {:.0} lines/s", figure.median);
+        Ok(figure)
+    }
+
+    /// The FIFO figure's baseline: `writers` threads each write `lines`
+    /// 64-byte lines, one write per line, into one anonymous pipe, which one
+    /// thread reads; no processes start, and nothing is printed.
+    fn pipe_lines(&self, writers: usize, lines: usize) -> anyhow::Result<Figure> {
+        let name = format!("one pipe, {writers} writer threads, 64 B lines (in-process)");
+        eprint!("ipc-bench: {name} ...");
+        let text = lines_of_64_bytes(lines);
+        let mut values = Vec::new();
+        for _ in 0..self.runs {
+            let (reader, writer) = nix::unistd::pipe()?;
+            let started = Instant::now();
+            let received = std::thread::scope(|scope| -> anyhow::Result<u64> {
+                for _ in 0..writers {
+                    let writer = writer.try_clone()?;
+                    let text = &text;
+                    scope.spawn(move || -> std::io::Result<()> {
+                        let mut pipe = std::fs::File::from(writer);
+                        text.chunks(64).try_for_each(|line| pipe.write_all(line))
+                    });
+                }
+                drop(writer);
+                let mut pipe = std::fs::File::from(reader);
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut received = 0u64;
+                loop {
+                    match pipe.read(&mut buf)? {
+                        0 => return Ok(received),
+                        n => received += n as u64,
+                    }
+                }
+            })?;
+            let elapsed = started.elapsed();
+            if received != (writers * text.len()) as u64 {
+                bail!("{name}: {received} of {} bytes arrived", writers * text.len());
+            }
+            values.push((writers * lines) as f64 / elapsed.as_secs_f64());
+        }
+        let command =
+            format!("{writers} threads x {lines} write(2)s of a 64 B line into one pipe(2), one thread reading");
+        let figure = Figure::new("messages", &name, true, "lines/s", values, command);
+        eprintln!(" {:.0} lines/s", figure.median);
+        Ok(figure)
+    }
+
     /// Round-trip latency: `rounds` lines written one at a time to a program's
     /// stdin, each timed until its reply line appears on stdout, after a
     /// warm-up. `start` gives the program (and a server to stop afterwards).
@@ -579,6 +686,16 @@ fn round_trips(client: &mut Proc, warmup: usize, rounds: usize) -> anyhow::Resul
         }
     }
     Ok(times)
+}
+
+/// `count` distinct text lines of 64 bytes each (63 and a newline).
+fn lines_of_64_bytes(count: usize) -> Vec<u8> {
+    let mut text = Vec::with_capacity(count * 64);
+    for n in 0..count {
+        let line = format!("{n:016}{}\n", "x".repeat(47));
+        text.extend_from_slice(line.as_bytes());
+    }
+    text
 }
 
 /// `cargo grade --target reference`, once to build, then `runs` times timed.

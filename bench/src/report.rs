@@ -157,7 +157,7 @@ pub fn svg(meta: &Meta, figures: &[Figure]) -> String {
     const GAP: f64 = 8.0;
     let panels: [(&str, &str); 4] = [
         ("throughput", "Throughput, MB/s (higher is faster)"),
-        ("messages", "Message queue, messages/s (higher is faster)"),
+        ("messages", "Message queue, messages/s; FIFO, lines/s (higher is faster)"),
         ("latency p50", "Round-trip latency p50, µs (lower is faster)"),
         ("grader", "Grading the reference, s"),
     ];

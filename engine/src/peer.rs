@@ -121,3 +121,28 @@ fn spin(args: Vec<OsString>) -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// For a peer that becomes a program under test (a starting gate, a umask
+/// setter): restores the default disposition of every signal and an empty
+/// signal mask (the peer is a Rust program, which ignores SIGPIPE), removes
+/// the token that lets partners run, and `execvp`s `argv`. Returns only if
+/// the exec failed.
+///
+/// Call it from a single-threaded peer only (no peer starts threads before
+/// it execs a program).
+pub fn exec_under_test(argv: &[std::ffi::CString]) -> nix::Error {
+    use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+    for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
+        // SAFETY: installing SIG_DFL runs no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    // SAFETY: the caller is single-threaded (see above), so no other thread
+    // reads the environment while it changes.
+    unsafe { std::env::remove_var(TOKEN_VAR) };
+    let Some(program) = argv.first() else { return nix::Error::EINVAL };
+    match nix::unistd::execvp(program, argv) {
+        Err(e) => e,
+        Ok(never) => match never {},
+    }
+}

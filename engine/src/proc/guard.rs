@@ -50,10 +50,12 @@ pub(super) unsafe fn in_child(guard: Option<&[seccompiler::sock_filter]>) -> std
             unsafe { libc::signal(sig, libc::SIG_DFL) };
         }
     }
-    // Descriptors 0-2 are in place; close everything above them that the
-    // grader's own environment may have leaked.
+    // Descriptors 0-2 are in place; everything above them (what the
+    // grader's own environment may have leaked) is closed at exec. Not now:
+    // std reports a failed exec to the parent through a pipe of its own
+    // among them (it is close-on-exec already).
     // SAFETY: close_range(2) on descriptors this process owns.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
     if let Some(filter) = guard {
         // Failure leaves the program unguarded (e.g. no seccomp in the
         // kernel); the hostile test checks that the guard holds.

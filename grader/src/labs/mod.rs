@@ -6,6 +6,7 @@
 use ipc_engine::check::Check;
 use ipc_engine::peer::Peer;
 
+pub mod fifo;
 pub mod mmap;
 pub mod mq;
 pub mod pipe;
@@ -84,6 +85,13 @@ pub static LABS: &[Lab] = &[
         checks: sysv::checks,
         peers: sysv::peers,
         rubric: include_str!("../../../rubric/sysv.toml"),
+    },
+    Lab {
+        name: "fifo",
+        programs: fifo::PROGRAMS,
+        checks: fifo::checks,
+        peers: fifo::peers,
+        rubric: include_str!("../../../rubric/fifo.toml"),
     },
 ];
 

@@ -12,9 +12,6 @@ use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
-use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
-use nix::unistd::execvp;
-
 pub const NAME: &str = "ipc-mmap-gate";
 
 pub fn main(args: Vec<OsString>) -> ExitCode {
@@ -45,19 +42,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Err(e) => return fail(fifo, e),
     }
     drop(gate);
-    // This gate is a Rust program, which ignores SIGPIPE; the program under
-    // test must start with every signal at its default, as if run directly.
-    for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
-        // SAFETY: installing SIG_DFL runs no handler code.
-        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
-    }
-    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-    // The program under test must not inherit the token that lets the
-    // grader's partners run (ipc_engine::misuse).
-    // SAFETY: this peer is single-threaded (it started no thread), so no
-    // other thread reads the environment while it changes.
-    unsafe { std::env::remove_var(ipc_engine::peer::TOKEN_VAR) };
-    let Err(e) = execvp(&argv[0], &argv);
+    let e = ipc_engine::peer::exec_under_test(&argv);
     eprintln!("{NAME}: {}: {e}", program.to_string_lossy());
     ExitCode::from(127)
 }
