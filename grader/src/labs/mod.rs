@@ -10,6 +10,7 @@ pub mod mmap;
 pub mod mq;
 pub mod pipe;
 pub mod ring;
+pub mod rpc;
 pub mod signals;
 pub mod sockets;
 
@@ -75,6 +76,13 @@ pub static LABS: &[Lab] = &[
         checks: mmap::checks,
         peers: mmap::peers,
         rubric: include_str!("../../../rubric/mmap.toml"),
+    },
+    Lab {
+        name: "rpc",
+        programs: rpc::PROGRAMS,
+        checks: rpc::checks,
+        peers: rpc::peers,
+        rubric: include_str!("../../../rubric/rpc.toml"),
     },
 ];
 
