@@ -218,7 +218,8 @@ impl std::fmt::Display for Server {
 
 fn connect_failed(server: &Server, e: &io::Error) -> ExitCode {
     if ipc_common::fault!("os-error-number") {
-        return fail(PROGRAM, server, e);
+        eprintln!("{PROGRAM}: {server}: {e}"); // `Connection refused (os error 111)`
+        return ExitCode::from(ipc_common::ERROR_STATUS);
     }
     fail(PROGRAM, server, ipc_common::os_reason(e))
 }

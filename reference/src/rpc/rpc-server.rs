@@ -12,6 +12,7 @@ mod rpc;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -49,13 +50,15 @@ static SOCKET_FILE: OnceLock<PathBuf> = OnceLock::new();
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(code) => return code,
+        Err(code) if code == ExitCode::SUCCESS || !ipc_common::fault!("usage-status-1") => return code,
+        Err(_) => return ExitCode::from(ipc_common::ERROR_STATUS),
     };
     // A write to a connection whose client is gone raises SIGPIPE, whose
     // default action kills the whole server. Ignored, the write fails with
     // EPIPE instead and ends only that connection. (Rust's runtime already
-    // ignores it, and std's TcpStream sends with MSG_NOSIGNAL; but a
-    // UnixStream writes with write(2), and a C server must do this itself.)
+    // ignores it, and std's TcpStream and UnixStream send with MSG_NOSIGNAL;
+    // a C server, or one that writes to the descriptor with write(2), must
+    // do this itself.)
     let disposition = if ipc_common::fault!("sigpipe-default") { SigHandler::SigDfl } else { SigHandler::SigIgn };
     // SAFETY: SIG_IGN and SIG_DFL install no handler code.
     if let Err(e) = unsafe { signal(Signal::SIGPIPE, disposition) } {
@@ -169,7 +172,7 @@ fn say_listening(addr: &dyn std::fmt::Display) -> std::io::Result<()> {
 
 /// Serves one connection on a thread of its own: a slow call on one
 /// connection never delays another.
-fn spawn_connection<S: Read + Write + Send + 'static>(stream: S) {
+fn spawn_connection<S: Read + Write + AsFd + Send + 'static>(stream: S) {
     if ipc_common::fault!("sequential") {
         serve(stream);
     } else {
@@ -180,7 +183,7 @@ fn spawn_connection<S: Read + Write + Send + 'static>(stream: S) {
 /// Answers the requests of one connection, one at a time, until the client
 /// closes it. Whatever goes wrong ends this connection only: a bad LEN, a
 /// client that resets or vanishes, a reply that cannot be sent.
-fn serve<S: Read + Write>(mut stream: S) {
+fn serve<S: Read + Write + AsFd>(mut stream: S) {
     loop {
         let request = match rpc::read_message(&mut stream, rpc::MIN_REQUEST_LEN, rpc::MAX_LEN) {
             Ok(Some(request)) => request,
@@ -195,7 +198,14 @@ fn serve<S: Read + Write>(mut stream: S) {
             Err(_) => return,
         };
         let reply = answer(&request);
-        if rpc::write_message(&mut stream, &reply).is_err() {
+        let sent = if ipc_common::fault!("sigpipe-default") {
+            // write(2) on the descriptor, as a C server does: no MSG_NOSIGNAL.
+            let fd = stream.as_fd().try_clone_to_owned();
+            fd.and_then(|fd| rpc::write_message(&mut std::fs::File::from(fd), &reply))
+        } else {
+            rpc::write_message(&mut stream, &reply)
+        };
+        if sent.is_err() {
             return;
         }
         if ipc_common::fault!("one-call-per-connection") {

@@ -54,8 +54,9 @@ fn main() -> ExitCode {
     };
     // 1. SIGPIPE. Writing to a connection whose client is gone raises it,
     //    and its default action kills the whole server (signal(7)). Rust's
-    //    runtime sets it to SIG_IGN before `main`, and std's TcpStream sends
-    //    with MSG_NOSIGNAL; but a UnixStream writes with write(2). Say so
+    //    runtime sets it to SIG_IGN before `main`, and std's TcpStream and
+    //    UnixStream send with MSG_NOSIGNAL; a C server, or one that writes
+    //    to the raw descriptor with write(2), must ignore it itself. Say so
     //    here, or set it yourself: `nix::sys::signal::signal(Signal::SIGPIPE,
     //    SigHandler::SigIgn)` (unsafe: it installs a disposition; SIG_IGN
     //    runs no code of yours, say so in a `// SAFETY:` comment).

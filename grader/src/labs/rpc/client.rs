@@ -19,6 +19,10 @@ use crate::check::Fail;
 /// Read and write timeout of the check's own sockets.
 pub const IO_WAIT: Duration = Duration::from_secs(3);
 
+/// Why a server may hang up on a correct request.
+const HUNG_UP: &str = "a server closes a connection when LEN is below 6 or over 1048576: is LEN read big-endian \
+                       (from_be_bytes)? Or it crashed: see its state below";
+
 /// Where a server listens.
 #[derive(Debug, Clone)]
 pub enum Addr {
@@ -154,9 +158,11 @@ impl Client {
 
     /// Sends `call` with ID `id` and expects the contract's reply, byte for byte.
     pub fn call(&mut self, call: &Call, id: u32) -> Result<(), Fail> {
-        self.send(&call.request(id).bytes)?;
+        let request = call.request(id);
+        self.send(&request.bytes)?;
         let expected = call.outcome().reply(id);
         self.expect_reply(&expected, &format!("`{}`", call.describe()), IO_WAIT)
+            .map_err(|f| f.note(format!("the request the grader sent: {}", request.dump(&request.bytes))))
     }
 
     /// Reads one reply (its LEN, then LEN bytes) within `wait` and expects
@@ -178,14 +184,16 @@ impl Client {
                         format!("only {}", wire::hex(&got, 4))
                     })
                 }
-                Some(e) => Fail::new(format!("the connection failed while waiting for the reply to {what}: {e}")),
-                None => Fail::new(format!("the server closed the connection instead of replying to {what}")).got(
-                    if n == 0 {
+                Some(e) => {
+                    Fail::new(format!("the connection failed while waiting for the reply to {what}: {e}")).note(HUNG_UP)
+                }
+                None => Fail::new(format!("the server closed the connection instead of replying to {what}"))
+                    .got(if n == 0 {
                         "end of file".to_string()
                     } else {
                         format!("{}, then end of file", wire::hex(&got, 4))
-                    },
-                ),
+                    })
+                    .note(HUNG_UP),
             }
             .expected(expected.dump(&expected.bytes)));
         }

@@ -139,9 +139,10 @@ impl Server {
         format!("the grader's server saw:\n{}", crate::text::cut(&lines.join("\n"), 1500))
     }
 
-    /// A failure of the student's server, with whether it is still running.
+    /// A failure of the student's server, with whether it is still running
+    /// (a server that is dying gets a moment to finish).
     fn state(&mut self) -> String {
-        match self.proc.try_exit() {
+        match self.proc.wait_timeout(Duration::from_millis(300)) {
             None => "the server is still running".into(),
             Some(exit) => {
                 let err = self.proc.stderr.bytes();
@@ -1038,27 +1039,28 @@ fn server_survives_sigpipe(ctx: &mut Ctx) -> Result<(), Fail> {
     let request = big.request(id(1)).bytes;
     for transport in [Transport::Unix, Transport::Tcp] {
         with_server(ctx, transport, |_, server| {
-            for _ in 0..3 {
-                let c = match &server.addr {
+            for n in 1..=3 {
+                let mut c = match &server.addr {
                     Addr::Tcp(a) => Client::connect_small_window(*a)?,
                     unix => Client::connect(unix)?,
                 };
-                let mut c = c;
                 c.send(&request)?;
                 // The server reads the request and starts its 1 MB reply,
                 // which blocks: nobody reads. Then the client is gone.
                 std::thread::sleep(Duration::from_millis(150));
                 c.reset();
-            }
-            std::thread::sleep(Duration::from_millis(300));
-            if let Some(exit) = server.proc.try_exit() {
-                return Err(Fail::new("a client that went away before reading its reply ended the whole server")
+                // Give a dying server time to die.
+                if let Some(exit) = server.proc.wait_timeout(Duration::from_millis(300)) {
+                    return Err(Fail::new(format!(
+                        "client {n} went away before reading its 1 MB reply, and that ended the whole server"
+                    ))
                     .got(exit.to_string())
                     .note(if exit == Exit::Signal(Signal::SIGPIPE as i32) {
                         "SIGPIPE killed it: ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) or send with MSG_NOSIGNAL, and let a failed write end only that connection"
                     } else {
                         "let a failed write (EPIPE, ECONNRESET) end only that connection"
                     }));
+                }
             }
             calls(server, &[Call::Add(1, 2)])
         })
