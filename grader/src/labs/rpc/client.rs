@@ -6,7 +6,6 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::fd::{FromRawFd, IntoRawFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -64,24 +63,6 @@ impl Client {
             Addr::Unix(p) => Stream::Unix(UnixStream::connect(p).map_err(cannot)?),
         };
         let client = Client { stream, addr: addr.clone() };
-        client.set_timeout(IO_WAIT)?;
-        Ok(client)
-    }
-
-    /// Connects over TCP with a 4 KiB receive buffer, set before connect so
-    /// that the window is small from the start: a large reply soon has
-    /// nowhere to go and the server's write blocks.
-    pub fn connect_small_window(addr: SocketAddr) -> Result<Client, Fail> {
-        let family = if addr.is_ipv4() { socket::AddressFamily::Inet } else { socket::AddressFamily::Inet6 };
-        let fd = socket::socket(family, socket::SockType::Stream, socket::SockFlag::SOCK_CLOEXEC, None)
-            .map_err(Fail::infra)?;
-        socket::setsockopt(&fd, sockopt::RcvBuf, &4096).map_err(Fail::infra)?;
-        socket::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &socket::SockaddrStorage::from(addr))
-            .map_err(|e| Fail::new(format!("cannot connect to the server at {addr}: {}", e.desc())))?;
-        // SAFETY: `into_raw_fd` gives up ownership of an open socket, which
-        // the TcpStream takes over.
-        let stream = unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) };
-        let client = Client { stream: Stream::Tcp(stream), addr: Addr::Tcp(addr) };
         client.set_timeout(IO_WAIT)?;
         Ok(client)
     }

@@ -122,6 +122,21 @@ impl Server {
         String::from_utf8_lossy(&self.proc.stdout.bytes()).into_owned()
     }
 
+    /// The grader's server's log once `done` holds of it, or after 2 s.
+    /// (It prints each event before it replies, but the grader reads its
+    /// stdout on a thread of its own: a line may still be on the way when
+    /// the client has already exited.)
+    fn log_when(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        self.proc
+            .stdout
+            .wait_for(deadline, |bytes| {
+                let log = String::from_utf8_lossy(bytes);
+                done(&log).then(|| log.into_owned())
+            })
+            .unwrap_or_else(|| self.log())
+    }
+
     /// What the grader's server saw, for a failure: every request it could
     /// not frame or decode, else its last few lines.
     fn saw(&self) -> String {
@@ -308,10 +323,11 @@ fn printed(call: &Call) -> String {
 /// decoded exactly this call.
 fn client_call(ctx: &mut Ctx, server: &Server, options: &[&str], call: &Call) -> Result<Done, Fail> {
     let line = format!("{}\n", printed(call));
+    let calls_before = server.log().lines().filter(|l| l.starts_with("call ")).count();
     let done = client(ctx, server, options, &call.words()).run()?;
     done.expect_code(0).and_then(|d| d.expect_stdout(line.as_bytes())).map_err(|f| f.note(server.saw()))?;
     // Its last `call C DESCRIPTION` line.
-    let log = server.log();
+    let log = server.log_when(|log| log.lines().filter(|l| l.starts_with("call ")).count() > calls_before);
     let decoded = log.lines().rev().find_map(|l| l.strip_prefix("call ")?.split_once(' ').map(|(_, d)| d.to_string()));
     ensure(decoded.as_deref() == Some(call.describe().as_str()), || {
         done.fail("the grader's server decoded another call from the request")
@@ -425,7 +441,8 @@ fn client_request_bytes(ctx: &mut Ctx) -> Result<(), Fail> {
         let done = client(ctx, &server, &[], &call.words()).run()?;
         // The request as the grader's server received it: whole, or what came
         // of a request it could not frame.
-        let log = server.log();
+        let framed = |l: &str| l.starts_with("request ") || l.starts_with("broken ");
+        let log = server.log_when(|log| log.lines().skip(seen).any(framed));
         let new: Vec<&str> = log.lines().skip(seen).collect();
         let got = new.iter().find_map(|l| {
             let mut w = l.splitn(3, ' ');
@@ -503,7 +520,7 @@ fn client_repeat(ctx: &mut Ctx) -> Result<(), Fail> {
     done.expect_code(0)?.expect_stdout(b"5\n").map_err(|f| f.note("print only the last call's results"))?;
     // The grader's server logs each connection and each request as it
     // comes; the client has exited, so they are all there.
-    let log = server.log();
+    let log = server.log_when(|log| log.lines().filter(|l| l.starts_with("request ")).count() >= 1000);
     let connections = log.lines().filter(|l| l.starts_with("connection ")).count();
     let requests = log.lines().filter(|l| l.starts_with("request ")).count();
     ensure(connections == 1 && requests == 1000, || {
@@ -1031,28 +1048,33 @@ fn server_survives_reset(ctx: &mut Ctx) -> Result<(), Fail> {
     })
 }
 
-/// Clients that send `upper` of 1 MB and go away without reading the reply
-/// (over a Unix socket, and over TCP with a small receive window) do not
-/// kill the server with SIGPIPE: it answers a new connection afterwards.
+/// Clients that go away before reading their reply do not kill the server
+/// with SIGPIPE; it answers a new connection afterwards. Over a Unix
+/// socket: `upper` of 1 MB, then close while the server is writing the
+/// reply. Over TCP: `sleep 300`, then half-close and reset (in CLOSE_WAIT a
+/// reset makes the server's next write fail with EPIPE, which raises
+/// SIGPIPE; an ordinary reset gives ECONNRESET), before the reply is written.
 fn server_survives_sigpipe(ctx: &mut Ctx) -> Result<(), Fail> {
-    let big = Call::Upper(vec![b'x'; 1_000_000]);
-    let request = big.request(id(1)).bytes;
     for transport in [Transport::Unix, Transport::Tcp] {
         with_server(ctx, transport, |_, server| {
             for n in 1..=3 {
-                let mut c = match &server.addr {
-                    Addr::Tcp(a) => Client::connect_small_window(*a)?,
-                    unix => Client::connect(unix)?,
-                };
-                c.send(&request)?;
-                // The server reads the request and starts its 1 MB reply,
-                // which blocks: nobody reads. Then the client is gone.
-                std::thread::sleep(Duration::from_millis(150));
+                let mut c = Client::connect(&server.addr)?;
+                if transport == Transport::Unix {
+                    c.send(&Call::Upper(vec![b'x'; 1_000_000]).request(id(n)).bytes)?;
+                    // The server reads the request and starts its 1 MB
+                    // reply, which blocks: nobody reads.
+                    std::thread::sleep(Duration::from_millis(150));
+                } else {
+                    c.send(&Call::Sleep(300).request(id(n)).bytes)?;
+                    c.shutdown_write();
+                    std::thread::sleep(Duration::from_millis(50));
+                }
                 c.reset();
-                // Give a dying server time to die.
-                if let Some(exit) = server.proc.wait_timeout(Duration::from_millis(300)) {
+                // The reply is written by now (or in 0.3 s): give a dying
+                // server time to die.
+                if let Some(exit) = server.proc.wait_timeout(Duration::from_millis(600)) {
                     return Err(Fail::new(format!(
-                        "client {n} went away before reading its 1 MB reply, and that ended the whole server"
+                        "client {n} went away before reading its reply, and that ended the whole server"
                     ))
                     .got(exit.to_string())
                     .note(if exit == Exit::Signal(Signal::SIGPIPE as i32) {
@@ -1187,7 +1209,7 @@ fn server_usage_errors(ctx: &mut Ctx) -> Result<(), Fail> {
 /// socket: a few calls, `--repeat 50`, and a STATUS 3 error.
 fn pair(ctx: &mut Ctx) -> Result<(), Fail> {
     let missing = ctx.path("missing").display().to_string();
-    for transport in [Transport::Tcp, Transport::Unix] {
+    for transport in [Transport::Unix, Transport::Tcp] {
         let mut server = student_server(ctx, transport)?;
         let run = |ctx: &mut Ctx, options: &[&str], words: &[&str]| {
             let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
