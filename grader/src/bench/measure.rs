@@ -17,6 +17,10 @@ use nix::sys::stat::Mode;
 
 use super::Figure;
 
+// Lab `rpc`'s figures (a child module: it uses this one's helpers).
+#[path = "rpc.rs"]
+mod rpc;
+
 /// The longest any one run may take before it counts as hung.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
@@ -279,6 +283,9 @@ impl Bench {
             for (bytes, per_process, processes) in MQ_PLAN {
                 figures.push(self.mq(bytes, per_process, processes)?);
             }
+        }
+        if self.wanted("rpc") {
+            figures.extend(self.rpc()?);
         }
 
         // Round trips.

@@ -231,12 +231,19 @@ enum Conn {
 }
 
 impl Conn {
-    /// SO_RCVTIMEO and SO_SNDTIMEO: a read or write that waits longer fails
-    /// with EAGAIN (`WouldBlock`).
-    fn set_timeouts(&self, timeout: Duration) -> io::Result<()> {
+    /// SO_RCVTIMEO: a read that waits longer fails with EAGAIN (`WouldBlock`).
+    fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
         match self {
-            Conn::Tcp(s) => s.set_read_timeout(Some(timeout)).and_then(|()| s.set_write_timeout(Some(timeout))),
-            Conn::Unix(s) => s.set_read_timeout(Some(timeout)).and_then(|()| s.set_write_timeout(Some(timeout))),
+            Conn::Tcp(s) => s.set_read_timeout(Some(timeout)),
+            Conn::Unix(s) => s.set_read_timeout(Some(timeout)),
+        }
+    }
+
+    /// SO_SNDTIMEO, the same for a write.
+    fn set_write_timeout(&self, timeout: Duration) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.set_write_timeout(Some(timeout)),
+            Conn::Unix(s) => s.set_write_timeout(Some(timeout)),
         }
     }
 }
@@ -248,22 +255,22 @@ struct Timed<'a> {
 }
 
 impl Timed<'_> {
-    /// Sets the socket's timeouts to what is left until the deadline.
-    fn arm(&self) -> io::Result<()> {
+    /// What is left until the deadline; none left is a time-out.
+    fn left(&self) -> io::Result<Duration> {
         if ipc_common::fault!("no-timeout") {
-            return Ok(());
+            return Ok(Duration::from_secs(1 << 30));
         }
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(ErrorKind::TimedOut.into());
         }
-        self.conn.set_timeouts(left)
+        Ok(left)
     }
 }
 
 impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.arm()?;
+        self.conn.set_read_timeout(self.left()?)?;
         match self.conn {
             Conn::Tcp(s) => s.read(buf),
             Conn::Unix(s) => s.read(buf),
@@ -273,7 +280,7 @@ impl Read for Timed<'_> {
 
 impl Write for Timed<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.arm()?;
+        self.conn.set_write_timeout(self.left()?)?;
         match self.conn {
             Conn::Tcp(s) => s.write(buf),
             Conn::Unix(s) => s.write(buf),
