@@ -45,61 +45,61 @@ struct Server {
 }
 
 impl Bench {
-    /// Every rpc figure, TCP and Unix socket side by side.
+    /// Every rpc figure, TCP and Unix socket side by side. Each run
+    /// measures both transports one after the other, so that a change in
+    /// the machine's load weighs on both alike.
     pub(super) fn rpc(&self) -> anyhow::Result<Vec<Figure>> {
+        const TRANSPORTS: [Transport; 2] = [Transport::Tcp, Transport::Unix];
         let server = self.program("rpc-server")?;
         let client = self.program("rpc-client")?;
         let calls = self.rounds * 10;
-        let mut figures = Vec::new();
-        for transport in [Transport::Tcp, Transport::Unix] {
-            let name = format!("rpc add, {}", transport.label());
-            eprint!("ipc-bench: {name}: calls/s ...");
-            let mut values = Vec::new();
-            for _ in 0..self.runs {
+        let warmup = (self.rounds / 10).max(10);
+        let (mut per_second, mut p50s, mut p99s) = ([vec![], vec![]], [vec![], vec![]], [vec![], vec![]]);
+        eprint!("ipc-bench: rpc add over TCP loopback and a Unix socket ...");
+        for _ in 0..self.runs {
+            for (t, &transport) in TRANSPORTS.iter().enumerate() {
                 let running = self.start_rpc(&server, transport)?;
-                let result = calls_per_second(&client, &running.words, calls);
+                let rate = calls_per_second(&client, &running.words, calls);
+                let trips = round_trips(&running, transport, warmup, self.rounds);
                 stop(running.proc);
-                values.push(result?);
+                per_second[t].push(rate?);
+                let mut times = trips?;
+                times.sort_by(f64::total_cmp);
+                p50s[t].push(times[times.len() / 2]);
+                p99s[t].push(times[(times.len() * 99 / 100).min(times.len() - 1)]);
             }
-            let command = format!(
-                "rpc-client --repeat {calls} {} add 1 2, rpc-server {}",
-                if transport == Transport::Tcp { "127.0.0.1 PORT" } else { "--unix PATH" },
-                if transport == Transport::Tcp { "0" } else { "--unix PATH" }
-            );
-            let figure = Figure::new(
+        }
+        let mut figures = Vec::new();
+        for (t, transport) in TRANSPORTS.into_iter().enumerate() {
+            let (target, listen) = match transport {
+                Transport::Tcp => ("127.0.0.1 PORT", "0"),
+                Transport::Unix => ("--unix PATH", "--unix PATH"),
+            };
+            figures.push(Figure::new(
                 "calls",
                 &format!("rpc-client + rpc-server, {}", transport.label()),
                 false,
                 "calls/s",
-                values,
-                command,
-            );
-            eprintln!(" {:.0} calls/s", figure.median);
-            figures.push(figure);
-
-            eprint!("ipc-bench: {name}: round trips ...");
-            let warmup = (self.rounds / 10).max(10);
-            let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
-            for _ in 0..self.runs {
-                let running = self.start_rpc(&server, transport)?;
-                let result = round_trips(&running, transport, warmup, self.rounds);
-                stop(running.proc);
-                let mut times = result?;
-                times.sort_by(f64::total_cmp);
-                p50s.push(times[times.len() / 2]);
-                p99s.push(times[(times.len() * 99 / 100).min(times.len() - 1)]);
-            }
+                std::mem::take(&mut per_second[t]),
+                format!("rpc-client --repeat {calls} {target} add 1 2, rpc-server {listen}"),
+            ));
             let command = format!(
                 "the bench's client: one `add` request, then its reply, on one connection to rpc-server over {}; {} calls after {warmup} warm-up calls",
                 transport.label(),
                 self.rounds
             );
             let label = format!("rpc add, {} (on the socket)", transport.label());
-            let p50 = Figure::new("latency p50", &label, false, "µs", p50s, command.clone());
-            let p99 = Figure::new("latency p99", &label, false, "µs", p99s, command);
-            eprintln!(" p50 {:.1} µs, p99 {:.1} µs", p50.median, p99.median);
-            figures.extend([p50, p99]);
+            figures.push(Figure::new(
+                "latency p50",
+                &label,
+                false,
+                "µs",
+                std::mem::take(&mut p50s[t]),
+                command.clone(),
+            ));
+            figures.push(Figure::new("latency p99", &label, false, "µs", std::mem::take(&mut p99s[t]), command));
         }
+        eprintln!(" done");
         Ok(figures)
     }
 
