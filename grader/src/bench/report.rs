@@ -274,6 +274,25 @@ mod tests {
     }
 
     #[test]
+    fn rpc_on_one_machine_compares_the_unix_socket_with_tcp() {
+        let fig = |group, name: &str, median| Figure::new(group, name, false, "", vec![median], String::new());
+        let (tcp, unix) = ("rpc add, TCP loopback (on the socket)", "rpc add, Unix socket (on the socket)");
+        let mut figures = vec![
+            fig("calls", "rpc-client + rpc-server, TCP loopback", 50_000.0),
+            fig("calls", "rpc-client + rpc-server, Unix socket", 60_000.0),
+            fig("latency p50", tcp, 12.0),
+            fig("latency p50", unix, 9.0),
+            fig("latency p99", tcp, 30.0),
+        ];
+        assert!(same_machine(&figures).is_none(), "a figure is missing");
+        figures.push(fig("latency p99", unix, 33.0));
+        let same = same_machine(&figures).expect("all four figures");
+        assert!((same.calls - 1.2).abs() < 1e-9 && (same.p50 - 0.75).abs() < 1e-9 && (same.p99 - 1.1).abs() < 1e-9);
+        let meta = Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into() };
+        assert!(table(&meta, &figures).contains("1.20x the calls/s; round trip p50 0.75x, p99 1.10x TCP's"));
+    }
+
+    #[test]
     fn the_ring_bound_is_the_read_alone_over_cat_cat_and_is_printed() {
         let figures = [figure("cat | cat (shell)", 1000.0), figure("read alone, 64 KiB pieces (ring ceiling)", 1960.0)];
         assert_eq!(ring_bound(&figures), Some(1.96));
