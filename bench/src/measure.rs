@@ -17,6 +17,10 @@ use nix::sys::stat::Mode;
 
 use super::Figure;
 
+// Lab `rpc`'s figures (a child module: it uses this one's helpers).
+#[path = "rpc.rs"]
+mod rpc;
+
 /// The longest any one run may take before it counts as hung.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
@@ -292,6 +296,9 @@ impl Bench {
         if self.wanted("fifo") {
             figures.push(self.pipe_lines(FIFO_PLAN.0, FIFO_PLAN.1)?);
             figures.push(self.fifo(FIFO_PLAN.0, FIFO_PLAN.1)?);
+        }
+        if self.wanted("rpc") {
+            figures.extend(self.rpc()?);
         }
 
         // Round trips.

@@ -23,7 +23,8 @@ pub struct Target {
 }
 
 /// The groups in the order the table shows them.
-const GROUPS: [&str; 7] = ["throughput", "messages", "segments", "latency p50", "latency p99", "machine", "grader"];
+const GROUPS: [&str; 8] =
+    ["throughput", "messages", "segments", "calls", "latency p50", "latency p99", "machine", "grader"];
 
 fn median(figures: &[Figure], group: &str, name: &str) -> Option<f64> {
     figures.iter().find(|f| f.group == group && f.name == name).map(|f| f.median)
@@ -128,7 +129,36 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
             "  (a ring copies each byte once: reading the input alone is {bound:.2}x cat | cat here, the most any ring can reach)"
         );
     }
+    if let Some(same) = same_machine(figures) {
+        let _ = writeln!(out, "\nrpc on one machine: a Unix socket against TCP loopback (ratios of medians)");
+        let _ = writeln!(
+            out,
+            "  {:.2}x the calls/s; round trip p50 {:.2}x, p99 {:.2}x TCP's",
+            same.calls, same.p50, same.p99
+        );
+    }
     out
+}
+
+/// Lab `rpc` on one machine: a Unix domain socket against TCP loopback.
+#[derive(serde::Serialize)]
+pub struct SameMachine {
+    /// Calls/s over a Unix socket divided by calls/s over TCP.
+    pub calls: f64,
+    /// Round-trip p50 and p99 over a Unix socket divided by TCP's.
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// The rpc ratios, if both transports were measured.
+pub fn same_machine(figures: &[Figure]) -> Option<SameMachine> {
+    let ratio = |group: &str, unix: &str, tcp: &str| Some(median(figures, group, unix)? / median(figures, group, tcp)?);
+    let (unix, tcp) = ("rpc add, Unix socket (on the socket)", "rpc add, TCP loopback (on the socket)");
+    Some(SameMachine {
+        calls: ratio("calls", "rpc-client + rpc-server, Unix socket", "rpc-client + rpc-server, TCP loopback")?,
+        p50: ratio("latency p50", unix, tcp)?,
+        p99: ratio("latency p99", unix, tcp)?,
+    })
 }
 
 pub fn json(meta: &Meta, figures: &[Figure]) -> String {
@@ -141,6 +171,7 @@ pub fn json(meta: &Meta, figures: &[Figure]) -> String {
         "figures": figures,
         "targets": targets(figures),
         "ring_bound": ring_bound(figures),
+        "rpc_same_machine": same_machine(figures),
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
@@ -155,9 +186,10 @@ pub fn svg(meta: &Meta, figures: &[Figure]) -> String {
     const LABEL: f64 = 300.0;
     const BAR: f64 = 20.0;
     const GAP: f64 = 8.0;
-    let panels: [(&str, &str); 4] = [
+    let panels: [(&str, &str); 5] = [
         ("throughput", "Throughput, MB/s (higher is faster)"),
         ("messages", "Message queue, messages/s; FIFO, lines/s (higher is faster)"),
+        ("calls", "RPC, calls of add per second (higher is faster)"),
         ("latency p50", "Round-trip latency p50, µs (lower is faster)"),
         ("grader", "Grading the reference, s"),
     ];
@@ -240,6 +272,25 @@ mod tests {
         assert!(!by_name("mmap-copy vs cp").met);
         // Figures not measured in this run give no target at all.
         assert!(targets.iter().all(|t| !t.what.starts_with("TCP") && !t.what.starts_with("pipeline")));
+    }
+
+    #[test]
+    fn rpc_on_one_machine_compares_the_unix_socket_with_tcp() {
+        let fig = |group, name: &str, median| Figure::new(group, name, false, "", vec![median], String::new());
+        let (tcp, unix) = ("rpc add, TCP loopback (on the socket)", "rpc add, Unix socket (on the socket)");
+        let mut figures = vec![
+            fig("calls", "rpc-client + rpc-server, TCP loopback", 50_000.0),
+            fig("calls", "rpc-client + rpc-server, Unix socket", 60_000.0),
+            fig("latency p50", tcp, 12.0),
+            fig("latency p50", unix, 9.0),
+            fig("latency p99", tcp, 30.0),
+        ];
+        assert!(same_machine(&figures).is_none(), "a figure is missing");
+        figures.push(fig("latency p99", unix, 33.0));
+        let same = same_machine(&figures).expect("all four figures");
+        assert!((same.calls - 1.2).abs() < 1e-9 && (same.p50 - 0.75).abs() < 1e-9 && (same.p99 - 1.1).abs() < 1e-9);
+        let meta = Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into() };
+        assert!(table(&meta, &figures).contains("1.20x the calls/s; round trip p50 0.75x, p99 1.10x TCP's"));
     }
 
     #[test]

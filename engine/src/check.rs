@@ -180,6 +180,25 @@ impl Fail {
     }
 }
 
+/// Waits (until `deadline`) for the first line a running program prints on
+/// stdout, e.g. a server's `listening on ADDR`. If none comes, the failure
+/// says so with what it printed so far and how it ended (a dying program
+/// gets half a second to say why).
+pub fn first_line(running: &mut Proc, deadline: std::time::Instant, expected: &str) -> Result<String, Fail> {
+    let line = running.stdout.wait_for(deadline, |bytes| {
+        let end = bytes.iter().position(|&b| b == b'\n')?;
+        Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    });
+    if let Some(line) = line {
+        return Ok(line);
+    }
+    let _ = running.wait_timeout(Duration::from_millis(500));
+    running.stderr.wait_eof(std::time::Instant::now() + Duration::from_millis(200));
+    let fail = Fail::new(format!("no `{expected}` line on stdout")).kind(Kind::Timeout).output_so_far(running);
+    let stuck = fail.stderr.as_deref().is_some_and(|e| e.contains("not yet implemented"));
+    Err(if stuck { fail } else { fail.note("print the line as soon as it is true, and flush stdout") })
+}
+
 /// Fails with `what` unless `cond` holds.
 pub fn ensure(cond: bool, what: impl FnOnce() -> Fail) -> Result<(), Fail> {
     if cond { Ok(()) } else { Err(what()) }

@@ -420,6 +420,23 @@ impl Ctx<'_> {
     pub fn finish(&self, running: &mut Proc) -> Result<Done, Fail> {
         finish(running, self.deadline, self.limit)
     }
+
+    /// Waits at most `limit` (never past the deadline) for a program that
+    /// should end soon (after `after`, e.g. "the grader sent a message"); one
+    /// still running then is killed, and fails as a time-out with its output
+    /// so far.
+    pub fn finish_within(&self, running: &mut Proc, limit: Duration, after: &str) -> Result<Done, Fail> {
+        if running.wait_until(self.within(limit)).is_none() {
+            running.kill_group();
+            let drained = Instant::now() + Duration::from_millis(100);
+            running.stdout.wait_eof(drained);
+            running.stderr.wait_eof(drained);
+            return Err(Fail::new(format!("still running {:.1}s after {after}", limit.as_secs_f64()))
+                .kind(Kind::Timeout)
+                .output_so_far(running));
+        }
+        self.finish(running)
+    }
 }
 
 /// Waits for a spawned program to end (or kills it at `deadline`) and

@@ -64,4 +64,3 @@ fn c_implementation_from_the_contract_scores_full_marks() {
     assert_eq!(report["score"], report["max_score"]);
     assert_eq!(exit, Some(Exit::Code(0)));
 }
-

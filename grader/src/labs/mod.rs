@@ -11,6 +11,7 @@ pub mod mmap;
 pub mod mq;
 pub mod pipe;
 pub mod ring;
+pub mod rpc;
 pub mod signals;
 pub mod sockets;
 pub mod sysv;
@@ -92,6 +93,13 @@ pub static LABS: &[Lab] = &[
         checks: fifo::checks,
         peers: fifo::peers,
         rubric: include_str!("../../../rubric/fifo.toml"),
+    },
+    Lab {
+        name: "rpc",
+        programs: rpc::PROGRAMS,
+        checks: rpc::checks,
+        peers: rpc::peers,
+        rubric: include_str!("../../../rubric/rpc.toml"),
     },
 ];
 

@@ -19,7 +19,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
 
-use ipc_engine::check::{Check, Done, Fail, ensure, mismatch};
+use ipc_engine::check::{Check, Done, Fail, Kind, ensure, first_line, mismatch};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::peer::Peer;
 use ipc_engine::proc::{Exit, Proc};
@@ -105,37 +105,14 @@ fn start_server(ctx: &mut Ctx, who: Who, path: &Path, options: &[&str]) -> Resul
 /// Waits for the first line of stdout and expects `listening on PATH`.
 fn listening(server: &mut Proc, path: &Path, deadline: Instant) -> Result<(), Fail> {
     let want = format!("listening on {}", path.display());
-    let first = server.stdout.wait_for(deadline, |bytes| {
-        let end = bytes.iter().position(|&b| b == b'\n')?;
-        Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
-    });
-    match first {
-        Some(line) if line == want => Ok(()),
-        Some(line) => Err(Fail::new("the first line of stdout is not `listening on PATH`")
-            .expected(want)
+    let line = first_line(server, deadline, "listening on PATH")?;
+    ensure(line == want, || {
+        Fail::new("the first line of stdout is not `listening on PATH`")
+            .kind(Kind::Output)
+            .expected(want.clone())
             .got(text::one_line(&line, 200))
-            .note(format!("command: {}", server.command))),
-        None => {
-            // Stdout ended or stayed silent: let a dying server finish saying why.
-            let _ = server.wait_timeout(Duration::from_millis(300));
-            server.stderr.wait_eof(Instant::now() + Duration::from_millis(300));
-            let state = match server.try_exit() {
-                Some(exit) => format!("it ended with {exit}"),
-                None => "it is still running".to_string(),
-            };
-            let err = server.stderr.bytes();
-            let mut fail =
-                Fail::new(format!("no `listening on PATH` line on stdout within {}s", LISTEN_WAIT.as_secs()))
-                    .expected(want)
-                    .got(text::excerpt(&server.stdout.bytes(), server.stdout.total(), 4, 300))
-                    .note(format!("command: {}", server.command))
-                    .note(format!("{state}; stderr: {}", text::excerpt(&err, server.stderr.total(), 4, 400)));
-            if String::from_utf8_lossy(&err).contains("not yet implemented") {
-                fail = fail.note("(this part is still a `todo!()` in your code)");
-            }
-            Err(fail.note("print the line once the FIFO exists, and flush stdout"))
-        }
-    }
+            .command(&server.command)
+    })
 }
 
 /// The complete lines a server printed after its `listening on` line, and
@@ -182,7 +159,7 @@ fn expect_printed(server: &Proc, lines: &[Vec<u8>], who: &str) -> Result<(), Fai
         &got_bytes,
         got_bytes.len() as u64,
     )
-    .note(format!("command: {}", server.command))
+    .command(&server.command)
     .note(format!("{who}'s stderr: {}", text::excerpt(&server.stderr.bytes(), server.stderr.total(), 4, 400))))
 }
 
@@ -323,7 +300,7 @@ fn still_running(server: &mut Proc, after: &str) -> Result<(), Fail> {
         None => Ok(()),
         Some(exit) => Err(Fail::new(format!("the server ended {after}"))
             .got(exit.to_string())
-            .note(format!("command: {}", server.command))
+            .command(&server.command)
             .note(format!("stderr: {}", text::excerpt(&server.stderr.bytes(), server.stderr.total(), 4, 400)))
             .note("end of file means that no writer is left, not that the server is done: wait for the next client")),
     }
@@ -352,14 +329,7 @@ fn grader_client(ctx: &mut Ctx, path: &Path, lines: &[Vec<u8>], raw: Option<Vec<
 /// program still running then is killed and fails (`why` says what it may
 /// be waiting for).
 fn finish_within(ctx: &Ctx, running: &mut Proc, limit: Duration, why: &str) -> Result<Done, Fail> {
-    if running.wait_timeout(limit).is_none() {
-        running.kill_group();
-        return Err(Fail::new(format!("did not finish within {:.1}s", limit.as_secs_f64()))
-            .note(format!("command: {}", running.command))
-            .note(format!("stderr so far: {}", text::excerpt(&running.stderr.bytes(), running.stderr.total(), 4, 300)))
-            .note(why.to_string()));
-    }
-    ctx.finish(running)
+    ctx.finish_within(running, limit, "its input ended").map_err(|f| f.note(why.to_string()))
 }
 
 /// Stops a server the check no longer needs (with its process group).
@@ -370,13 +340,12 @@ fn stop(mut server: Proc) {
 /// Sends `sig` to the server and collects it (waiting at most 3 s).
 fn signal_and_finish(ctx: &Ctx, server: &mut Proc, sig: Signal) -> Result<Done, Fail> {
     server.signal(sig).map_err(|e| {
-        Fail::new(format!("the server was gone before {} could be sent ({e})", sig.as_str()))
-            .note(format!("command: {}", server.command))
+        Fail::new(format!("the server was gone before {} could be sent ({e})", sig.as_str())).command(&server.command)
     })?;
     if server.wait_timeout(Duration::from_secs(3)).is_none() {
         server.kill_group();
         return Err(Fail::new(format!("the server did not exit within 3s of {}", sig.as_str()))
-            .note(format!("command: {}", server.command))
+            .command(&server.command)
             .got(text::excerpt(&server.stdout.bytes(), server.stdout.total(), 6, 400))
             .note("it must stop wherever it is waiting (in open, poll or read): a flag set by a signal handler is never looked at while the main thread sleeps"));
     }
@@ -573,7 +542,7 @@ fn server_idle_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
                 "a server asleep until the next client writes, using at most {:.0}% of what a busy loop gets",
                 IDLE_CPU_SHARE * 100.0
             ))
-            .note(format!("command: {}", server.command))
+            .command(&server.command)
             .note("after end of file, read returns 0 (and poll reports POLLHUP) at once, for ever: open the FIFO again and wait on the new descriptor")
     })?;
     let mut all = first;
@@ -629,7 +598,7 @@ fn server_16_clients(ctx: &mut Ctx) -> Result<(), Fail> {
         Fail::new("the server did not print every line of 16 clients exactly once, unchanged")
             .expected(format!("{total} lines, each exactly once, none mixed or cut"))
             .got(what)
-            .note(format!("command: {}", server.command))
+            .command(&server.command)
             .note("each client writes whole lines, one write each; a read may hold lines of several clients and end in the middle of one: print whole lines only, and keep the rest for the next read")
     })?;
     stop(server);
@@ -700,7 +669,7 @@ fn client_one_server(ctx: &mut Ctx) -> Result<(), Fail> {
     let done = ctx.program("fifo-client").arg(&path).args(as_args(&lines)).timeout(CLIENT_WAIT).run()?;
     done.expect_code(0)?;
     expect_printed(&server, &lines, "the grader's server")
-        .map_err(|f| f.note(format!("command: {}", done.command)).note("send each LINE's bytes and one newline"))?;
+        .map_err(|f| f.command(&done.command).note("send each LINE's bytes and one newline"))?;
     stop(server);
     Ok(())
 }
@@ -715,9 +684,8 @@ fn client_stdin_lines(ctx: &mut Ctx) -> Result<(), Fail> {
         ["alpha", "", "beta  gamma", "last line without newline"].iter().map(|l| l.as_bytes().to_vec()).collect();
     let done = ctx.program("fifo-client").arg(&path).stdin_bytes(input).timeout(CLIENT_WAIT).run()?;
     done.expect_code(0)?;
-    expect_printed(&server, &lines, "the grader's server").map_err(|f| {
-        f.note(format!("command: {}", done.command)).note("a last line without newline is a line too: send it with one")
-    })?;
+    expect_printed(&server, &lines, "the grader's server")
+        .map_err(|f| f.command(&done.command).note("a last line without newline is a line too: send it with one"))?;
     stop(server);
     Ok(())
 }
@@ -792,7 +760,7 @@ fn client_waits_for_reader(ctx: &mut Ctx) -> Result<(), Fail> {
         Fail::new("while it waits for a reader, the client is not asleep")
             .expected("state S (sleeping) in /proc/PID/stat")
             .got(format!("{state:?}"))
-            .note(format!("command: {}", client.command))
+            .command(&client.command)
             .note("no loop: a blocking open(2) sleeps until a reader comes")
     })?;
     let server = start_server(ctx, Who::Grader, &path, &["--existing"])?;
@@ -899,7 +867,7 @@ fn client_line_too_long(ctx: &mut Ctx) -> Result<(), Fail> {
             ))
             .expected("one\ntwo")
             .got(text::excerpt(&server.stdout.bytes(), server.stdout.total(), 4, 300))
-            .note(format!("command: {}", done.command))
+            .command(&done.command)
             .note("send the lines in order, and stop at the first one longer than 4095 bytes without sending it")
         })?;
         stop(server);
@@ -933,7 +901,7 @@ fn client_broken_pipe(ctx: &mut Ctx) -> Result<(), Fail> {
     ensure(input.starts_with(&buf[..n]), || {
         Fail::new("the first bytes in the FIFO are not the first lines of stdin")
             .got(text::one_line(&String::from_utf8_lossy(&buf[..n.min(120)]), 120))
-            .note(format!("command: {}", client.command))
+            .command(&client.command)
     })?;
     // The client fills the pipe again and waits in write(2); then the only
     // reader goes away.

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipc_engine::check::{Check, Done, Fail, Kind, ensure};
+use ipc_engine::check::{Check, Fail, Kind, ensure};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::leaks::{queue_exists, remove_queue};
 use ipc_engine::peer::Peer;
@@ -143,18 +143,6 @@ fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), 
     }
 }
 
-/// Waits at most `limit` for `running` to exit after the grader did `what`;
-/// kills it and fails if it is still blocked.
-fn finish_within(ctx: &Ctx, running: &mut Proc, limit: Duration, what: &str) -> Result<Done, Fail> {
-    if running.wait_until(ctx.within(limit)).is_none() {
-        running.kill_group();
-        return Err(Fail::new(format!("still blocked {:.1}s after {what}", limit.as_secs_f64()))
-            .kind(Kind::Timeout)
-            .output_so_far(running));
-    }
-    ctx.finish(running)
-}
-
 // ---------------------------------------------------------------------------
 // mq-send, checked by the grader's own receiving side.
 
@@ -276,7 +264,7 @@ fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
             .expected(show(&[msg(0, "first")]))
             .got(show(&first))
     })?;
-    let done = finish_within(ctx, &mut running, PROMPT, "the grader received a message from the full queue")?;
+    let done = ctx.finish_within(&mut running, PROMPT, "the grader received a message from the full queue")?;
     done.expect_code(0)?;
     expect_queue_holds(
         &name,
@@ -400,7 +388,7 @@ fn recv_waits_for_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let mut running = ctx.program("mq-recv").arg(&name).spawn()?;
     wait_blocked(ctx, &mut running, "a message arrives")?;
     queue.send(2, b"worth the wait")?;
-    let done = finish_within(ctx, &mut running, PROMPT, "the grader sent a message")?;
+    let done = ctx.finish_within(&mut running, PROMPT, "the grader sent a message")?;
     done.expect_code(0)?.expect_stdout(b"2 worth the wait\n")?;
     Ok(())
 }
@@ -455,7 +443,7 @@ fn recv_timeout_message_in_time(ctx: &mut Ctx) -> Result<(), Fail> {
     wait_blocked(ctx, &mut running, "a message arrives, or 4 s pass")?;
     queue.send(1, b"in time")?;
     let done =
-        finish_within(ctx, &mut running, Duration::from_millis(1500), "the grader sent a message").map_err(|f| {
+        ctx.finish_within(&mut running, Duration::from_millis(1500), "the grader sent a message").map_err(|f| {
             f.note("wait in mq_timedreceive, which returns as soon as a message arrives; do not sleep first")
         })?;
     done.expect_code(0)?.expect_stdout(b"1 in time\n")?;
@@ -477,7 +465,7 @@ fn recv_timeout_each_receive(ctx: &mut Ctx) -> Result<(), Fail> {
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
         queue.send(1, text)?;
     }
-    let done = finish_within(ctx, &mut running, Duration::from_millis(2500), "the grader sent the third message")?;
+    let done = ctx.finish_within(&mut running, Duration::from_millis(2500), "the grader sent the third message")?;
     done.expect_code(0)
         .map_err(|f| {
             f.note(
@@ -514,7 +502,7 @@ fn recv_prints_each_at_once(ctx: &mut Ctx) -> Result<(), Fail> {
             .note("flush stdout after each line (a reader waits on it): `out.flush()`, or write to a line-buffered stdout"));
     }
     queue.send(3, b"second")?;
-    let done = finish_within(ctx, &mut running, PROMPT, "the grader sent the second message")?;
+    let done = ctx.finish_within(&mut running, PROMPT, "the grader sent the second message")?;
     done.expect_code(0)?.expect_stdout(b"3 first\n3 second\n")?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use ipc_engine::check::{Check, Fail, Kind, ensure, mismatch};
+use ipc_engine::check::{Check, Fail, Kind, ensure, first_line, mismatch};
 use ipc_engine::ctx::{Cmd, Ctx};
 use ipc_engine::peer::Peer;
 use ipc_engine::proc::Proc;
@@ -81,21 +81,8 @@ fn start_server(cmd: Cmd, ctx_deadline: Instant) -> Result<(Proc, SocketAddr), F
 /// Waits for the first line `listening on ADDR` and parses ADDR (the port must not be 0).
 fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fail> {
     let deadline = ctx_deadline.min(Instant::now() + LISTEN_WAIT);
-    let line = server.stdout.wait_for(deadline, |bytes| {
-        let end = bytes.iter().position(|&b| b == b'\n')?;
-        Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
-    });
+    let line = first_line(server, deadline, "listening on ADDR")?;
     let command = server.command.clone();
-    let Some(line) = line else {
-        // Stdout ended: the server is probably exiting; let it finish saying why.
-        let _ = server.wait_timeout(Duration::from_millis(500));
-        let fail =
-            Fail::new(format!("no `listening on ADDR` line on stdout (waited up to {}s)", LISTEN_WAIT.as_secs()))
-                .kind(Kind::Timeout)
-                .output_so_far(server);
-        let stuck = fail.stderr.as_deref().is_some_and(|e| e.contains("not yet implemented"));
-        return Err(if stuck { fail } else { fail.note("print the line once bound and listening, and flush stdout") });
-    };
     let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
     let Some(addr) = addr else {
         return Err(Fail::new("the first line of stdout is not `listening on ADDR`")
