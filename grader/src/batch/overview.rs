@@ -29,6 +29,8 @@ h1 { margin-bottom: .2em; }
 h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .3em .5em; border-bottom: 1px solid #e4e4e4; }
+#build-table td:first-child, #student-table td:first-child { width: 14em; word-break: break-word; }
+td.when { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code, pre { font: 13px/1.35 ui-monospace, monospace; }
 pre { background: #f6f6f6; padding: .6em; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
@@ -235,16 +237,16 @@ pub fn index(class: &Class) -> String {
                 } @else {
                     p.muted { "A program that does not compile costs only its own checks; the others were graded." }
                     table #build-table {
-                        thead { tr { th { "Student" } th { "What" } th { "The compiler's first error" } } }
+                        thead { tr { th { "Student" } th { "What, and the compiler's first error" } } }
                         tbody {
                             @for g in &not_built {
                                 tr.not-built {
                                     td { a href=(feedback_href(&g.student)) { (g.student) } }
-                                    td { (g.error.as_deref().unwrap_or("")) }
                                     td {
+                                        (g.error.as_deref().unwrap_or(""))
                                         @for e in &g.compile_errors { (compile_error(e)) }
                                         @if g.compile_errors.is_empty() && g.checks.is_none() {
-                                            span.muted { "(saved by an older grader: only the line on the left)" }
+                                            br; span.muted { "(saved by an older grader, which kept only this line)" }
                                         }
                                     }
                                 }
@@ -269,7 +271,7 @@ pub fn index(class: &Class) -> String {
                                 }
                                 td.num { (g.score) }
                                 td.num { (g.max_score) }
-                                td {
+                                td.when {
                                     @if facts.graded_now.contains(&g.student) { "this run" }
                                     @else if let Some(at) = g.graded_at { "kept, " (utc(at)) }
                                     @else { "kept (older grader)" }
@@ -459,7 +461,7 @@ fn histogram(title: &str, scores: &[u32], max: u32) -> Markup {
                     @let h = plot * *n as f64 / tallest as f64;
                     rect.bin x=(format!("{:.1}", x + 1.0)) y=(format!("{:.1}", top + plot - h))
                         width=(format!("{:.1}", bar - 2.0)) height=(format!("{h:.1}"))
-                        fill=(if b.0 == max { "#4b9e5f" } else { "#5b7fb5" })
+                        fill="#5b7fb5"
                         data-from=(b.0) data-to=(b.1) data-count=(n) {
                         title { (n) " submission(s) with " (label(b)) " points" }
                     }
