@@ -549,3 +549,46 @@ fn write_whole(path: &Path, text: &str) -> Result<()> {
     std::fs::write(&partial, text).with_context(|| format!("cannot write {}", Path::new(&partial).display()))?;
     std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first error's whole message: not the one after it, not the rest.
+    #[test]
+    fn first_error_keeps_one_whole_message() {
+        let messages = "error[E0425]: cannot find value `x` in this scope\n --> starter/src/pipe/pipeline.rs:3:5\n  |\n3 |     x\n  |     ^ not found in this scope\n\nerror: aborting due to 1 previous error\n";
+        assert_eq!(
+            first_error(messages),
+            "error[E0425]: cannot find value `x` in this scope\n --> starter/src/pipe/pipeline.rs:3:5\n  |\n3 |     x\n  |     ^ not found in this scope\n"
+        );
+        assert_eq!(first_error("cargo build failed"), "cargo build failed");
+    }
+
+    /// A result file an older grader saved still reads, without per-check
+    /// outcomes (`checks` absent, not empty).
+    #[test]
+    fn a_result_without_the_later_fields_still_reads() {
+        let old = r#"{"student": "alice", "labs": {"pipe": 3}, "score": 3, "max_score": 30, "error": null}"#;
+        let g: Graded = serde_json::from_str(old).unwrap();
+        assert_eq!((g.score, g.max_score, g.labs["pipe"]), (3, 30, 3));
+        assert!(g.checks.is_none() && g.compile_errors.is_empty() && g.graded_at.is_none() && g.rubric.is_none());
+    }
+
+    /// The rubric's fingerprint is that of its files, in the labs' order,
+    /// wherever the rubric comes from.
+    #[test]
+    fn the_rubric_fingerprint_is_of_its_files() {
+        let dir = build::workspace_root().join("rubric");
+        let (from_files, source) = rubric_fingerprint(Some(&dir)).unwrap();
+        let (built_in, _) = rubric_fingerprint(None).unwrap();
+        assert_eq!(from_files, built_in);
+        assert!(source.contains("pipe.toml, ring.toml"), "{source}");
+        let mut all = Vec::new();
+        for lab in LABS {
+            all.extend(std::fs::read(dir.join(format!("{}.toml", lab.name))).unwrap());
+        }
+        let expected: String = Sha256::digest(&all).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(from_files, expected);
+    }
+}
