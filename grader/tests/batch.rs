@@ -436,6 +436,32 @@ fn on_path(names: &[&str]) -> Option<PathBuf> {
     names.iter().find_map(|name| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()))
 }
 
+/// The major version in what `program --version` prints
+/// (`Chromium 156.0.8078.114 built on ...`, `ChromeDriver 156.0...`).
+fn major_version(program: &Path) -> Option<u32> {
+    let spec = Spec::new(program, ["--version"], std::env::temp_dir());
+    let run = proc::output(spec, Duration::from_secs(60)).ok()?;
+    let text = String::from_utf8_lossy(&run.stdout);
+    text.split_whitespace().filter(|w| w.contains('.')).find_map(|w| w.split('.').next()?.parse().ok())
+}
+
+/// ChromeDriver, and a Chromium or Chrome of its version (a machine may have
+/// several browsers; a driver drives only its own version).
+fn browser_and_driver() -> Result<(PathBuf, PathBuf), String> {
+    let driver = on_path(&["chromedriver"]).ok_or("no chromedriver on PATH")?;
+    let wanted = major_version(&driver).ok_or(format!("{} --version names no version", driver.display()))?;
+    let mut found = Vec::new();
+    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        let Some(browser) = on_path(&[name]) else { continue };
+        match major_version(&browser) {
+            Some(v) if v == wanted => return Ok((browser, driver)),
+            v => found.push(format!("{} (version {v:?})", browser.display())),
+        }
+    }
+    let found = if found.is_empty() { "none".to_string() } else { found.join(", ") };
+    Err(format!("no Chromium or Chrome of chromedriver's version {wanted} on PATH (found: {found})"))
+}
+
 /// A note that shows even when the test passes (cargo test captures
 /// `println!`, not a direct write to stderr).
 fn note(text: &str) {
@@ -609,17 +635,17 @@ impl Drop for Browser {
 /// it after installing them).
 #[test]
 fn the_overview_renders_in_a_browser() {
-    let chromium = on_path(&["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]);
-    let chromedriver = on_path(&["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let why = "no chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver; \
-                   .ci/run installs them)";
-        assert!(
-            std::env::var_os("IPC_REQUIRE_BROWSER").is_none(),
-            "{why}, but IPC_REQUIRE_BROWSER is set: the page must be rendered"
-        );
-        note(&format!("SKIPPED the_overview_renders_in_a_browser: {why}"));
-        return;
+    let (chromium, chromedriver) = match browser_and_driver() {
+        Ok(found) => found,
+        Err(why) => {
+            let why = format!("{why} (Debian: apt-get install chromium chromium-driver; .ci/run installs them)");
+            assert!(
+                std::env::var_os("IPC_REQUIRE_BROWSER").is_none(),
+                "{why}, but IPC_REQUIRE_BROWSER is set: the page must be rendered"
+            );
+            note(&format!("SKIPPED the_overview_renders_in_a_browser: {why}"));
+            return;
+        }
     };
     let class = class();
     class.assert_succeeded();
