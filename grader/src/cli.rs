@@ -67,7 +67,7 @@ pub struct Args {
     /// Batch grading: grade every student checkout in DIR (one folder each) into --out.
     #[arg(long, value_name = "DIR", requires = "out")]
     pub batch: Option<PathBuf>,
-    /// Where batch grading writes grades.csv, feedback/ and results/.
+    /// Where batch grading writes grades.csv, index.html, feedback/ and results/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Batch grading: grade again the submissions already graded in --out.
@@ -241,12 +241,18 @@ fn grade(args: &Args) -> Result<u8> {
             target_dir: args.batch_target_dir.clone(),
             selected,
             rubric: &rubric,
+            rubric_dir: args.rubric.clone(),
             jobs,
             build_time_limit: Duration::from_secs(args.build_time_limit),
             force: args.force,
         };
-        let csv = crate::batch::run(&batch)?;
-        println!("Gradebook: {}\nFeedback:  {}", csv.display(), out.join("feedback").display());
+        let written = crate::batch::run(&batch)?;
+        println!(
+            "Gradebook: {}\nFeedback:  {}\nOverview:  {} (open it in a browser)",
+            written.gradebook.display(),
+            out.join("feedback").display(),
+            written.overview.display()
+        );
         return Ok(PASSED);
     }
     let started = Instant::now();
