@@ -128,17 +128,19 @@ pub const CLASSROOM_LIMIT: usize = 60 * 1024;
 /// printed. Each test's message is cut to fit (the step summary has it
 /// whole). `error`: the grader itself failed, or some code did not compile.
 pub fn classroom_result(outcomes: &[Outcome], error: bool) -> String {
-    let mut cap = 2048;
-    loop {
-        let encoded = classroom_encoded(outcomes, error, cap);
-        if encoded.len() <= CLASSROOM_LIMIT || cap == 0 {
+    // Ever shorter messages until it fits; at last, a message only where
+    // the reporter shows one (status `error`), and no test_code or file.
+    for cap in [2048, 1024, 512, 256, 128, 0] {
+        let encoded = classroom_encoded(outcomes, error, Some(cap));
+        if encoded.len() <= CLASSROOM_LIMIT {
             return encoded;
         }
-        cap = if cap > 64 { cap / 2 } else { 0 };
     }
+    classroom_encoded(outcomes, error, None)
 }
 
-fn classroom_encoded(outcomes: &[Outcome], error: bool, cap: usize) -> String {
+/// `cap`: the most bytes of each message; `None`: the leanest result.
+fn classroom_encoded(outcomes: &[Outcome], error: bool, cap: Option<usize>) -> String {
     let t = totals(outcomes);
     let result = Classroom {
         version: 1,
@@ -152,19 +154,34 @@ fn classroom_encoded(outcomes: &[Outcome], error: bool, cap: usize) -> String {
         max_score: t.max_score,
         tests: outcomes
             .iter()
-            .map(|o| ClassroomTest {
-                name: o.full_name(),
-                status: match &o.fail {
+            .map(|o| {
+                let status = match &o.fail {
                     None => "pass",
                     Some(f) if matches!(f.kind, Kind::Missing | Kind::Infrastructure) => "error",
                     Some(_) => "fail",
-                },
-                score: o.points,
-                message: capped(&defuse(&report::explain(o)), cap),
-                test_code: format!("cargo grade {}", o.full_name()),
-                filename: o.see.split('#').next().unwrap_or_default().to_string(),
-                line_no: 0,
-                execution_time: format!("{:.2}s", o.elapsed.as_secs_f64()),
+                };
+                let (message, test_code, filename) = match cap {
+                    Some(cap) => (
+                        capped(&defuse(&report::explain(o)), cap),
+                        format!("cargo grade {}", o.full_name()),
+                        o.see.split('#').next().unwrap_or_default().to_string(),
+                    ),
+                    None if status == "error" => {
+                        let what = o.fail.as_ref().map(|f| f.what.as_str()).unwrap_or_default();
+                        (capped(&defuse(what), 120), String::new(), String::new())
+                    }
+                    None => (String::new(), String::new(), String::new()),
+                };
+                ClassroomTest {
+                    name: o.full_name(),
+                    status,
+                    score: o.points,
+                    message,
+                    test_code,
+                    filename,
+                    line_no: 0,
+                    execution_time: format!("{:.2}s", o.elapsed.as_secs_f64()),
+                }
             })
             .collect(),
     };
@@ -269,6 +286,49 @@ pub fn stop_commands_token() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn outcome(name: &str, points: u32, max: u32, hidden: bool) -> Outcome {
+        Outcome {
+            lab: "pipe".into(),
+            name: name.into(),
+            points,
+            max_points: max,
+            fail: (points < max).then(|| ipc_engine::check::Fail::new("wrong")),
+            elapsed: Duration::from_millis(5),
+            commands: Vec::new(),
+            hint: "a hint".into(),
+            see: "handouts/pipe.md".into(),
+            hidden,
+            repetitions: 1,
+            failures: u32::from(points < max),
+        }
+    }
+
+    /// A hidden check shows only once grades are published, and nothing a
+    /// student sees before (the top-level output) reveals its name, number
+    /// or points.
+    #[test]
+    fn gradescope_hides_hidden_checks_until_published() {
+        let outcomes = [outcome("seen", 0, 2, false), outcome("secret-check", 7, 7, true)];
+        let json: serde_json::Value =
+            serde_json::from_str(&gradescope("the starter", &outcomes, Duration::from_secs(1), &[])).unwrap();
+        let output = json["output"].as_str().unwrap();
+        assert!(!output.contains("secret") && !output.contains('7') && !output.contains("9"), "{output}");
+        assert!(output.contains("0/2 points; 0 checks passed, 1 failed"), "{output}");
+        assert_eq!(json["tests"][1]["visibility"], "after_published");
+        assert_eq!(json["tests"][0]["visibility"], "visible");
+        assert!(json.get("max_score").is_none(), "not a key of Gradescope's results.json");
+    }
+
+    /// Messages are cut to keep the whole Classroom result under its limit.
+    #[test]
+    fn classroom_result_fits_however_long_the_messages() {
+        let mut long = outcome("flood", 0, 1, false);
+        long.fail = Some(ipc_engine::check::Fail::new("x".repeat(200_000)));
+        let outcomes: Vec<Outcome> = (0..300).map(|_| long.clone()).collect();
+        let encoded = classroom_result(&outcomes, false);
+        assert!(encoded.len() <= CLASSROOM_LIMIT, "{} bytes", encoded.len());
+    }
 
     #[test]
     fn defused_text_starts_no_workflow_command() {

@@ -46,11 +46,25 @@ pub static LABS: &[Lab] = &[
         rubric: include_str!("../../../rubric/pipe.toml"),
     },
     Lab {
+        name: "fifo",
+        programs: fifo::PROGRAMS,
+        checks: fifo::checks,
+        peers: fifo::peers,
+        rubric: include_str!("../../../rubric/fifo.toml"),
+    },
+    Lab {
         name: "ring",
         programs: ring::PROGRAMS,
         checks: ring::checks,
         peers: ring::peers,
         rubric: include_str!("../../../rubric/ring.toml"),
+    },
+    Lab {
+        name: "sysv",
+        programs: sysv::PROGRAMS,
+        checks: sysv::checks,
+        peers: sysv::peers,
+        rubric: include_str!("../../../rubric/sysv.toml"),
     },
     Lab {
         name: "mq",
@@ -67,6 +81,13 @@ pub static LABS: &[Lab] = &[
         rubric: include_str!("../../../rubric/sockets.toml"),
     },
     Lab {
+        name: "rpc",
+        programs: rpc::PROGRAMS,
+        checks: rpc::checks,
+        peers: rpc::peers,
+        rubric: include_str!("../../../rubric/rpc.toml"),
+    },
+    Lab {
         name: "signals",
         programs: signals::PROGRAMS,
         checks: signals::checks,
@@ -79,27 +100,6 @@ pub static LABS: &[Lab] = &[
         checks: mmap::checks,
         peers: mmap::peers,
         rubric: include_str!("../../../rubric/mmap.toml"),
-    },
-    Lab {
-        name: "sysv",
-        programs: sysv::PROGRAMS,
-        checks: sysv::checks,
-        peers: sysv::peers,
-        rubric: include_str!("../../../rubric/sysv.toml"),
-    },
-    Lab {
-        name: "fifo",
-        programs: fifo::PROGRAMS,
-        checks: fifo::checks,
-        peers: fifo::peers,
-        rubric: include_str!("../../../rubric/fifo.toml"),
-    },
-    Lab {
-        name: "rpc",
-        programs: rpc::PROGRAMS,
-        checks: rpc::checks,
-        peers: rpc::peers,
-        rubric: include_str!("../../../rubric/rpc.toml"),
     },
 ];
 
