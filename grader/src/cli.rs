@@ -202,8 +202,14 @@ fn grade(args: &Args) -> Result<u8> {
     if let Some(zip) = &args.export_gradescope {
         let root = build::workspace_root();
         let rubric_dir = args.rubric.clone().unwrap_or_else(|| root.join("rubric"));
-        crate::gradescope::export(&root, &rubric_dir, zip)?;
-        println!("Wrote Gradescope's autograder to {} (its README.md says how to set it up).", zip.display());
+        let selected = select(&rubric, &args.filters)?;
+        crate::gradescope::export(&root, &rubric_dir, zip, &args.filters)?;
+        let total: u32 = selected.iter().map(|s| s.entry.points).sum();
+        println!(
+            "Wrote Gradescope's autograder to {} ({} checks, {total} points: give the assignment {total} points; its README.md says how to set it up).",
+            zip.display(),
+            selected.len()
+        );
         return Ok(PASSED);
     }
     if let Some(dest) = &args.export_template {

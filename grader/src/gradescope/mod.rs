@@ -30,7 +30,9 @@ const LEFT_OUT: &[&str] = &["grader/tests"];
 
 /// Writes the autograder zip for the repository at `root`, with the rubric
 /// in `rubric_dir`.
-pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path) -> Result<()> {
+/// `filters` (labs or `LAB::CHECK`s, all if empty) are the checks the
+/// assignment grades: one Gradescope assignment per lab is common.
+pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path, filters: &[String]) -> Result<()> {
     if zip_path.extension().is_none_or(|e| e != "zip") {
         bail!("{}: give a file name ending in .zip", zip_path.display());
     }
@@ -56,7 +58,8 @@ pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path) -> Result<()> {
         [("setup.sh", SETUP, script), ("run_autograder", RUN, script), ("README.md", README, plain)]
     {
         zip.start_file(name, options)?;
-        zip.write_all(text.replace("@RUST_VERSION@", &version).as_bytes())?;
+        let filters = filters.iter().map(|f| ipc_engine::text::shell_quote(f)).collect::<Vec<_>>().join(" ");
+        zip.write_all(text.replace("@RUST_VERSION@", &version).replace("@FILTERS@", &filters).as_bytes())?;
     }
     add_tree(&mut zip, staging.path(), &ws)?;
     zip.finish()?;
