@@ -67,6 +67,10 @@ fn bin_lists_match_the_labs_programs() {
         [("starter", "", "src"), ("reference", "-ref", "src"), ("broken", "-broken", "../reference/src")]
     {
         let manifest_path = root.join(krate).join("Cargo.toml");
+        // A student template has the starter only.
+        if krate != "starter" && !manifest_path.exists() {
+            continue;
+        }
         let text = std::fs::read_to_string(&manifest_path).unwrap();
         let manifest: Manifest = toml::from_str(&text).unwrap();
         let expected: Vec<Bin> = LABS

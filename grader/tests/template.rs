@@ -186,6 +186,31 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     assert!(human.contains("differ from the template as it was handed out: rubric/pipe.toml"), "{human}");
     assert!(human.contains("Score: 0/20"), "{human}");
 
+    // A compile error costs only what it breaks: the pipe lab solved (the
+    // reference's programs) and an mq-send that does not compile grade pipe
+    // in full, and mq-send's checks at 0 with the compiler's error.
+    let reference = workspace_root().join("reference/src/pipe");
+    for program in ["pipe-message", "pipeline"] {
+        std::fs::copy(reference.join(format!("{program}.rs")), dest.join(format!("starter/src/pipe/{program}.rs")))
+            .unwrap();
+    }
+    std::fs::write(dest.join("starter/src/mq/mq-send.rs"), "fn main() { let x: u32 = \"not a number\"; }\n").unwrap();
+    let out = run(&cargo(), &["grade", "--format", "json", "pipe", "mq::send-creates-queue"], &dest, &[]);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.exit, Some(Exit::Code(2)), "some code did not compile: exit 2");
+    let tests = report["tests"].as_array().unwrap();
+    let pipe: Vec<&Value> = tests.iter().filter(|t| t["lab"] == "pipe").collect();
+    assert!(pipe.iter().all(|t| t["status"] == "passed"), "the pipe lab lost points to mq-send's error: {report}");
+    let send = tests.iter().find(|t| t["name"] == "mq::send-creates-queue").unwrap();
+    let output = send["output"].as_str().unwrap();
+    assert!(
+        send["score"] == 0 && output.contains("`mq-send` did not compile") && output.contains("mismatched types"),
+        "{output}"
+    );
+    assert!(report["notes"].to_string().contains("`mq-send` did not compile"), "the report does not name it: {report}");
+    std::fs::copy(workspace_root().join("starter/src/mq/mq-send.rs"), dest.join("starter/src/mq/mq-send.rs")).unwrap();
+
     // Code that does not compile: the compiler's message, score 0, exit 2.
     std::fs::write(dest.join("starter/src/pipe/pipeline.rs"), "fn main() { let x: u32 = \"not a number\"; }\n")
         .unwrap();
