@@ -92,7 +92,7 @@ pub fn human(
             if let (Some(command), true) = (&fail.command, verbose) {
                 writeln!(out, "    command: {}", indent(command))?;
             }
-            if let Some(ended) = &fail.ended {
+            if let Some(ended) = fail.ended.as_ref().filter(|e| fail.got.as_ref() != Some(*e)) {
                 writeln!(out, "    ({ended})")?;
             }
             let so_far = if fail.so_far { " so far" } else { "" };
@@ -196,7 +196,7 @@ pub fn explain(o: &Outcome) -> String {
     line("expected: ", &fail.expected);
     line("got: ", &fail.got);
     line("command: ", &fail.command);
-    line("", &fail.ended.as_ref().map(|e| format!("({e})")));
+    line("", &fail.ended.as_ref().filter(|e| fail.got.as_ref() != Some(*e)).map(|e| format!("({e})")));
     let so_far = if fail.so_far { " so far" } else { "" };
     line(&format!("stdout{so_far}: "), &fail.stdout);
     line(&format!("stderr{so_far}: "), &fail.stderr);

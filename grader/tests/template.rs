@@ -209,7 +209,9 @@ fn exported_template_builds_grades_and_reveals_nothing() {
         "{output}"
     );
     assert!(report["notes"].to_string().contains("`mq-send` did not compile"), "the report does not name it: {report}");
-    std::fs::copy(workspace_root().join("starter/src/mq/mq-send.rs"), dest.join("starter/src/mq/mq-send.rs")).unwrap();
+    for file in ["mq/mq-send.rs", "pipe/pipe-message.rs", "pipe/pipeline.rs"] {
+        std::fs::copy(workspace_root().join("starter/src").join(file), dest.join("starter/src").join(file)).unwrap();
+    }
 
     // Code that does not compile: the compiler's message, score 0, exit 2.
     std::fs::write(dest.join("starter/src/pipe/pipeline.rs"), "fn main() { let x: u32 = \"not a number\"; }\n")
