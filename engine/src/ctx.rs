@@ -149,6 +149,14 @@ impl<'a> Ctx<'a> {
         self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).step(command.into());
     }
 
+    /// A step that runs one of the grader's peers by hand (`ipc-grader
+    /// --peer NAME ARGS`, with `args` already quoted for the shell), for
+    /// what the check did itself as that peer would; the reproduction then
+    /// puts `ipc-grader` on `PATH`.
+    pub fn shown_peer(&self, name: &str, args: &str) {
+        self.shown_later().peer(name, args);
+    }
+
     /// A handle that adds steps like [`Ctx::shown`] and outlives borrows of
     /// the context (for a clean-up step shown when a guard is dropped).
     pub fn shown_later(&self) -> Shown {
@@ -742,6 +750,13 @@ pub struct Shown(Arc<Mutex<Reproduction>>);
 impl Shown {
     pub fn step(&self, command: impl Into<String>) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).step(command.into());
+    }
+
+    /// As [`Ctx::shown_peer`].
+    pub fn peer(&self, name: &str, args: &str) {
+        let mut repro = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        repro.on_path.insert(peer::GRADER.to_string());
+        repro.step(format!("{} --peer {} {args}", peer::GRADER, shell_quote(name)));
     }
 }
 

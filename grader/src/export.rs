@@ -30,6 +30,7 @@ const COPIED: &[&str] = &[
     "Cargo.lock",
     "common",
     "starter",
+    "launcher",
     "handouts",
 ];
 
@@ -79,7 +80,7 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     copy_tree(&root.join("engine"), &dest.join("engine"))?;
     std::fs::write(
         dest.join("Cargo.toml"),
-        workspace_manifest(&manifest, &["common", "starter", "engine", "grader"])?,
+        workspace_manifest(&manifest, &["common", "starter", "engine", "grader", "launcher"])?,
     )?;
     prune_lockfile(dest)?;
 
