@@ -7,7 +7,7 @@
 //! - `ipc-probe sleep-touch MS FILE`: sleeps MS milliseconds, then creates FILE.
 //! - `ipc-probe stderr TEXT`: writes TEXT and a newline to stderr.
 //! - `ipc-probe signals FILE`: writes to FILE the signals it started with
-//!   ignored and blocked (`/proc/self/status`), two lines:
+//!   ignored and blocked (`/proc/self/status`; standard signals), two lines:
 //!   `ignored SIGINT SIGPIPE` and `blocked` (none).
 
 use std::ffi::OsString;
@@ -45,7 +45,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
             let names = |key: &str| {
                 let mask = ipc_engine::proc::procfs::signal_mask(&status, key).unwrap_or(0);
-                let set: Vec<String> = (1..=64)
+                // The standard signals: the real-time ones (32 and up) belong
+                // to the C library (glibc reserves 32 and 33 for itself) and
+                // to programs that ask for them.
+                let set: Vec<String> = (1..32)
                     .filter(|n| mask & (1u64 << (n - 1)) != 0)
                     .map(|n| {
                         nix::sys::signal::Signal::try_from(n)
