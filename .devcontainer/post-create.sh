@@ -25,10 +25,12 @@ for page in "2 pipe" "3 mq_open" "7 signal"; do
   man -w $page >/dev/null 2>&1 || missing+=("man $page")
 done
 
-# The two builds `cargo grade` runs: the grader (`cargo run -p ipc-grader`),
+# The builds `cargo grade` runs: the grader (`cargo run -p ipc-grade`, which builds
+# `-p ipc-grader`),
 # then the starter's programs. Each on its own, as the grader runs them, so
 # that cargo reuses both as they are.
 cargo build --package ipc-grader --bin ipc-grader
+cargo build --package ipc-grade --bin ipc-grade
 if ! cargo build --package ipc-starter --bins --keep-going; then
   # Not a fault of the container: some of the student's code does not compile.
   echo "post-create: some of starter/ does not compile; \`cargo grade\` names each program and its first error."

@@ -119,6 +119,40 @@ pub enum BuildError {
     Cargo(String),
 }
 
+/// Passes cargo's stderr (its `Compiling ...` lines) on to the grader's own
+/// stderr as it comes, line by line, but for cargo's summary of a failed
+/// build (`error: could not compile ...`, `warning: build failed, waiting
+/// for other jobs ...`): the compiler's errors reach the grader as JSON on
+/// stdout and are shown after the build, each under the program it stops,
+/// so a summary printed before them would come before the error itself.
+#[derive(Default)]
+struct Relay {
+    passed: usize,
+}
+
+impl Relay {
+    fn pass_on(&mut self, stderr: &[u8], at_end: bool) {
+        use std::io::Write;
+        let fresh = &stderr[self.passed.min(stderr.len())..];
+        let complete = match fresh.iter().rposition(|&b| b == b'\n') {
+            Some(end) => end + 1,
+            None if at_end => fresh.len(),
+            None => 0,
+        };
+        let mut out = std::io::stderr().lock();
+        for line in fresh[..complete].split_inclusive(|&b| b == b'\n') {
+            let text = String::from_utf8_lossy(line);
+            let summary = text.trim_start();
+            if summary.starts_with("error: could not compile") || summary.starts_with("warning: build failed") {
+                continue;
+            }
+            let _ = out.write_all(line);
+        }
+        let _ = out.flush();
+        self.passed += complete;
+    }
+}
+
 /// A finished build: the programs and how many warnings the compiler gave.
 pub struct Built {
     pub programs: Programs,
@@ -192,6 +226,11 @@ pub fn build_profile(
     if release {
         args.push("--release".into());
     }
+    // Cargo's stderr is a pipe to the grader (see `Relay`): keep its colours
+    // where the grader's own stderr is a terminal.
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        args.push("--color=always".into());
+    }
     if let Some(dir) = target_dir {
         args.push("--target-dir".into());
         args.push(dir.into());
@@ -204,14 +243,25 @@ pub fn build_profile(
         env: Vec::new(),
         stdin: Input::Null,
         output_cap: 64 << 20,
-        inherit_stderr: true,
+        // Captured, and passed on line by line as it comes (see below).
+        inherit_stderr: false,
     };
     let mut running = proc::spawn(&spec).map_err(|e| BuildError::Cargo(format!("cannot run cargo: {e}")))?;
-    let exit = running.wait_until(Instant::now() + time_limit);
+    let until = Instant::now() + time_limit;
+    let mut relay = Relay::default();
+    let exit = loop {
+        let exit = running.wait_until(until.min(Instant::now() + Duration::from_millis(100)));
+        relay.pass_on(&running.stderr.bytes(), false);
+        if exit.is_some() || Instant::now() >= until {
+            break exit;
+        }
+    };
     if exit.is_none() {
         running.kill_group();
         return Err(BuildError::Cargo(format!("the build took longer than {}s and was stopped", time_limit.as_secs())));
     }
+    running.stderr.wait_eof(Instant::now() + Duration::from_secs(5));
+    relay.pass_on(&running.stderr.bytes(), true);
     running.stdout.wait_eof(Instant::now() + Duration::from_secs(5));
     let stdout = running.stdout.bytes();
     let mut programs = BTreeMap::new();

@@ -1,10 +1,13 @@
 //! A check's world: its temporary directory, its IPC names, its deadline,
 //! and the way it starts programs.
 
+use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use nix::unistd::Pid;
 
 use crate::build::Programs;
 use crate::check::{Done, Fail, Kind};
@@ -28,8 +31,8 @@ pub struct Ctx<'a> {
     programs: &'a Programs,
     deadline: Instant,
     limit: Duration,
-    /// Commands run so far, as a person would type them (for `--verbose`).
-    pub(crate) log: Vec<String>,
+    /// The commands that reproduce the check by hand (for `--verbose`).
+    reproduction: Arc<Mutex<Reproduction>>,
     /// Every POSIX IPC name handed out (probed for leaks afterwards).
     pub(crate) ipc_names: Vec<String>,
     /// Pids the check started directly.
@@ -63,7 +66,7 @@ impl<'a> Ctx<'a> {
             programs,
             deadline: Instant::now() + limit,
             limit,
-            log: Vec::new(),
+            reproduction: Arc::default(),
             ipc_names: Vec::new(),
             spawned: Vec::new(),
             path_env: path,
@@ -136,12 +139,60 @@ impl<'a> Ctx<'a> {
         Ok(cmd)
     }
 
+    /// Adds a step to the commands that reproduce this check by hand, for
+    /// something the check did itself rather than through a program (the
+    /// queue it created with nix, a pause while a program waits): the
+    /// command that does the same, e.g. `ipc-grader --peer ipc-mq create
+    /// NAME --maxmsg 1 --msgsize 64` or `sleep 0.5`. A program started with
+    /// [`Cmd::spawn`] and still running is shown in the background (`&`).
+    pub fn shown(&self, command: impl Into<String>) {
+        self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).step(command.into());
+    }
+
+    /// A step that runs one of the grader's peers by hand (`ipc-grader
+    /// --peer NAME ARGS`, with `args` already quoted for the shell), for
+    /// what the check did itself as that peer would; the reproduction then
+    /// puts `ipc-grader` on `PATH`.
+    pub fn shown_peer(&self, name: &str, args: &str) {
+        self.shown_later().peer(name, args);
+    }
+
+    /// A handle that adds steps like [`Ctx::shown`] and outlives borrows of
+    /// the context (for a clean-up step shown when a guard is dropped).
+    pub fn shown_later(&self) -> Shown {
+        Shown(self.reproduction.clone())
+    }
+
+    /// The commands that reproduce this check by hand, in an empty
+    /// directory: first a line that puts the grader's own programs on
+    /// `PATH` if a command needs them, then every step in order.
+    pub(crate) fn take_reproduction(&mut self) -> Vec<String> {
+        let repro = std::mem::take(&mut *self.reproduction.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut lines = Vec::new();
+        if !repro.on_path.is_empty() {
+            match peer::by_hand_dir(&repro.on_path) {
+                Ok(dir) => lines.push(format!(
+                    "export PATH={}:\"$PATH\"    # the grader's own programs ({})",
+                    shell_quote(&dir.to_string_lossy()),
+                    repro.on_path.iter().cloned().collect::<Vec<_>>().join(", ")
+                )),
+                Err(e) => lines.push(format!(
+                    "# (the grader's own programs {} could not be linked for you: {e}; `cargo grade --peer-path` tries again)",
+                    repro.on_path.iter().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            }
+        }
+        lines.extend(repro.lines);
+        lines
+    }
+
     /// Makes the grader's probe `name` callable by that name on the PATH of
     /// the programs this check runs (a link to the grader's own executable,
     /// which dispatches on its name), and returns its path. Only probes run
     /// this way: a partner started by a program under test refuses
     /// ([`crate::misuse`]).
     pub fn peer_on_path(&mut self, name: &str) -> Result<PathBuf, Fail> {
+        self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).on_path.insert(name.to_string());
         let link = self.bin_dir.join(name);
         if !link.exists() {
             let exe = std::env::current_exe().map_err(Fail::infra)?;
@@ -157,7 +208,8 @@ impl<'a> Ctx<'a> {
     /// program that ends during the window gives `None`. See [`CpuUse::verdict`].
     pub fn cpu_used(&mut self, procs: &mut [&mut Proc], window: Duration) -> Result<CpuUse, Fail> {
         let spin_ms = (window + Duration::from_millis(400)).as_millis().to_string();
-        let mut spinner = self.peer(peer::SPIN)?.arg(spin_ms.as_str()).spawn()?;
+        // Calibration, not part of what a person would do by hand.
+        let mut spinner = self.peer(peer::SPIN)?.arg(spin_ms.as_str()).unshown().spawn()?;
         std::thread::sleep(Duration::from_millis(100));
         let sample = |p: &Proc| p.cpu_time().zip(proc::context_switches(p.pid()));
         let spin_before = spinner.cpu_time();
@@ -189,6 +241,12 @@ impl<'a> Ctx<'a> {
         let path = self.path(name);
         std::fs::write(&path, contents).map_err(Fail::infra)?;
         Ok(path)
+    }
+
+    /// Records that `running` ended: a program shown in the background gets
+    /// a `wait` in the reproduction.
+    fn finished(&self, running: &Proc) {
+        self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid());
     }
 
     /// Fails with a time-limit message if the deadline has passed.
@@ -277,7 +335,13 @@ pub struct Cmd<'c, 'a> {
     peer: Option<String>,
     spec: Spec,
     stdin_desc: Option<String>,
+    /// Shown after the command: where its stdout goes (`| wc -c`).
+    stdout_desc: Option<String>,
+    /// How each argument is shown, where not quoted as it is.
+    shown_args: Vec<Option<String>>,
     timeout: Option<Duration>,
+    /// Part of the reproduction (false for calibration the check does).
+    shown: bool,
 }
 
 impl<'c, 'a> Cmd<'c, 'a> {
@@ -301,16 +365,60 @@ impl<'c, 'a> Cmd<'c, 'a> {
             output_cap: DEFAULT_OUTPUT_CAP,
             inherit_stderr: false,
         };
-        Cmd { ctx, name, peer: None, spec, stdin_desc: None, timeout: None }
+        Cmd {
+            ctx,
+            name,
+            peer: None,
+            spec,
+            stdin_desc: None,
+            stdout_desc: None,
+            shown_args: Vec::new(),
+            timeout: None,
+            shown: true,
+        }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.spec.args.push(arg.as_ref().to_owned());
+        self.shown_args.push(None);
         self
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
-        self.spec.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        for arg in args {
+            self = self.arg(arg);
+        }
+        self
+    }
+
+    /// An argument too long to show (a 100 KiB TEXT), shown as the shell
+    /// expression that makes the same bytes ([`numbers_text`]).
+    pub fn arg_made(mut self, made: &Made) -> Self {
+        self.spec.args.push(OsString::from(&made.text));
+        self.shown_args.push(Some(format!("\"$({})\"", made.shell)));
+        self
+    }
+
+    /// In the reproduction, stdout goes through `filter` (e.g. `wc -c`, or
+    /// `cmp - input`): for output too large or too binary for a terminal.
+    pub fn stdout_shown_through(mut self, filter: &str) -> Self {
+        self.stdout_desc = Some(format!("| {filter}"));
+        self
+    }
+
+    /// Feeds these bytes on stdin; the reproduction first writes a file
+    /// `file` with `made_by` (a command whose output is like the bytes,
+    /// e.g. `head -c 20971520 /dev/urandom`) and reads stdin from it.
+    pub fn stdin_from_file(mut self, bytes: impl Into<Arc<Vec<u8>>>, file: &str, made_by: &str) -> Self {
+        self.spec.stdin = Input::Bytes(bytes.into());
+        self.ctx.shown(format!("{made_by} > {}", shell_quote(file)));
+        self.stdin_desc = Some(format!("< {}", shell_quote(file)));
+        self
+    }
+
+    /// Leaves this command out of the reproduction (calibration).
+    fn unshown(mut self) -> Self {
+        self.shown = false;
         self
     }
 
@@ -354,21 +462,32 @@ impl<'c, 'a> Cmd<'c, 'a> {
         self
     }
 
-    /// The command as a person would type it.
+    /// The command as a person would type it, in any directory: a program
+    /// under test by its path, a peer as `ipc-grader --peer NAME` (the
+    /// grader's own executable, which the reproduction puts on `PATH`).
     fn display(&self) -> String {
         let mut words = match (&self.name, &self.peer) {
             (Some(_), _) => vec![shell_quote(&self.spec.program.to_string_lossy())],
-            // How a person runs a peer by hand, from the repository.
-            (None, Some(peer)) => vec!["cargo grade --peer".to_string(), shell_quote(peer)],
+            (None, Some(peer)) => vec![format!("{} --peer", peer::GRADER), shell_quote(peer)],
             (None, None) => vec![shell_quote(&self.spec.program.file_name().unwrap_or_default().to_string_lossy())],
         };
-        words.extend(self.spec.args.iter().map(|a| shown_arg(&a.to_string_lossy())));
-        let cmd = words.join(" ");
-        match &self.stdin_desc {
+        words.extend(
+            self.spec
+                .args
+                .iter()
+                .zip(&self.shown_args)
+                .map(|(a, shown)| shown.clone().unwrap_or_else(|| shown_arg(&a.to_string_lossy()))),
+        );
+        let mut cmd = words.join(" ");
+        cmd = match &self.stdin_desc {
             Some(desc) if desc.ends_with('|') => format!("{desc} {cmd}"),
             Some(desc) => format!("{cmd} {desc}"),
             None => format!("{cmd} < /dev/null"),
+        };
+        if let Some(desc) = &self.stdout_desc {
+            cmd = format!("{cmd} {desc}");
         }
+        cmd
     }
 
     /// Starts the program and returns at once.
@@ -395,7 +514,13 @@ impl<'c, 'a> Cmd<'c, 'a> {
                 .command(&command)
                 .note("is it an executable file (chmod +x) with a valid #! line or binary format?")
         })?;
-        self.ctx.log.push(command.clone());
+        if self.shown {
+            let mut repro = self.ctx.reproduction.lock().unwrap_or_else(|e| e.into_inner());
+            if self.peer.is_some() {
+                repro.on_path.insert(peer::GRADER.to_string());
+            }
+            repro.spawned(started.pid(), command.clone());
+        }
         self.ctx.spawned.push(started.pid());
         let mut started = started;
         started.command = command;
@@ -404,21 +529,39 @@ impl<'c, 'a> Cmd<'c, 'a> {
 
     /// Runs the program to the end (or the time limit) and collects its output.
     pub fn run(self) -> Result<Done, Fail> {
-        let deadline = match self.timeout {
-            Some(t) => self.ctx.within(t),
-            None => self.ctx.deadline,
+        let waits = match self.timeout {
+            Some(t) if self.ctx.within(t) < self.ctx.deadline => Waits::Timeout(t),
+            _ => Waits::Check(self.ctx.limit),
         };
-        let limit = self.ctx.limit;
+        let deadline = match waits {
+            Waits::Timeout(t) => self.ctx.within(t),
+            Waits::Check(_) => self.ctx.deadline,
+        };
+        let repro = self.ctx.reproduction.clone();
         let mut running = self.spawn()?;
-        finish(&mut running, deadline, limit)
+        let done = finish(&mut running, deadline, waits);
+        repro.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid());
+        done
     }
+}
+
+/// What a finished wait was bounded by, for the message of a time-out
+/// (which states the limit once).
+#[derive(Clone, Copy)]
+enum Waits {
+    /// The check's own time limit.
+    Check(Duration),
+    /// A shorter wait the check allows this command.
+    Timeout(Duration),
 }
 
 impl Ctx<'_> {
     /// Waits for a program started with [`Cmd::spawn`] to end (killing it at
     /// the check's deadline) and collects its output.
     pub fn finish(&self, running: &mut Proc) -> Result<Done, Fail> {
-        finish(running, self.deadline, self.limit)
+        let done = finish(running, self.deadline, Waits::Check(self.limit));
+        self.finished(running);
+        done
     }
 
     /// Waits at most `limit` (never past the deadline) for a program that
@@ -431,17 +574,23 @@ impl Ctx<'_> {
             let drained = Instant::now() + Duration::from_millis(100);
             running.stdout.wait_eof(drained);
             running.stderr.wait_eof(drained);
-            return Err(Fail::new(format!("still running {:.1}s after {after}", limit.as_secs_f64()))
+            self.finished(running);
+            let mut fail = Fail::new(format!("still running {:.1} s after {after}", limit.as_secs_f64()))
                 .kind(Kind::Timeout)
-                .output_so_far(running));
+                .output_so_far(running);
+            fail.ended = Some(KILLED.into());
+            return Err(fail);
         }
         self.finish(running)
     }
 }
 
+/// How a program the check stopped waiting for ended: the grader killed it.
+const KILLED: &str = "still running when the time ran out; the grader then killed it";
+
 /// Waits for a spawned program to end (or kills it at `deadline`) and
 /// collects its output.
-fn finish(running: &mut Proc, deadline: Instant, limit: Duration) -> Result<Done, Fail> {
+fn finish(running: &mut Proc, deadline: Instant, waits: Waits) -> Result<Done, Fail> {
     let start = running.started;
     let Some(exit) = running.wait_until(deadline) else {
         running.kill_group();
@@ -449,13 +598,15 @@ fn finish(running: &mut Proc, deadline: Instant, limit: Duration) -> Result<Done
         let drained = Instant::now() + Duration::from_millis(100);
         running.stdout.wait_eof(drained);
         running.stderr.wait_eof(drained);
-        let waited = start.elapsed().as_secs_f64();
-        let fail = if waited + 0.05 >= limit.as_secs_f64() {
-            Fail::new(format!("did not finish within the check's time limit ({:.1}s)", limit.as_secs_f64()))
-        } else {
-            Fail::new(format!("did not finish within {waited:.1}s"))
+        let what = match waits {
+            Waits::Check(limit) => {
+                format!("did not finish within the check's time limit of {:.1} s", limit.as_secs_f64())
+            }
+            Waits::Timeout(t) => format!("did not finish within {:.1} s", t.as_secs_f64()),
         };
-        return Err(fail.kind(Kind::Timeout).output_so_far(running));
+        let mut fail = Fail::new(what).kind(Kind::Timeout).output_so_far(running);
+        fail.ended = Some(KILLED.into());
+        return Err(fail);
     };
     let elapsed = start.elapsed();
     let grace = deadline.min(Instant::now() + EOF_GRACE).max(Instant::now() + Duration::from_millis(50));
@@ -473,14 +624,61 @@ fn finish(running: &mut Proc, deadline: Instant, limit: Duration) -> Result<Done
 }
 
 fn describe_input(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if bytes.len() <= 200 && !text.contains('\0') => format!("printf '%s' {} |", shell_quote(text)),
-        _ => format!("({} bytes of input) |", bytes.len()),
+    if bytes.len() <= 200 {
+        format!("printf {} |", printf_format(bytes))
+    } else {
+        format!("({} bytes of input) |", bytes.len())
     }
 }
 
+/// A `printf` format (quoted for the shell) that prints exactly `bytes`, on
+/// one line whatever they hold: `'end of file\n'`.
+pub fn printf_format(bytes: &[u8]) -> String {
+    let mut s = String::from("'");
+    for &b in bytes {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'%' => s.push_str("%%"),
+            b'\'' => s.push_str("'\\''"),
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    s.push('\'');
+    s
+}
+
+/// Text made by a shell command as well as by the check, so that a
+/// reproduction can make the same bytes: see [`numbers_text`].
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub text: String,
+    /// The command that prints `text` (no trailing newline).
+    pub shell: String,
+}
+
+/// `len` bytes of the numbers from 1 up, separated by spaces (`1 2 3 ...`),
+/// as `seq -s ' ' N | head -c LEN` prints them: no byte pattern repeats, so
+/// a lost, doubled or reordered chunk shows.
+pub fn numbers_text(len: usize) -> Made {
+    let mut text = String::new();
+    let mut n = 0u64;
+    while text.len() < len {
+        n += 1;
+        if n > 1 {
+            text.push(' ');
+        }
+        text.push_str(&n.to_string());
+    }
+    text.truncate(len);
+    Made { text, shell: format!("seq -s ' ' {n} | head -c {len}") }
+}
+
 /// An argument as the command shown in reports prints it: quoted for a
-/// shell, or, when it is huge (a 100 KiB TEXT), only its size.
+/// shell, or, when it is huge, only its size (a check that wants such an
+/// argument reproducible gives it with [`Cmd::arg_made`]).
 fn shown_arg(arg: &str) -> String {
     const MAX: usize = 200;
     if arg.len() > MAX {
@@ -504,4 +702,110 @@ fn searchable_path() -> Vec<OsString> {
         .map(|entry| OsStr::from_bytes(entry).to_owned())
         .filter(|entry| nix::unistd::access(Path::new(entry), nix::unistd::AccessFlags::X_OK).is_ok())
         .collect()
+}
+
+/// The steps that reproduce a check by hand, as they happen.
+#[derive(Debug, Default)]
+struct Reproduction {
+    lines: Vec<String>,
+    /// Programs started and not yet waited for: pid, their line, and
+    /// whether they are shown in the background.
+    running: Vec<(Pid, usize, bool)>,
+    /// The grader's own programs the commands call by name.
+    on_path: BTreeSet<String>,
+}
+
+impl Reproduction {
+    /// A step; programs still running go to the background.
+    fn step(&mut self, line: String) {
+        for (_, at, background) in &mut self.running {
+            if !*background {
+                self.lines[*at].push_str(" &");
+                *background = true;
+            }
+        }
+        self.lines.push(line);
+    }
+
+    fn spawned(&mut self, pid: Pid, line: String) {
+        self.step(line);
+        self.running.push((pid, self.lines.len() - 1, false));
+    }
+
+    /// A program that ended (or was stopped): one in the background is waited for.
+    fn finished(&mut self, pid: Pid) {
+        if let Some(i) = self.running.iter().position(|(p, _, _)| *p == pid) {
+            let (_, _, background) = self.running.remove(i);
+            if background {
+                self.lines.push("wait".into());
+            }
+        }
+    }
+}
+
+/// Adds steps to a check's reproduction (see [`Ctx::shown_later`]).
+#[derive(Clone)]
+pub struct Shown(Arc<Mutex<Reproduction>>);
+
+impl Shown {
+    pub fn step(&self, command: impl Into<String>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).step(command.into());
+    }
+
+    /// As [`Ctx::shown_peer`].
+    pub fn peer(&self, name: &str, args: &str) {
+        let mut repro = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        repro.on_path.insert(peer::GRADER.to_string());
+        repro.step(format!("{} --peer {} {args}", peer::GRADER, shell_quote(name)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `sh -c script` prints (through the reaper, as every spawn here).
+    fn sh(script: &str) -> Vec<u8> {
+        let out = proc::output(Spec::new("sh", ["-c", script], "/"), Duration::from_secs(10)).unwrap();
+        assert_eq!(out.exit, Some(proc::Exit::Code(0)), "{script}");
+        out.stdout
+    }
+
+    /// A printf format reproduces newlines, quotes, percent signs and
+    /// bytes that are not text, on one line.
+    #[test]
+    fn printf_format_is_one_line_and_exact() {
+        let bytes = b"end of file\n'%s' \\ \x00\xff";
+        let format = printf_format(bytes);
+        assert!(!format.contains('\n'), "{format}");
+        assert_eq!(sh(&format!("printf {format}")), bytes);
+    }
+
+    /// The numbers text is what `seq -s ' ' N | head -c LEN` prints.
+    #[test]
+    fn numbers_text_matches_its_shell_command() {
+        for len in [1, 10, 5000] {
+            let made = numbers_text(len);
+            assert_eq!(made.text.len(), len);
+            assert_eq!(String::from_utf8(sh(&made.shell)).unwrap(), made.text, "{}", made.shell);
+        }
+    }
+
+    /// A program left running while the check does something else is shown
+    /// in the background, and waited for when it ends; one run to its end
+    /// stays in the foreground.
+    #[test]
+    fn programs_still_running_go_to_the_background() {
+        let mut r = Reproduction::default();
+        r.spawned(Pid::from_raw(1), "mq-recv /q".into());
+        r.step("sleep 0.5".into());
+        r.step("ipc-grader --peer ipc-mq send /q 0 hi".into());
+        r.finished(Pid::from_raw(1));
+        r.spawned(Pid::from_raw(2), "mq-recv /q".into());
+        r.finished(Pid::from_raw(2));
+        assert_eq!(
+            r.lines,
+            ["mq-recv /q &", "sleep 0.5", "ipc-grader --peer ipc-mq send /q 0 hi", "wait", "mq-recv /q"]
+        );
+    }
 }

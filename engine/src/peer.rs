@@ -15,8 +15,9 @@
 //! a *probe* (which observes, and can do no lab's work) may also be run by
 //! a program under test where a check allows it. See [`crate::misuse`].
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,56 @@ pub fn run_by_hand(name: &str, args: Vec<OsString>, peers: &[Peer]) -> ExitCode 
         return refuse(peer.name, "it was started from a program under test");
     }
     (peer.run)(args)
+}
+
+/// The name of the grader's own executable in [`by_hand_dir`]: commands
+/// that reproduce a check run a peer as `ipc-grader --peer NAME ARGS...`.
+pub const GRADER: &str = "ipc-grader";
+
+/// A folder that puts the grader's own programs on `PATH` for a person
+/// reproducing a check by hand, in any directory: links named `names`
+/// (probes, and [`GRADER`]) to this executable, which dispatches on its
+/// name. It is `ipc-peers/` next to the executable (`target/debug/`), or
+/// under the temporary directory if that one cannot be written. Links
+/// already there are kept; missing or stale ones are made (atomically, so
+/// two graders at once do not disturb each other).
+pub fn by_hand_dir(names: &BTreeSet<String>) -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let beside = exe.parent().map(|d| d.join("ipc-peers"));
+    let fallback = std::env::temp_dir().join(format!("ipc-peers-{}", nix::unistd::getuid()));
+    let mut last = std::io::Error::other("no folder for the links");
+    for dir in beside.into_iter().chain([fallback]) {
+        match link_all(&dir, &exe, names) {
+            Ok(()) => return Ok(dir),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn link_all(dir: &Path, exe: &Path, names: &BTreeSet<String>) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in names {
+        let link = dir.join(name);
+        if std::fs::read_link(&link).is_ok_and(|target| target == exe) {
+            continue;
+        }
+        let temporary = dir.join(format!(".{name}.{}.{:x}", std::process::id(), fastrand::u32(..)));
+        std::os::unix::fs::symlink(exe, &temporary)?;
+        std::fs::rename(&temporary, &link).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })?;
+    }
+    Ok(())
+}
+
+/// The probes among the engine's peers and `peers`, with [`GRADER`]: what
+/// `cargo grade --peer-path` links.
+pub fn by_hand_names(peers: &[Peer]) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> =
+        engine_peers().iter().chain(peers).filter(|p| p.probe).map(|p| p.name.to_string()).collect();
+    names.insert(GRADER.to_string());
+    names
 }
 
 fn find(name: &str, peers: &[Peer]) -> Option<Peer> {

@@ -63,6 +63,7 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     // Unique among graders on this machine (pid) and runs in this process.
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run_id = format!("{:x}r{}{:02x}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst), fastrand::u8(..));
+    active().runs.push(run_id.clone());
     let watchdog = Watchdog::start();
     let results: Vec<Mutex<Option<Run>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let serial_no = AtomicUsize::new(0);
@@ -103,7 +104,41 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
     leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
     crate::sysv::end_of_run(&run_id);
+    active().runs.retain(|r| *r != run_id);
     results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
+}
+
+/// Runs and checks under way in this process, for [`abort`].
+#[derive(Default)]
+struct Active {
+    runs: Vec<String>,
+    dirs: Vec<std::path::PathBuf>,
+}
+
+fn active() -> std::sync::MutexGuard<'static, Active> {
+    static ACTIVE: Mutex<Active> = Mutex::new(Active { runs: Vec::new(), dirs: Vec::new() });
+    ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Cleans up after an interrupted grading (Ctrl-C, or a watch mode that
+/// starts over), from any thread, before the process exits: kills every
+/// process it started (a build included) and what they started, removes
+/// the IPC objects and System V segments of the runs under way and the
+/// checks' temporary folders. Checks still running then fail or hang on
+/// dead programs: the caller exits right after.
+pub fn abort() {
+    proc::kill_descendants();
+    let (runs, dirs) = {
+        let active = active();
+        (active.runs.clone(), active.dirs.clone())
+    };
+    for run_id in &runs {
+        leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
+        crate::sysv::end_of_run(run_id);
+    }
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// The longest grading of `jobs` can take with `workers` workers, if every
@@ -143,6 +178,7 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
             return outcome;
         }
     };
+    active().dirs.push(dir.path().to_owned());
     let tag = format!("{run_id}:{n}");
     let prefix = format!("/ipcl.{run_id}.{n}.");
     let mut ctx = Ctx::new(dir.path().to_owned(), tag.clone(), prefix.clone(), programs, limit);
@@ -200,7 +236,8 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
     }
 
     outcome.elapsed = elapsed;
-    outcome.commands = std::mem::take(&mut ctx.log);
+    outcome.commands = ctx.take_reproduction();
+    active().dirs.retain(|d| d != dir.path());
     if let Err(fail) = result {
         outcome.fail = Some(fail);
         outcome.failures = 1;

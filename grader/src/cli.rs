@@ -29,7 +29,7 @@ pub const ERROR: u8 = 2;
 #[command(
     name = "cargo grade",
     about = "Grade the IPC labs: build your programs and check them against the lab contract.",
-    after_help = "Examples:\n  cargo grade                    grade your starter code, every lab\n  cargo grade pipe               one lab\n  cargo grade pipe::pipeline-seq-wc   one check\n  cargo grade --verbose pipe     with commands to reproduce each failure\n  cargo grade --bin-dir DIR      grade the executables in DIR (any language)"
+    after_help = "Examples:\n  cargo grade                    grade your starter code, every lab\n  cargo grade pipe               one lab\n  cargo grade pipe::pipeline-seq-wc   one check\n  cargo grade --verbose pipe     with commands to reproduce each failure\n  cargo grade --watch pipe       grade pipe again at every save of a file under starter/\n  cargo grade --bin-dir DIR      grade the executables in DIR (any language)"
 )]
 pub struct Args {
     /// Labs (`pipe`) or single checks (`pipe::message-default`) to run; all if none.
@@ -49,6 +49,15 @@ pub struct Args {
     /// Show full details of failures and a command to reproduce each.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Grade again every time a file under starter/ (or the --bin-dir folder) is saved: only the labs whose files changed, or the labs named. Ctrl-C stops.
+    #[arg(long, conflicts_with_all = ["list", "format", "output", "repeat", "verbose", "update_handouts", "batch", "export_template", "export_gradescope", "peer_path"])]
+    pub watch: bool,
+    /// One round of --watch: the table and the first failure in full.
+    #[arg(long, hide = true)]
+    pub watch_round: bool,
+    /// Print a folder that holds the grader's own programs (probes, and `ipc-grader` for `--peer`), for the PATH of commands reproduced by hand, and exit.
+    #[arg(long)]
+    pub peer_path: bool,
     /// List the checks with their points and time limits, and exit.
     #[arg(long)]
     pub list: bool,
@@ -128,6 +137,19 @@ pub fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => err.exit(),
     };
+    if args.watch {
+        return match watch(&args) {
+            Ok(code) => ExitCode::from(code),
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::from(ERROR)
+            }
+        };
+    }
+    // Ctrl-C stops every program under test too (they run in process
+    // groups of their own, which the terminal's signal does not reach).
+    // Before any thread starts.
+    crate::interrupt::install(crate::interrupt::stop_cleanly);
     match grade(&args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -135,6 +157,41 @@ pub fn main() -> ExitCode {
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// `cargo grade --watch [LAB]...`: see [`crate::watch`].
+fn watch(args: &Args) -> Result<u8> {
+    let rubric = match &args.rubric {
+        Some(dir) => Rubric::load(dir, LABS)?,
+        None => Rubric::builtin(LABS)?,
+    };
+    rubric.validate(LABS)?;
+    select(&rubric, &args.filters)?;
+    let mut round_args: Vec<OsString> = Vec::new();
+    let (dir, kind) = match &args.bin_dir {
+        Some(dir) => {
+            let dir = dir.canonicalize().with_context(|| format!("--bin-dir {}: no such folder", dir.display()))?;
+            round_args.extend(["--bin-dir".into(), dir.clone().into_os_string()]);
+            (dir, crate::watch::Watched::BinDir)
+        }
+        None => {
+            if args.target == TargetArg::Reference {
+                round_args.extend(["--target".into(), "reference".into()]);
+                (build::workspace_root().join("reference"), crate::watch::Watched::Starter)
+            } else {
+                (build::workspace_root().join("starter"), crate::watch::Watched::Starter)
+            }
+        }
+    };
+    if let Some(jobs) = args.jobs {
+        round_args.extend(["--jobs".into(), jobs.to_string().into()]);
+    }
+    if let Some(rubric) = &args.rubric {
+        round_args.extend(["--rubric".into(), rubric.clone().into_os_string()]);
+    }
+    round_args.extend(["--build-time-limit".into(), args.build_time_limit.to_string().into()]);
+    let program = std::env::current_exe().context("cannot find the grader's own executable")?;
+    crate::watch::run(&crate::watch::Watch { dir, kind, filters: args.filters.clone(), program, round_args })
 }
 
 /// The command line; in a student template, without the options for what
@@ -184,6 +241,12 @@ fn grade(args: &Args) -> Result<u8> {
         None => Rubric::builtin(LABS)?,
     };
     rubric.validate(LABS)?;
+    if args.peer_path {
+        let dir = ipc_engine::peer::by_hand_dir(&ipc_engine::peer::by_hand_names(&labs::peers()))
+            .context("cannot make the folder of the grader's own programs")?;
+        println!("{}", dir.display());
+        return Ok(PASSED);
+    }
     if args.update_handouts {
         let stale = crate::handouts::sync(&build::workspace_root(), &rubric, true)?;
         match stale.is_empty() {
@@ -362,7 +425,12 @@ fn write_reports(
     for note in &notes {
         writeln!(human, "NOTE: {note}")?;
     }
-    report::human(&mut human, origin, outcomes, elapsed, args.verbose, &titles)?;
+    let detail = match (args.watch_round, args.verbose) {
+        (true, _) => report::Detail::FirstInFull,
+        (false, true) => report::Detail::Verbose,
+        (false, false) => report::Detail::Brief,
+    };
+    report::human_with(&mut human, origin, outcomes, elapsed, detail, &titles)?;
     let error = outcomes
         .iter()
         .any(|o| o.fail.as_ref().is_some_and(|f| matches!(f.kind, Kind::Infrastructure | Kind::Missing)));

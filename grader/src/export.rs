@@ -30,6 +30,7 @@ const COPIED: &[&str] = &[
     "Cargo.lock",
     "common",
     "starter",
+    "launcher",
     "handouts",
 ];
 
@@ -42,6 +43,7 @@ const HIDDEN_STUB: &str = "//! Hidden checks run only in the instructor's gradin
 /// labs (solutions, in C).
 const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/proof.rs",
+    "grader/tests/by_hand.rs",
     "grader/tests/template.rs",
     "grader/tests/hostile.rs",
     "grader/tests/hostile",
@@ -79,7 +81,7 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     copy_tree(&root.join("engine"), &dest.join("engine"))?;
     std::fs::write(
         dest.join("Cargo.toml"),
-        workspace_manifest(&manifest, &["common", "starter", "engine", "grader"])?,
+        workspace_manifest(&manifest, &["common", "starter", "engine", "grader", "launcher"])?,
     )?;
     prune_lockfile(dest)?;
 
@@ -148,7 +150,10 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
 /// student's fresh clone with a changed file.)
 pub fn prune_lockfile(dir: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let args = ["metadata", "--format-version", "1", "--offline"];
+    // Only Linux's dependencies: the lock also names crates of other systems
+    // (notify's kqueue for macOS), which an offline cargo has not downloaded.
+    let platform = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let args = ["metadata", "--format-version", "1", "--offline", "--filter-platform", platform.as_str()];
     let spec = ipc_engine::proc::Spec::new(cargo, args, dir);
     let out = ipc_engine::proc::output(spec, std::time::Duration::from_secs(120))
         .with_context(|| format!("cannot run cargo in {}", dir.display()))?;

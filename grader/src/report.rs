@@ -43,6 +43,18 @@ const HINT: Style = AnsiColor::Yellow.on_default();
 /// Titles of the labs, for headings.
 pub type Titles<'a> = &'a dyn Fn(&str) -> String;
 
+/// How much of the failures the human report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every failure, excerpts shortened, no commands.
+    Brief,
+    /// Every failure in full, with the commands that reproduce it.
+    Verbose,
+    /// The first failure in full (with its commands), the others by name:
+    /// what `cargo grade --watch` shows after each save.
+    FirstInFull,
+}
+
 /// The human report: a table by lab, then every failure explained.
 pub fn human(
     out: &mut dyn Write,
@@ -52,6 +64,20 @@ pub fn human(
     verbose: bool,
     titles: Titles,
 ) -> std::io::Result<()> {
+    let detail = if verbose { Detail::Verbose } else { Detail::Brief };
+    human_with(out, origin, outcomes, elapsed, detail, titles)
+}
+
+/// The human report with the failures shown as `detail` says.
+pub fn human_with(
+    out: &mut dyn Write,
+    origin: &str,
+    outcomes: &[Outcome],
+    elapsed: Duration,
+    detail: Detail,
+    titles: Titles,
+) -> std::io::Result<()> {
+    let verbose = detail != Detail::Brief;
     writeln!(out, "Grading {origin}")?;
     let mut labs: Vec<&str> = Vec::new();
     for o in outcomes {
@@ -75,10 +101,14 @@ pub fn human(
     }
 
     let failures: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed()).collect();
+    let shown = match detail {
+        Detail::FirstInFull => &failures[..failures.len().min(1)],
+        _ => &failures[..],
+    };
     if !failures.is_empty() {
         writeln!(out)?;
         writeln!(out, "{BOLD}What went wrong{BOLD:#}")?;
-        for o in &failures {
+        for o in shown {
             let fail = o.fail.as_ref().expect("a failure");
             writeln!(out)?;
             writeln!(out, "{BAD}✘ {}{BAD:#}  ({}/{})", o.full_name(), o.points, o.max_points)?;
@@ -111,11 +141,21 @@ pub fn human(
             writeln!(out, "    {HINT}hint:{HINT:#} {}", indent_by(&o.hint, 10))?;
             writeln!(out, "    {HINT}read:{HINT:#} {}", o.see)?;
             if verbose && !o.commands.is_empty() {
-                writeln!(out, "    to reproduce by hand (in an empty directory):")?;
+                writeln!(out, "    to reproduce by hand, in an empty directory (e.g. `cd \"$(mktemp -d)\"`):")?;
                 for c in &o.commands {
                     writeln!(out, "      $ {c}")?;
                 }
             }
+        }
+        if failures.len() > shown.len() {
+            let rest: Vec<String> = failures[shown.len()..].iter().map(|o| o.full_name()).collect();
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{DIM}{} more failing: {} (`cargo grade --verbose LAB` explains them all){DIM:#}",
+                rest.len(),
+                rest.join(", ")
+            )?;
         }
         if !verbose {
             writeln!(out)?;

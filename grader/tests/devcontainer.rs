@@ -188,14 +188,20 @@ fn creating_the_container_builds_what_cargo_grade_builds() {
     let command = def["postCreateCommand"].as_str().expect("postCreateCommand, one shell command");
     let script = command.strip_prefix("bash ").expect("postCreateCommand runs a script with bash");
     let text = std::fs::read_to_string(root.join(script)).unwrap_or_else(|e| panic!("{script}: {e}"));
-    // `cargo grade` is `cargo run ... --package ipc-grader --bin ipc-grader`,
-    // then the grader builds `--package ipc-starter --bins` (engine/src/build.rs).
+    // `cargo grade` is `cargo run ... --package ipc-grade --bin ipc-grade`
+    // (launcher/), which builds `--package ipc-grader --bin ipc-grader`; then
+    // the grader builds `--package ipc-starter --bins` (engine/src/build.rs).
     let alias = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
-    assert!(alias.contains("--package ipc-grader --bin ipc-grader"), "the `grade` alias changed: update {script}");
-    assert!(
-        text.contains("\ncargo build --package ipc-grader --bin ipc-grader\n"),
-        "{script} does not build the grader"
-    );
+    let grade = alias.lines().find(|l| l.starts_with("grade = ")).expect("the `grade` alias");
+    assert!(grade.contains("--package ipc-grade --bin ipc-grade"), "the `grade` alias changed: update {script}");
+    let launcher = std::fs::read_to_string(root.join("launcher/src/main.rs")).unwrap();
+    assert!(launcher.contains(r#"["--package", "ipc-grader", "--bin", "ipc-grader"]"#), "the launcher's build changed");
+    for package in ["ipc-grader", "ipc-grade"] {
+        assert!(
+            text.contains(&format!("\ncargo build --package {package} --bin {package}\n")),
+            "{script} does not build {package}"
+        );
+    }
     assert!(text.contains("cargo build --package ipc-starter --bins"), "{script} does not build the starter");
     for tool in ["gdb", "strace", "cargo clippy", "cargo fmt", "man -w"] {
         assert!(text.contains(tool), "{script} does not check for {tool}");

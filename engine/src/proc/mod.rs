@@ -317,6 +317,35 @@ pub fn sweep(tag: &str) {
     }
 }
 
+/// Kills every descendant of this process, whatever became of it: its
+/// children with their process groups, round after round, until none is
+/// left. A descendant whose parent dies is re-parented to this process
+/// (a child subreaper once [`spawn`] has been used), so the next round
+/// finds it. Each round stops the children before it kills them, so a
+/// fork storm is outpaced. For an interrupted run (Ctrl-C): what the
+/// checks' own sweeps would have killed later.
+pub fn kill_descendants() {
+    let me = std::process::id() as i32;
+    for _ in 0..200 {
+        let children: Vec<Pid> = procfs::pids()
+            .into_iter()
+            .map(Pid::from_raw)
+            .filter(|&pid| procfs::stat(pid).is_some_and(|s| s.ppid == me && !matches!(s.state, 'Z' | 'X')))
+            .collect();
+        if children.is_empty() {
+            return;
+        }
+        for &pid in &children {
+            let _ = signal::kill(pid, Signal::SIGSTOP);
+        }
+        for &pid in &children {
+            let _ = signal::killpg(pid, Signal::SIGKILL);
+            let _ = signal::kill(pid, Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// What [`output`] collected.
 #[derive(Debug)]
 pub struct Collected {

@@ -23,7 +23,7 @@ const README: &str = include_str!("README.md");
 
 /// Top-level entries of the repository the autograder's workspace holds.
 const COPIED: &[&str] =
-    &[".cargo", "rustfmt.toml", "clippy.toml", "Cargo.lock", "common", "engine", "grader", "starter"];
+    &[".cargo", "rustfmt.toml", "clippy.toml", "Cargo.lock", "common", "engine", "grader", "launcher", "starter"];
 
 /// Files of the grader it leaves out (tests need the reference or are solutions).
 const LEFT_OUT: &[&str] = &["grader/tests"];
@@ -46,7 +46,10 @@ pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path, filters: &[String
     }
     copy_tree(rubric_dir, &ws.join("rubric"))?;
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
-    std::fs::write(ws.join("Cargo.toml"), workspace_manifest(&manifest, &["common", "starter", "engine", "grader"])?)?;
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        workspace_manifest(&manifest, &["common", "starter", "engine", "grader", "launcher"])?,
+    )?;
     prune_lockfile(&ws)?;
 
     let version = rust_version();

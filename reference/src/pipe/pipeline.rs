@@ -50,6 +50,13 @@ fn main() -> ExitCode {
         return ipc_common::usage(USAGE);
     };
 
+    if fault!("shell-like-parent") {
+        // A shell ignores SIGINT and blocks SIGCHLD while it waits; the
+        // mistake is to reset only SIGPIPE in the children (below).
+        // SAFETY: SIG_IGN runs no handler code.
+        let _ = unsafe { signal(Signal::SIGINT, SigHandler::SigIgn) };
+        let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::from(Signal::SIGCHLD)), None);
+    }
     let mut children: Vec<Pid> = Vec::new();
     // The read end of the pipe from the previous stage, if any.
     let mut previous: Option<OwnedFd> = None;
@@ -144,13 +151,17 @@ fn run_stage(stage: &Stage, input: Option<&OwnedFd>, output: Option<&OwnedFd>) -
     // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec:
     // give every stage the default disposition of every signal, and an empty mask.
     for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
-        if fault!("keep-sigpipe-ignored") && sig == Signal::SIGPIPE {
+        if (fault!("keep-sigpipe-ignored") && sig == Signal::SIGPIPE)
+            || (fault!("shell-like-parent") && sig != Signal::SIGPIPE)
+        {
             continue;
         }
         // SAFETY: installing SIG_DFL runs no handler code.
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
-    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    if !fault!("shell-like-parent") {
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    }
     if fault!("stderr-to-null") {
         // Silencing the stages loses their error messages.
         if let Ok(null) = std::fs::File::open("/dev/null") {

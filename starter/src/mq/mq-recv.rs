@@ -51,10 +51,15 @@ fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
         // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)`. An invalid NAME
-        // (`!ipc_common::is_valid_ipc_name`) is a usage error too.
+        // `ipc_common::usage(USAGE)`.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
+    // An invalid NAME (`!ipc_common::is_valid_ipc_name`) is a usage error
+    // too. clap parsed it as any string, so it comes here, past the
+    // `match`: check it here, before anything touches the system.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
+        todo!("an invalid NAME is a usage error too: `usage: {USAGE}`, status 2")
+    }
     receive(args)
 }
 

@@ -51,11 +51,16 @@ fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
         // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)` does exactly that. NAME must also be a
-        // valid IPC name (`ipc_common::is_valid_ipc_name`): check it here too,
-        // before anything touches the system.
+        // `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
+    // NAME must also be a valid IPC name (`ipc_common::is_valid_ipc_name`),
+    // which clap cannot know: a name it parsed comes here, past the `match`,
+    // not into the `Err` arm above. An invalid NAME is a usage error too;
+    // check it here, before anything touches the system.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
+        todo!("an invalid NAME is a usage error too: `usage: {USAGE}`, status 2")
+    }
     send(args)
 }
 
@@ -67,6 +72,8 @@ fn main() -> ExitCode {
 ///    Mode: `Mode::from_bits_truncate(0o600)`. Attributes:
 ///    `Some(&MqAttr::new(0, maxmsg, msgsize, 0))`; the kernel uses them only
 ///    when this call creates the queue, and an existing queue keeps its own.
+///    Never `None` here: with `None` nix calls the two-argument C `mq_open`,
+///    and your mode is silently dropped too (handouts/mq.md#queue-attributes).
 /// 2. For each MESSAGE: `mq_send(&queue, bytes, priority)` (mq_send(3)).
 ///    One call is one message: the receiver gets exactly these bytes, so send
 ///    `OsStrExt::as_bytes` of the argument, nothing added.

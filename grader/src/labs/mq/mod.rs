@@ -53,19 +53,28 @@ pub fn checks() -> Vec<Check> {
 }
 
 pub fn peers() -> Vec<Peer> {
-    Vec::new()
+    vec![Peer::partner(queue::NAME, queue::main)]
 }
 
 /// Removes the check's queue when the check ends, however it ends: the
 /// queue is the grader's doing (or one the contract lets mq-send leave), so
 /// it must not be reported as the student's leak. Where leaving no queue *is*
 /// the behaviour under test (`--unlink`, a missing queue), the check looks
-/// for it explicitly before this runs.
-struct UnlinkAtEnd(String);
+/// for it explicitly before this runs. The reproduction ends with the same
+/// clean-up, so that it can be run again.
+struct UnlinkAtEnd(String, ipc_engine::ctx::Shown);
+
+impl UnlinkAtEnd {
+    fn new(ctx: &Ctx, name: &str) -> UnlinkAtEnd {
+        UnlinkAtEnd(name.to_string(), ctx.shown_later())
+    }
+}
 
 impl Drop for UnlinkAtEnd {
     fn drop(&mut self) {
         remove_queue(&self.0);
+        let name = ipc_engine::text::shell_quote(&self.0);
+        self.1.peer(queue::NAME, &format!("unlink {name}    # clean up"));
     }
 }
 
@@ -93,8 +102,8 @@ fn printed(messages: &[Message]) -> Vec<u8> {
 
 /// Drains the queue `name` (which `who` should have left) and expects exactly
 /// `expected`, in order.
-fn expect_queue_holds(name: &str, who: &str, expected: &[Message], hint: &str) -> Result<(), Fail> {
-    let got = Queue::open(name, who)?.drain()?;
+fn expect_queue_holds(ctx: &Ctx, name: &str, who: &str, expected: &[Message], hint: &str) -> Result<(), Fail> {
+    let got = Queue::open(name, who)?.drain(ctx)?;
     ensure(got == expected, || {
         Fail::new(format!("after {who}, the queue does not hold the messages the contract says"))
             .expected(show(expected))
@@ -104,8 +113,10 @@ fn expect_queue_holds(name: &str, who: &str, expected: &[Message], hint: &str) -
 }
 
 /// Expects the queue's maximum size and message size.
-fn expect_attr(name: &str, who: &str, maxmsg: i64, msgsize: i64, hint: &str) -> Result<(), Fail> {
-    let Attr { maxmsg: got_max, msgsize: got_size, .. } = Queue::open(name, who)?.attr()?;
+fn expect_attr(ctx: &Ctx, name: &str, who: &str, maxmsg: i64, msgsize: i64, hint: &str) -> Result<(), Fail> {
+    let queue = Queue::open(name, who)?;
+    queue.show_stat(ctx);
+    let Attr { maxmsg: got_max, msgsize: got_size, .. } = queue.attr()?;
     ensure(got_max == maxmsg && got_size == msgsize, || {
         Fail::new(format!("after {who}, the queue has the wrong attributes"))
             .expected(format!("mq_maxmsg = {maxmsg}, mq_msgsize = {msgsize}"))
@@ -117,7 +128,8 @@ fn expect_attr(name: &str, who: &str, maxmsg: i64, msgsize: i64, hint: &str) -> 
 /// Waits until `running` is blocked: alive for at least 300 ms and seen
 /// sleeping (state S) three times in a row, 20 ms apart (at most 2 s; a
 /// program that spins is given the benefit of the doubt after that). Fails if
-/// it exits meanwhile.
+/// it exits meanwhile. `waiting_for` completes "waiting for ...": `a
+/// message`. The reproduction pauses as long (`sleep`).
 fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), Fail> {
     let start = Instant::now();
     let mut sleeping = 0;
@@ -126,7 +138,7 @@ fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), 
             let done = ctx.finish(running)?;
             return Err(done
                 .fail(format!("the program exited instead of waiting for {waiting_for}"))
-                .expected(format!("still running, blocked until {waiting_for}"))
+                .expected(format!("still running, waiting for {waiting_for}"))
                 .got(format!(
                     "{} after {:.2}s; stdout: {:?}",
                     done.exit,
@@ -137,6 +149,7 @@ fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), 
         let elapsed = start.elapsed();
         sleeping = if ipc_engine::proc::state(running.pid()) == Some('S') { sleeping + 1 } else { 0 };
         if (elapsed >= Duration::from_millis(300) && sleeping >= 3) || elapsed >= PROMPT {
+            ctx.shown(format!("sleep {:.1}    # the grader waits until it blocks", elapsed.as_secs_f64().max(0.5)));
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -150,36 +163,59 @@ fn wait_blocked(ctx: &Ctx, running: &mut Proc, waiting_for: &str) -> Result<(), 
 /// bytes) and leaves one message `hello` of priority 0 in it.
 fn send_creates_queue(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("create");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     let done = ctx.program("mq-send").args([&name, "hello"]).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"")?;
     let who = "`mq-send NAME hello`";
-    let mode = Queue::open(&name, who)?.mode()?;
+    let queue = Queue::open(&name, who)?;
+    queue.show_stat(ctx);
+    let mode = queue.mode()?;
+    let Attr { maxmsg, msgsize, .. } = queue.attr()?;
     ensure(mode == 0o600, || {
-        Fail::new("the queue mq-send created has the wrong permissions")
+        let fail = Fail::new("the queue mq-send created has the wrong permissions")
             .expected("mode 0600")
-            .got(format!("mode {mode:04o}"))
-            .note("pass Mode::from_bits_truncate(0o600) (S_IRUSR | S_IWUSR) to mq_open")
+            .got(format!("mode {mode:04o} (mq_maxmsg {maxmsg}, mq_msgsize {msgsize})"));
+        // With `None` for the attributes, nix calls the two-argument C
+        // mq_open, which never reads a mode: the mode (and the sizes) are
+        // whatever the registers held, and the sizes then differ as well.
+        if (maxmsg, msgsize) != (DEFAULT_MAXMSG, DEFAULT_MSGSIZE) {
+            fail.note(
+                "the sizes are not the contract's 10 x 1024 either: this is what `mq_open(name, flags, mode, None)` does. \
+                 With None, nix calls C's mq_open with two arguments (no mode, no attributes), so the mode you passed \
+                 is never read and the queue gets whatever mode the registers held. Pass \
+                 Some(&MqAttr::new(0, maxmsg, msgsize, 0)) as the attributes, and the mode counts",
+            )
+        } else {
+            fail.note("pass Mode::from_bits_truncate(0o600) (S_IRUSR | S_IWUSR) as mq_open's mode")
+        }
     })?;
     expect_attr(
+        ctx,
         &name,
         who,
         DEFAULT_MAXMSG,
         DEFAULT_MSGSIZE,
         "without options, create the queue with MqAttr::new(0, 10, 1024, 0)",
     )?;
-    expect_queue_holds(&name, who, &[msg(0, "hello")], "send MESSAGE's bytes with mq_send, priority 0 by default")?;
+    expect_queue_holds(
+        ctx,
+        &name,
+        who,
+        &[msg(0, "hello")],
+        "send MESSAGE's bytes with mq_send, priority 0 by default",
+    )?;
     Ok(())
 }
 
 /// Each MESSAGE is one message, its bytes exactly (spaces kept, no terminator).
 fn send_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("bounds");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     let messages = ["hello world", "two  spaces, then the end", "x"];
     ctx.program("mq-send").arg(&name).args(messages).timeout(PROMPT).run()?.expect_code(0)?;
     let expected: Vec<Message> = messages.iter().map(|m| msg(0, m)).collect();
     expect_queue_holds(
+        ctx,
         &name,
         "`mq-send NAME` with three MESSAGEs",
         &expected,
@@ -191,11 +227,12 @@ fn send_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--priority P` (before or after NAME) gives every message priority P.
 fn send_priority(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("prio");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     ctx.program("mq-send").args(["--priority", "7", &name, "seven"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args([&name, "max", "--priority", "32767"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args([&name, "zero"]).timeout(PROMPT).run()?.expect_code(0)?;
     expect_queue_holds(
+        ctx,
         &name,
         "sends with --priority 7, --priority 32767 and no priority",
         &[msg(32767, "max"), msg(7, "seven"), msg(0, "zero")],
@@ -207,11 +244,11 @@ fn send_priority(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--maxmsg 3 --msgsize 64` on a new queue gives it those attributes.
 fn send_attributes_on_create(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("attrs");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     let args = ["--maxmsg", "3", "--msgsize", "64", &name, "sized"];
     ctx.program("mq-send").args(args).timeout(PROMPT).run()?.expect_code(0)?;
     let who = "`mq-send --maxmsg 3 --msgsize 64 NAME sized`";
-    expect_attr(&name, who, 3, 64, "pass Some(&MqAttr::new(0, maxmsg, msgsize, 0)) to mq_open with O_CREAT")?;
+    expect_attr(ctx, &name, who, 3, 64, "pass Some(&MqAttr::new(0, maxmsg, msgsize, 0)) to mq_open with O_CREAT")?;
     Ok(())
 }
 
@@ -219,15 +256,15 @@ fn send_attributes_on_create(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--msgsize` are ignored: the queue and its message stay.
 fn send_attributes_existing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("exists");
-    let _unlink = UnlinkAtEnd(name.clone());
-    Queue::create(&name, 5, 128)?.send(0, b"already here")?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    Queue::create(ctx, &name, 5, 128)?.send(ctx, 0, b"already here")?;
     let args = ["--maxmsg", "2", "--msgsize", "32", &name, "added"];
     ctx.program("mq-send").args(args).timeout(PROMPT).run()?.expect_code(0)?;
     let who = "`mq-send --maxmsg 2 --msgsize 32` on a queue of 5 x 128 bytes";
     let hint =
         "open with O_CREAT but without O_EXCL, and never unlink: an existing queue keeps its attributes and messages";
-    expect_attr(&name, who, 5, 128, hint)?;
-    expect_queue_holds(&name, who, &[msg(0, "already here"), msg(0, "added")], hint)?;
+    expect_attr(ctx, &name, who, 5, 128, hint)?;
+    expect_queue_holds(ctx, &name, who, &[msg(0, "already here"), msg(0, "added")], hint)?;
     Ok(())
 }
 
@@ -235,11 +272,12 @@ fn send_attributes_existing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
 /// full`, the first two stay in the queue.
 fn send_nonblock_full(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("full");
-    let _unlink = UnlinkAtEnd(name.clone());
-    drop(Queue::create(&name, 2, 64)?);
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    drop(Queue::create(ctx, &name, 2, 64)?);
     let done = ctx.program("mq-send").args(["--nonblock", &name, "one", "two", "three"]).timeout(PROMPT).run()?;
     done.expect_code(3)?.expect_stderr_line(&format!("mq-send: {name}: queue full"))?;
     expect_queue_holds(
+        ctx,
         &name,
         "`mq-send --nonblock` on a full queue",
         &[msg(0, "one"), msg(0, "two")],
@@ -252,13 +290,13 @@ fn send_nonblock_full(ctx: &mut Ctx) -> Result<(), Fail> {
 /// finishes once the grader receives that message (within 2 s).
 fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("wait");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 1, 64)?;
-    queue.send(0, b"first")?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 1, 64)?;
+    queue.send(ctx, 0, b"first")?;
     let mut running = ctx.program("mq-send").args([&name, "second"]).spawn()?;
     wait_blocked(ctx, &mut running, "room in the full queue")?;
     // Exactly one: mq-send may send `second` the moment there is room.
-    let first = queue.receive_up_to(1)?;
+    let first = queue.receive_up_to(ctx, 1)?;
     ensure(first == [msg(0, "first")], || {
         Fail::new("the full queue changed while mq-send should have been waiting")
             .expected(show(&[msg(0, "first")]))
@@ -267,6 +305,7 @@ fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
     let done = ctx.finish_within(&mut running, PROMPT, "the grader received a message from the full queue")?;
     done.expect_code(0)?;
     expect_queue_holds(
+        ctx,
         &name,
         "mq-send waited for room",
         &[msg(0, "second")],
@@ -279,13 +318,14 @@ fn send_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `message too long` and status 1.
 fn send_message_too_long(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("long");
-    let _unlink = UnlinkAtEnd(name.clone());
-    drop(Queue::create(&name, 4, 16)?);
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    drop(Queue::create(ctx, &name, 4, 16)?);
     let fits = "sixteen bytes ok";
     ctx.program("mq-send").args([&name, fits]).timeout(PROMPT).run()?.expect_code(0)?;
     let done = ctx.program("mq-send").args([&name, "seventeen bytes!!"]).timeout(PROMPT).run()?;
     done.expect_code(1)?.expect_stderr_line(&format!("mq-send: {name}: message too long"))?;
     expect_queue_holds(
+        ctx,
         &name,
         "sending 16 then 17 bytes to a queue of 16-byte messages",
         &[msg(0, fits)],
@@ -298,7 +338,7 @@ fn send_message_too_long(ctx: &mut Ctx) -> Result<(), Fail> {
 /// option: usage error, and no queue created.
 fn send_usage(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("usage");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     let no_slash = name[1..].to_string();
     let two_slashes = format!("{name}/x");
     let too_long = format!("{name}{}", "x".repeat(256));
@@ -324,8 +364,8 @@ fn send_usage(ctx: &mut Ctx) -> Result<(), Fail> {
 /// One message `hello world` in the queue: `mq-recv NAME` prints `0 hello world`.
 fn recv_one_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("one");
-    let _unlink = UnlinkAtEnd(name.clone());
-    Queue::create(&name, 10, 1024)?.send(0, b"hello world")?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    Queue::create(ctx, &name, 10, 1024)?.send(ctx, 0, b"hello world")?;
     let done = ctx.program("mq-recv").arg(&name).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"0 hello world\n")?;
     Ok(())
@@ -335,14 +375,14 @@ fn recv_one_message(ctx: &mut Ctx) -> Result<(), Fail> {
 /// and leaves the third in the queue.
 fn recv_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("bounds");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
     for m in ["one two", "three  spaces", "four"] {
-        queue.send(0, m.as_bytes())?;
+        queue.send(ctx, 0, m.as_bytes())?;
     }
     let done = ctx.program("mq-recv").args(["--count", "2", &name]).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"0 one two\n0 three  spaces\n")?;
-    let left = queue.drain()?;
+    let left = queue.drain(ctx)?;
     ensure(left == [msg(0, "four")], || {
         Fail::new("`mq-recv --count 2` did not leave the third message in the queue")
             .expected(show(&[msg(0, "four")]))
@@ -356,10 +396,10 @@ fn recv_keeps_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
 /// first within a priority, each with its priority.
 fn recv_priority_order(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("order");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
     for (p, m) in [(1, "low-a"), (5, "high-a"), (1, "low-b"), (5, "high-b"), (3, "mid")] {
-        queue.send(p, m.as_bytes())?;
+        queue.send(ctx, p, m.as_bytes())?;
     }
     let done = ctx.program("mq-recv").args(["--count", "5", &name]).timeout(PROMPT).run()?;
     let expected = [msg(5, "high-a"), msg(5, "high-b"), msg(3, "mid"), msg(1, "low-a"), msg(1, "low-b")];
@@ -370,12 +410,11 @@ fn recv_priority_order(ctx: &mut Ctx) -> Result<(), Fail> {
 /// A 5000-byte message on a queue of 8192-byte messages arrives whole.
 fn recv_large_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("large");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let mut rng = fastrand::Rng::with_seed(0x4d51);
-    let text: String = (0..5000).map(|_| rng.alphanumeric()).collect();
-    Queue::create(&name, 2, 8192)?.send(2, text.as_bytes())?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let text = ipc_engine::ctx::numbers_text(5000);
+    Queue::create(ctx, &name, 2, 8192)?.send_made(ctx, 2, &text)?;
     let done = ctx.program("mq-recv").arg(&name).timeout(PROMPT).run()?;
-    done.expect_code(0)?.expect_stdout(&printed(&[(2, text.into_bytes())]))?;
+    done.expect_code(0)?.expect_stdout(&printed(&[(2, text.text.into_bytes())]))?;
     Ok(())
 }
 
@@ -383,11 +422,11 @@ fn recv_large_message(ctx: &mut Ctx) -> Result<(), Fail> {
 /// blocked is printed, and mq-recv exits 0.
 fn recv_waits_for_message(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("wait");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
     let mut running = ctx.program("mq-recv").arg(&name).spawn()?;
-    wait_blocked(ctx, &mut running, "a message arrives")?;
-    queue.send(2, b"worth the wait")?;
+    wait_blocked(ctx, &mut running, "a message")?;
+    queue.send(ctx, 2, b"worth the wait")?;
     let done = ctx.finish_within(&mut running, PROMPT, "the grader sent a message")?;
     done.expect_code(0)?.expect_stdout(b"2 worth the wait\n")?;
     Ok(())
@@ -396,8 +435,8 @@ fn recv_waits_for_message(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--nonblock` on an empty queue: `queue empty`, status 3, nothing printed.
 fn recv_nonblock_empty(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("empty");
-    let _unlink = UnlinkAtEnd(name.clone());
-    drop(Queue::create(&name, 10, 1024)?);
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    drop(Queue::create(ctx, &name, 10, 1024)?);
     let done = ctx.program("mq-recv").args(["--nonblock", &name]).timeout(PROMPT).run()?;
     done.expect_code(3)?.expect_stderr_line(&format!("mq-recv: {name}: queue empty"))?.expect_stdout(b"")?;
     Ok(())
@@ -407,8 +446,8 @@ fn recv_nonblock_empty(ctx: &mut Ctx) -> Result<(), Fail> {
 /// 700 ms and at most 1700 ms.
 fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("timeout");
-    let _unlink = UnlinkAtEnd(name.clone());
-    drop(Queue::create(&name, 10, 1024)?);
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    drop(Queue::create(ctx, &name, 10, 1024)?);
     // Timed from before the fork to after the exit is seen, so a correct
     // program can never look early (Done::elapsed starts after spawn's setup).
     let before = Instant::now();
@@ -418,6 +457,7 @@ fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
     if exited.is_none() {
         running.kill_group();
         return Err(Fail::new("`--timeout 700` was still waiting after 2.5 s")
+            .kind(Kind::Timeout)
             .expected("exit 4 after 700 to 1700 ms")
             .command(&running.command)
             .note("MS is in milliseconds: add MS * 1_000_000 nanoseconds to the current time"));
@@ -437,11 +477,11 @@ fn recv_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
 /// printed at once (within 1.5 s), and mq-recv exits 0.
 fn recv_timeout_message_in_time(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("intime");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
     let mut running = ctx.program("mq-recv").args(["--timeout", "4000", &name]).spawn()?;
-    wait_blocked(ctx, &mut running, "a message arrives, or 4 s pass")?;
-    queue.send(1, b"in time")?;
+    wait_blocked(ctx, &mut running, "a message (for at most 4 s)")?;
+    queue.send(ctx, 1, b"in time")?;
     let done =
         ctx.finish_within(&mut running, Duration::from_millis(1500), "the grader sent a message").map_err(|f| {
             f.note("wait in mq_timedreceive, which returns as soon as a message arrives; do not sleep first")
@@ -455,15 +495,16 @@ fn recv_timeout_message_in_time(ctx: &mut Ctx) -> Result<(), Fail> {
 /// the one before, all three not) are all received, and mq-recv exits 0.
 fn recv_timeout_each_receive(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("each");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
-    queue.send(1, b"first")?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
+    queue.send(ctx, 1, b"first")?;
     let start = Instant::now();
     let mut running = ctx.program("mq-recv").args(["--count", "3", "--timeout", "1500", &name]).spawn()?;
     for (at, text) in [(800, &b"second"[..]), (1600, b"third")] {
         let due = start + Duration::from_millis(at);
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        queue.send(1, text)?;
+        ctx.shown("sleep 0.8");
+        queue.send(ctx, 1, text)?;
     }
     let done = ctx.finish_within(&mut running, Duration::from_millis(2500), "the grader sent the third message")?;
     done.expect_code(0)
@@ -480,16 +521,16 @@ fn recv_timeout_each_receive(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--count 2`, the first line shows while mq-recv still waits for the second.
 fn recv_prints_each_at_once(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("flush");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
     let mut running = ctx.program("mq-recv").args(["--count", "2", &name]).spawn()?;
-    wait_blocked(ctx, &mut running, "the first message arrives")?;
-    queue.send(3, b"first")?;
+    wait_blocked(ctx, &mut running, "the first message")?;
+    queue.send(ctx, 3, b"first")?;
     let seen =
         running.stdout.wait_for(ctx.within(Duration::from_millis(1500)), |b| b.starts_with(b"3 first\n").then_some(()));
     let still_waiting = running.try_exit().is_none();
     if seen.is_none() || !still_waiting {
-        queue.send(3, b"second")?;
+        queue.send(ctx, 3, b"second")?;
         let what = if still_waiting {
             "the first message's line did not appear within 1.5 s while mq-recv waited for the second"
         } else {
@@ -501,7 +542,7 @@ fn recv_prints_each_at_once(ctx: &mut Ctx) -> Result<(), Fail> {
             .output_so_far(&mut running)
             .note("flush stdout after each line (a reader waits on it): `out.flush()`, or write to a line-buffered stdout"));
     }
-    queue.send(3, b"second")?;
+    queue.send(ctx, 3, b"second")?;
     let done = ctx.finish_within(&mut running, PROMPT, "the grader sent the second message")?;
     done.expect_code(0)?.expect_stdout(b"3 first\n3 second\n")?;
     Ok(())
@@ -511,8 +552,8 @@ fn recv_prints_each_at_once(ctx: &mut Ctx) -> Result<(), Fail> {
 /// time-out (status 4, `timed out`) the queue is still there.
 fn recv_unlink_only_on_success(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("keep");
-    let _unlink = UnlinkAtEnd(name.clone());
-    drop(Queue::create(&name, 10, 1024)?);
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    drop(Queue::create(ctx, &name, 10, 1024)?);
     let done = ctx.program("mq-recv").args(["--unlink", "--timeout", "300", &name]).timeout(PROMPT).run()?;
     done.expect_code(4)?.expect_stderr_line(&format!("mq-recv: {name}: timed out"))?;
     ensure(queue_exists(&name), || {
@@ -526,7 +567,7 @@ fn recv_unlink_only_on_success(ctx: &mut Ctx) -> Result<(), Fail> {
 /// A missing queue: `No such file or directory`, status 1, and no queue created.
 fn recv_missing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("missing");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     let done = ctx.program("mq-recv").arg(&name).timeout(PROMPT).run();
     let created = queue_exists(&name);
     ensure(!created, || {
@@ -540,8 +581,8 @@ fn recv_missing_queue(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--unlink` removes the queue after receiving its message.
 fn recv_unlink(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("unlink");
-    let _unlink = UnlinkAtEnd(name.clone());
-    Queue::create(&name, 10, 1024)?.send(0, b"bye")?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    Queue::create(ctx, &name, 10, 1024)?.send(ctx, 0, b"bye")?;
     let done = ctx.program("mq-recv").args(["--unlink", &name]).timeout(PROMPT).run()?;
     done.expect_code(0)?.expect_stdout(b"0 bye\n")?;
     ensure(!queue_exists(&name), || {
@@ -554,10 +595,10 @@ fn recv_unlink(ctx: &mut Ctx) -> Result<(), Fail> {
 /// waiting; on an empty queue it prints nothing and exits 0.
 fn recv_all(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("all");
-    let _unlink = UnlinkAtEnd(name.clone());
-    let queue = Queue::create(&name, 10, 1024)?;
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    let queue = Queue::create(ctx, &name, 10, 1024)?;
     for (p, m) in [(0, "a"), (4, "b"), (0, "c"), (9, "d")] {
-        queue.send(p, m.as_bytes())?;
+        queue.send(ctx, p, m.as_bytes())?;
     }
     let expected = [msg(9, "d"), msg(4, "b"), msg(0, "a"), msg(0, "c")];
     let done = ctx.program("mq-recv").args(["--all", &name]).timeout(PROMPT).run()?;
@@ -571,8 +612,8 @@ fn recv_all(ctx: &mut Ctx) -> Result<(), Fail> {
 /// `--all`, or an unknown option: usage error.
 fn recv_usage(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("usage");
-    let _unlink = UnlinkAtEnd(name.clone());
-    drop(Queue::create(&name, 10, 1024)?);
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
+    drop(Queue::create(ctx, &name, 10, 1024)?);
     let no_slash = name[1..].to_string();
     let two_slashes = format!("{name}/x");
     let cases: [&[&str]; 8] = [
@@ -598,7 +639,7 @@ fn recv_usage(ctx: &mut Ctx) -> Result<(), Fail> {
 /// all three in priority order, and the queue is gone.
 fn send_recv_together(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("pair");
-    let _unlink = UnlinkAtEnd(name.clone());
+    let _unlink = UnlinkAtEnd::new(ctx, &name);
     ctx.program("mq-send").args(["--priority", "3", &name, "a b"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args([&name, "c"]).timeout(PROMPT).run()?.expect_code(0)?;
     ctx.program("mq-send").args(["--priority", "9", &name, "d"]).timeout(PROMPT).run()?.expect_code(0)?;

@@ -1,14 +1,26 @@
 //! The grader's own, trusted side of a message queue: checks create, fill,
 //! inspect and drain queues with nix directly, so that each student program
 //! is tested on its own. Every call here is non-blocking.
+//!
+//! Each call a check makes is also a step of the check's reproduction: the
+//! peer [`NAME`] (`ipc-grader --peer ipc-mq ...`) does the same by hand,
+//! through the same functions, so a student can make the queue the check
+//! made, with its attributes, and look into it as the check did.
 
+use std::ffi::OsString;
 use std::os::fd::AsFd;
+use std::process::ExitCode;
 
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_close, mq_getattr, mq_open, mq_receive, mq_send};
 use nix::sys::stat::{Mode, fstat};
 
 use ipc_engine::check::Fail;
+use ipc_engine::ctx::Ctx;
+use ipc_engine::text::shell_quote;
+
+/// The peer that does by hand what this module does for a check.
+pub const NAME: &str = "ipc-mq";
 
 /// One message as received: priority and bytes.
 pub type Message = (u32, Vec<u8>);
@@ -40,8 +52,14 @@ pub struct Attr {
 }
 
 impl Queue {
-    /// Creates a new queue (mode 0600) that must not exist yet.
-    pub fn create(name: &str, maxmsg: i64, msgsize: i64) -> Result<Queue, Fail> {
+    /// Creates a new queue (mode 0600) that must not exist yet; shown as
+    /// `ipc-mq create NAME --maxmsg N --msgsize S`.
+    pub fn create(ctx: &Ctx, name: &str, maxmsg: i64, msgsize: i64) -> Result<Queue, Fail> {
+        ctx.shown_peer(NAME, &format!("create {} --maxmsg {maxmsg} --msgsize {msgsize}", shell_quote(name)));
+        Queue::create_quietly(name, maxmsg, msgsize)
+    }
+
+    fn create_quietly(name: &str, maxmsg: i64, msgsize: i64) -> Result<Queue, Fail> {
         let flags = MQ_OFlag::O_RDWR | MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_NONBLOCK;
         let attr = MqAttr::new(0, maxmsg, msgsize, 0);
         let mqd = mq_open(name, flags, Mode::from_bits_truncate(0o600), Some(&attr)).map_err(|e| {
@@ -65,8 +83,21 @@ impl Queue {
         self.mqd.as_ref().expect("open until dropped")
     }
 
-    /// Sends one message; the queue must have room.
-    pub fn send(&self, priority: u32, message: &[u8]) -> Result<(), Fail> {
+    /// Sends one message; the queue must have room. Shown as
+    /// `ipc-mq send NAME PRIORITY MESSAGE`.
+    pub fn send(&self, ctx: &Ctx, priority: u32, message: &[u8]) -> Result<(), Fail> {
+        let shown = String::from_utf8_lossy(message);
+        ctx.shown_peer(NAME, &format!("send {} {priority} {}", shell_quote(&self.name), shell_quote(&shown)));
+        self.send_quietly(priority, message)
+    }
+
+    /// [`Queue::send`] of text that a shell command makes (too long to show).
+    pub fn send_made(&self, ctx: &Ctx, priority: u32, made: &ipc_engine::ctx::Made) -> Result<(), Fail> {
+        ctx.shown_peer(NAME, &format!("send {} {priority} \"$({})\"", shell_quote(&self.name), made.shell));
+        self.send_quietly(priority, made.text.as_bytes())
+    }
+
+    fn send_quietly(&self, priority: u32, message: &[u8]) -> Result<(), Fail> {
         mq_send(self.mqd(), message, priority).map_err(|e| {
             Fail::infra(format!("the grader's mq_send of {} bytes to {} failed: {e}", message.len(), self.name))
         })
@@ -84,16 +115,45 @@ impl Queue {
         Ok(st.st_mode & 0o7777)
     }
 
+    /// The mode and attributes as `ipc-mq stat NAME` prints them.
+    pub fn stat(&self) -> Result<String, Fail> {
+        let a = self.attr()?;
+        Ok(format!(
+            "mode {:04o}, mq_maxmsg {}, mq_msgsize {}, mq_curmsgs {}",
+            self.mode()?,
+            a.maxmsg,
+            a.msgsize,
+            a.curmsgs
+        ))
+    }
+
+    /// Shows `ipc-mq stat NAME` (the check looks at the mode or attributes).
+    pub fn show_stat(&self, ctx: &Ctx) {
+        ctx.shown_peer(NAME, &format!("stat {}", shell_quote(&self.name)));
+    }
+
     /// Receives every message now in the queue, in the kernel's order
-    /// (highest priority first, oldest first within a priority).
-    pub fn drain(&self) -> Result<Vec<Message>, Fail> {
+    /// (highest priority first, oldest first within a priority). Shown as
+    /// `ipc-mq drain NAME`, which prints them as [`show`] does.
+    pub fn drain(&self, ctx: &Ctx) -> Result<Vec<Message>, Fail> {
+        ctx.shown_peer(NAME, &format!("drain {}", shell_quote(&self.name)));
+        self.drain_quietly()
+    }
+
+    fn drain_quietly(&self) -> Result<Vec<Message>, Fail> {
         let attr = self.attr()?;
         // Bounded: never more than the queue can hold (plus one for a racing sender).
-        self.receive_up_to(attr.maxmsg.max(attr.curmsgs) + 1)
+        self.receive_quietly(attr.maxmsg.max(attr.curmsgs) + 1)
     }
 
     /// Receives at most `limit` messages, fewer if the queue runs empty.
-    pub fn receive_up_to(&self, limit: i64) -> Result<Vec<Message>, Fail> {
+    /// Shown as `ipc-mq receive NAME LIMIT`.
+    pub fn receive_up_to(&self, ctx: &Ctx, limit: i64) -> Result<Vec<Message>, Fail> {
+        ctx.shown_peer(NAME, &format!("receive {} {limit}", shell_quote(&self.name)));
+        self.receive_quietly(limit)
+    }
+
+    fn receive_quietly(&self, limit: i64) -> Result<Vec<Message>, Fail> {
         let attr = self.attr()?;
         let mut buf = vec![0u8; attr.msgsize.max(1) as usize];
         let mut got = Vec::new();
@@ -123,4 +183,68 @@ pub fn show(messages: &[Message]) -> String {
         })
         .collect();
     format!("[{}]", items.join(", "))
+}
+
+/// The peer `ipc-mq`: the grader's side of a queue, by hand.
+///
+/// - `ipc-mq create NAME --maxmsg N --msgsize S`: a new, empty queue of mode
+///   0600 (one left by an earlier try is removed first).
+/// - `ipc-mq send NAME PRIORITY MESSAGE`: one message, without waiting.
+/// - `ipc-mq receive NAME N`: at most N messages, without waiting, printed
+///   as the checks show them: `[PRIORITY "MESSAGE", ...]`.
+/// - `ipc-mq drain NAME`: every message, printed the same way.
+/// - `ipc-mq stat NAME`: `mode 0600, mq_maxmsg 10, mq_msgsize 1024, mq_curmsgs 1`.
+/// - `ipc-mq unlink NAME`: removes the queue if it exists.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        ["create", name, "--maxmsg", maxmsg, "--msgsize", msgsize] => match (maxmsg.parse(), msgsize.parse()) {
+            (Ok(maxmsg), Ok(msgsize)) => {
+                ipc_engine::leaks::remove_queue(name);
+                Queue::create_quietly(name, maxmsg, msgsize).map(|_| None)
+            }
+            _ => return usage(),
+        },
+        ["send", name, priority, message] => match priority.parse() {
+            Ok(priority) => opened(name).and_then(|q| q.send_quietly(priority, message.as_bytes())).map(|_| None),
+            Err(_) => return usage(),
+        },
+        ["receive", name, limit] => match limit.parse() {
+            Ok(limit) => opened(name).and_then(|q| q.receive_quietly(limit)).map(|m| Some(show(&m))),
+            Err(_) => return usage(),
+        },
+        ["drain", name] => opened(name).and_then(|q| q.drain_quietly()).map(|m| Some(show(&m))),
+        ["stat", name] => opened(name).and_then(|q| q.stat()).map(Some),
+        ["unlink", name] => {
+            ipc_engine::leaks::remove_queue(name);
+            Ok(None)
+        }
+        _ => return usage(),
+    };
+    match result {
+        Ok(Some(text)) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(fail) => {
+            eprintln!("{NAME}: {}", fail.what);
+            if let Some(got) = fail.got {
+                eprintln!("{NAME}: {got}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn opened(name: &str) -> Result<Queue, Fail> {
+    Queue::open(name, "this command")
+}
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: {NAME} create NAME --maxmsg N --msgsize S | send NAME PRIORITY MESSAGE | receive NAME N | drain NAME | stat NAME | unlink NAME"
+    );
+    ExitCode::from(2)
 }

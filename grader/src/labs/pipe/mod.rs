@@ -25,6 +25,7 @@ pub fn checks() -> Vec<Check> {
         Check::new("pipeline-eof-reaches-every-stage", pipeline_eof_reaches_every_stage),
         Check::new("pipeline-only-std-fds", pipeline_only_std_fds),
         Check::new("pipeline-sigpipe-default", pipeline_sigpipe_default),
+        Check::new("pipeline-signals-default", pipeline_signals_default),
         Check::new("pipeline-stderr-inherited", pipeline_stderr_inherited),
         Check::new("pipeline-command-not-found", pipeline_command_not_found),
         Check::new("pipeline-exit-status-last", pipeline_exit_status_last),
@@ -58,12 +59,13 @@ fn message_custom_text(ctx: &mut Ctx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// A 100 KiB TEXT, more than a pipe holds, arrives whole (one read is not enough).
+/// A 100 KiB TEXT, more than a pipe holds, arrives whole (one read is not
+/// enough). The text is the numbers from 1 up (no chunk repeats), which the
+/// reproduction makes with `seq`; it counts the bytes of the output.
 fn message_large_text(ctx: &mut Ctx) -> Result<(), Fail> {
-    let mut rng = fastrand::Rng::with_seed(0x5049_5045);
-    let text: String = (0..100 * 1024).map(|_| rng.alphanumeric()).collect();
-    let done = ctx.program("pipe-message").arg(&text).run()?;
-    done.expect_code(0)?.expect_stdout(&message_output(&text, 0))?;
+    let text = ipc_engine::ctx::numbers_text(100 * 1024);
+    let done = ctx.program("pipe-message").arg_made(&text).stdout_shown_through("wc -c").run()?;
+    done.expect_code(0)?.expect_stdout(&message_output(&text.text, 0))?;
     Ok(())
 }
 
@@ -115,7 +117,8 @@ fn pipeline_three_cats_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
     let done = ctx
         .program("pipeline")
         .args(["cat", "cat", "cat"])
-        .stdin_generated(data.clone(), "head -c 20971520 /dev/urandom")
+        .stdin_from_file(data.clone(), "input", "head -c 20971520 /dev/urandom")
+        .stdout_shown_through("cmp - input")
         .output_cap(size + 1)
         .run()?;
     done.expect_code(0)?.expect_stdout(&data)?;
@@ -156,6 +159,40 @@ fn pipeline_sigpipe_default(ctx: &mut Ctx) -> Result<(), Fail> {
     done.expect_stderr_empty().map_err(|f| {
         f.note("`yes` got an error writing instead of dying of SIGPIPE: restore SIGPIPE to SIG_DFL in each child before exec")
     })?;
+    Ok(())
+}
+
+/// Every stage starts with no signal ignored (SIGPIPE aside: the check
+/// above sees it at work) and none blocked: a disposition or mask that
+/// pipeline set for itself (a shell ignores SIGINT while it waits) must not
+/// reach the programs it runs, for both survive exec.
+fn pipeline_signals_default(ctx: &mut Ctx) -> Result<(), Fail> {
+    ctx.peer_on_path(probe::NAME)?;
+    let stages = ["ipc-probe signals first", "ipc-probe signals middle", "ipc-probe signals last"];
+    ctx.program("pipeline").args(stages).run()?.expect_code(0)?;
+    for stage in ["first", "middle", "last"] {
+        ctx.shown(format!("cat {stage}"));
+        let Ok(seen) = std::fs::read_to_string(ctx.path(stage)) else {
+            return Err(Fail::new(format!("the {stage} stage did not run")).expected("each stage runs once"));
+        };
+        let set = |key: &str| -> Vec<String> {
+            let line = seen.lines().find_map(|l| l.strip_prefix(key)).unwrap_or("");
+            line.split_whitespace().map(str::to_string).collect()
+        };
+        let ignored: Vec<String> = set("ignored").into_iter().filter(|s| s != "SIGPIPE").collect();
+        let blocked = set("blocked");
+        ensure(ignored.is_empty() && blocked.is_empty(), || {
+            let or_none = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { v.join(" ") };
+            Fail::new(format!("the {stage} stage started with signals ignored or blocked"))
+                .expected("no signal ignored (but SIGPIPE, checked on its own) and none blocked")
+                .got(format!("ignored: {}; blocked: {}", or_none(&ignored), or_none(&blocked)))
+                .note(
+                    "an ignored signal stays ignored across exec, and the signal mask is kept: in each child, \
+                     before execvp, set every signal back to SIG_DFL and clear the mask (sigprocmask SIG_SETMASK \
+                     with an empty set)",
+                )
+        })?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,9 @@
 //! - `ipc-probe raise N`: sends itself signal N (dies of it under the default action).
 //! - `ipc-probe sleep-touch MS FILE`: sleeps MS milliseconds, then creates FILE.
 //! - `ipc-probe stderr TEXT`: writes TEXT and a newline to stderr.
+//! - `ipc-probe signals FILE`: writes to FILE the signals it started with
+//!   ignored and blocked (`/proc/self/status`; standard signals), two lines:
+//!   `ignored SIGINT SIGPIPE` and `blocked` (none).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -38,12 +41,33 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             std::thread::sleep(Duration::from_millis(ms.parse().unwrap_or(0)));
             write_or_fail(file, "done")
         }
+        ["signals", file] => {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let names = |key: &str| {
+                let mask = ipc_engine::proc::procfs::signal_mask(&status, key).unwrap_or(0);
+                // The standard signals: the real-time ones (32 and up) belong
+                // to the C library (glibc reserves 32 and 33 for itself) and
+                // to programs that ask for them.
+                let set: Vec<String> = (1..32)
+                    .filter(|n| mask & (1u64 << (n - 1)) != 0)
+                    .map(|n| {
+                        nix::sys::signal::Signal::try_from(n)
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or(format!("SIG{n}"))
+                    })
+                    .collect();
+                set.join(" ")
+            };
+            write_or_fail(file, &format!("ignored {}\nblocked {}\n", names("SigIgn:"), names("SigBlk:")))
+        }
         ["stderr", text] => {
             eprintln!("{text}");
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!("usage: ipc-probe fds FILE | exit N | raise N | sleep-touch MS FILE | stderr TEXT");
+            eprintln!(
+                "usage: ipc-probe fds FILE | exit N | raise N | sleep-touch MS FILE | stderr TEXT | signals FILE"
+            );
             ExitCode::from(2)
         }
     }
