@@ -97,6 +97,7 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     let (exclusive, parallel): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| jobs[i].check.exclusive);
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
+    proc::sweep_run(&run_id);
     proc::kill_orphans();
     // An escapee that only the line above could kill may have created an
     // object under its check's prefix after that check's leak scan. Every

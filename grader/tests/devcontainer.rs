@@ -283,7 +283,7 @@ fn a_build_for_another_system_stops_with_one_message() {
     let root = workspace_root();
     let work = tempfile::tempdir().unwrap();
     let mut messages = Vec::new();
-    for krate in ["common", "engine"] {
+    for krate in ["common", "engine", "launcher"] {
         let exe = work.path().join(format!("{krate}-build-script"));
         let src = root.join(krate).join("build.rs");
         let out = run(
@@ -353,8 +353,12 @@ fn every_crate_starts_behind_the_stop() {
         let name = package["name"].as_str().unwrap();
         let deps = package["dependencies"].as_array().unwrap();
         match name {
-            "ipc-common" | "ipc-engine" => {
-                let dir = if name == "ipc-common" { "common" } else { "engine" };
+            "ipc-common" | "ipc-engine" | "ipc-grade" => {
+                let dir = match name {
+                    "ipc-common" => "common",
+                    "ipc-engine" => "engine",
+                    _ => "launcher",
+                };
                 let build = package["targets"]
                     .as_array()
                     .unwrap()

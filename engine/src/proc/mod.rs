@@ -265,10 +265,23 @@ pub struct Tagged {
 /// Every live (not zombie) process whose environment carries `TAG_VAR=tag`.
 pub fn tagged(tag: &str) -> Vec<Tagged> {
     let entry = format!("{TAG_VAR}={tag}").into_bytes();
+    find_tagged(|pid| procfs::environ_has(pid, &entry))
+}
+
+/// Every live process of any check of the run `run_id` (tags `RUN:N`).
+fn tagged_in_run(run_id: &str) -> Vec<Tagged> {
+    let prefix = format!("{TAG_VAR}={run_id}:").into_bytes();
+    find_tagged(|pid| {
+        std::fs::read(format!("/proc/{pid}/environ"))
+            .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e.starts_with(&prefix)))
+    })
+}
+
+fn find_tagged(matches: impl Fn(i32) -> bool) -> Vec<Tagged> {
     let me = std::process::id() as i32;
     let mut found = Vec::new();
     for pid in procfs::pids() {
-        if pid == me || !procfs::environ_has(pid, &entry) {
+        if pid == me || !matches(pid) {
             continue;
         }
         let pid = Pid::from_raw(pid);
@@ -301,8 +314,20 @@ pub fn kill_orphans() {
 /// process that keeps forking is outpaced by repeated sweeps; each round
 /// stops the survivors first so they cannot fork in between).
 pub fn sweep(tag: &str) {
+    sweep_found(|| tagged(tag));
+}
+
+/// Kills every process of any check of the run `run_id`, as [`sweep`]
+/// does: at the end of a run, where a process whose tag could not be read
+/// while its own check was cleaned up (a process in the middle of `exec`)
+/// would otherwise outlive the run.
+pub fn sweep_run(run_id: &str) {
+    sweep_found(|| tagged_in_run(run_id));
+}
+
+fn sweep_found(find: impl Fn() -> Vec<Tagged>) {
     for _ in 0..50 {
-        let found = tagged(tag);
+        let found = find();
         if found.is_empty() {
             return;
         }
