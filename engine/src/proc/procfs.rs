@@ -86,7 +86,9 @@ pub fn context_switches(pid: Pid) -> Option<(u64, u64)> {
         return None;
     }
     for tid in threads {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?;
+        // A thread that ended since the listing is skipped (its switches
+        // are gone with it), not taken for the whole process having ended.
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else { continue };
         voluntary += field(&status, "voluntary_ctxt_switches:")?.parse::<u64>().ok()?;
         involuntary += field(&status, "nonvoluntary_ctxt_switches:")?.parse::<u64>().ok()?;
     }
