@@ -8,8 +8,10 @@
 //! signals (`SigBlk`), and `/proc/PID/fdinfo/FD` the signals of a signalfd.
 //!
 //! What no look from outside can tell: the mask a thread had before it
-//! called `sigsuspend` (inside, `SigBlk` shows the mask it sleeps with).
-//! A thread asleep in `sigsuspend` is taken as waiting correctly.
+//! called `sigsuspend` or `sigtimedwait` (inside either, `SigBlk` shows the
+//! mask it sleeps with: sigtimedwait unblocks the signals it waits for
+//! while it sleeps). A thread asleep in one of them is taken as waiting
+//! correctly: both unblock and sleep in one step.
 
 use std::time::{Duration, Instant};
 
@@ -114,9 +116,9 @@ fn judge(pid: Pid, threads: &[Thread], wanted: u64) -> Seen {
     for &(nr, args, blocked) in &calls {
         let unblocked = wanted & !blocked;
         let name = procfs::syscall_name(nr);
-        if name == Some("sigsuspend") {
-            // Inside sigsuspend the thread's mask is the one it sleeps with.
-            how = Some("sigsuspend");
+        if name == Some("sigsuspend") || name == Some("sigtimedwait/sigwaitinfo") {
+            // Inside either, the thread's mask is the one it sleeps with.
+            how = Some(if name == Some("sigsuspend") { "sigsuspend" } else { "sigwaitinfo" });
             continue;
         }
         if unblocked != 0 {
@@ -127,9 +129,7 @@ fn judge(pid: Pid, threads: &[Thread], wanted: u64) -> Seen {
             let all = *signalfds.get_or_insert_with(|| signalfd_signals(pid));
             all & wanted == wanted
         };
-        if name == Some("sigtimedwait/sigwaitinfo") {
-            how = Some("sigwaitinfo");
-        } else if name == Some("read") && procfs::signalfd_mask(pid, args[0] as i32).is_some() && by_signalfd() {
+        if name == Some("read") && procfs::signalfd_mask(pid, args[0] as i32).is_some() && by_signalfd() {
             how = Some("a read of a signalfd");
         } else if is_poll(nr) && by_signalfd() {
             how = Some("poll on a signalfd");
@@ -264,9 +264,10 @@ mod tests {
         let me = Pid::this();
         let wanted = bit(libc::SIGCHLD);
         assert_eq!(judge(me, &[call(libc::SYS_rt_sigsuspend, 0)], wanted), Seen::Good("sigsuspend"));
-        assert_eq!(judge(me, &[call(libc::SYS_rt_sigtimedwait, wanted)], wanted), Seen::Good("sigwaitinfo"));
-        let Seen::Bad(how) = judge(me, &[call(libc::SYS_rt_sigtimedwait, 0)], wanted) else { panic!() };
-        assert!(how.contains("SIGCHLD unblocked"), "{how}");
+        // sigtimedwait unblocks what it waits for while it sleeps.
+        assert_eq!(judge(me, &[call(libc::SYS_rt_sigtimedwait, 0)], wanted), Seen::Good("sigwaitinfo"));
+        let Seen::Bad(how) = judge(me, &[call(libc::SYS_read, 0)], wanted) else { panic!() };
+        assert!(how.contains("in read() with SIGCHLD unblocked"), "{how}");
         let Seen::Bad(how) = judge(me, &[call(libc::SYS_nanosleep, wanted)], wanted) else { panic!() };
         assert!(how.contains("no thread waits"), "{how}");
         let running = Thread { call: InSyscall::Running, blocked: 0 };
