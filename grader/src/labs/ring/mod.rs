@@ -559,7 +559,7 @@ fn consumer_not_a_ring(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("ring");
     let path = std::path::Path::new("/dev/shm").join(name.trim_start_matches('/'));
     let junk: Vec<u8> = b"this is not a ring buffer. ".iter().copied().cycle().take(4096).collect();
-    std::fs::write(&path, junk).map_err(Fail::infra)?;
+    std::fs::write(&path, junk).map_err(|e| Fail::infra(ipc_engine::text::os_reason(&e)))?;
     let done = ctx.program("ring-consumer").args(["--wait", "2000", &name]).timeout(Duration::from_secs(3)).run();
     remove_shm(&name);
     done?.expect_code(1)?.expect_stderr_line(&format!("ring-consumer: {name}: not a ring buffer"))?;

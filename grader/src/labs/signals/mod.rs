@@ -336,9 +336,29 @@ fn asleep(pid: Pid) -> bool {
         && threads.iter().all(|&tid| matches!(procfs::thread_syscall(pid, tid), Some(InSyscall::Call { .. })))
 }
 
-/// How long sig-reaper may sleep without printing while something is left
-/// to do before the check calls it stuck (its children live under 50 ms).
+/// How long sig-reaper may go without printing before the check looks
+/// whether it is stuck (its children live under 50 ms).
 const STUCK: Duration = Duration::from_secs(1);
+
+/// The zombie children of `pid`.
+fn zombies(pid: Pid) -> Vec<Pid> {
+    procfs::children(pid).into_iter().filter(|&c| procfs::state(c) == Some('Z')).collect()
+}
+
+/// Whether `pid` stays asleep, with the same children, over five looks
+/// 50 ms apart (a program that is forking, or that a pending signal woke,
+/// does not); then its children that were zombies all along.
+fn settled(pid: Pid) -> Option<Vec<Pid>> {
+    let (children, before) = (procfs::children(pid), zombies(pid));
+    for _ in 0..5 {
+        if !asleep(pid) || procfs::children(pid) != children {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after = zombies(pid);
+    Some(before.into_iter().filter(|z| after.contains(z)).collect())
+}
 
 /// Waits for sig-reaper to end. If it sleeps for a second without printing
 /// while ended children wait to be reaped, or after it has reaped all N
@@ -357,15 +377,14 @@ fn watch_reaper(ctx: &Ctx, running: &mut Proc, n: usize) -> Result<(), Fail> {
             (printed, since) = (total, Instant::now());
         }
         let reaped = reaped_lines(&running.stdout.bytes()).len();
-        if since.elapsed() >= STUCK && asleep(pid) {
-            let zombies: Vec<Pid> =
-                procfs::children(pid).into_iter().filter(|&c| procfs::state(c) == Some('Z')).collect();
+        let stuck = if since.elapsed() >= STUCK { settled(pid) } else { None };
+        if let Some(zombies) = stuck.filter(|_| running.stdout.total() == printed) {
             let summary =
                 lines(&running.stdout.bytes()).iter().any(|l| l.starts_with("reaped ") && !l.contains("status"));
-            if !zombies.is_empty() && asleep(pid) {
+            if !zombies.is_empty() {
                 let fail = Fail::new(format!(
                     "sig-reaper printed {reaped} of {n} `reaped` lines, then slept for over {:.0} s while {} of its \
-                     children had ended and were never reaped (zombies)",
+                     children had ended and were not reaped (zombies)",
                     STUCK.as_secs_f64(),
                     zombies.len()
                 ))

@@ -75,6 +75,12 @@ const MIB20: usize = 20 << 20;
 // ---------------------------------------------------------------------------
 // Helpers.
 
+/// A failure of the grader's own socket work (not the program's), in
+/// words without `(os error N)`.
+fn io_infra(e: std::io::Error) -> Fail {
+    Fail::infra(os_reason(&e))
+}
+
 /// Starts a server and returns it with the address of its `listening on` line.
 fn start_server(cmd: Cmd, ctx_deadline: Instant) -> Result<(Proc, SocketAddr), Fail> {
     let mut server = cmd.spawn()?;
@@ -106,9 +112,9 @@ fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fai
 /// A UDP socket of the check, bound on the loopback of `to`'s family.
 fn udp_socket(to: SocketAddr) -> Result<UdpSocket, Fail> {
     let local: SocketAddr = if to.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }.parse().expect("valid");
-    let socket = UdpSocket::bind(local).map_err(Fail::infra)?;
-    socket.set_read_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
-    socket.set_write_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    let socket = UdpSocket::bind(local).map_err(io_infra)?;
+    socket.set_read_timeout(Some(IO_WAIT)).map_err(io_infra)?;
+    socket.set_write_timeout(Some(IO_WAIT)).map_err(io_infra)?;
     Ok(socket)
 }
 
@@ -146,7 +152,7 @@ fn expect_reply(socket: &UdpSocket, server: SocketAddr, sent: &str, expected: &s
 
 /// Sends and waits for the expected reply.
 fn ask(socket: &UdpSocket, server: SocketAddr, message: &str, expected: &str) -> Result<(), Fail> {
-    socket.send_to(message.as_bytes(), server).map_err(Fail::infra)?;
+    socket.send_to(message.as_bytes(), server).map_err(io_infra)?;
     expect_reply(socket, server, message, expected)
 }
 
@@ -181,8 +187,8 @@ fn random_bytes(len: usize, seed: u64) -> Arc<Vec<u8>> {
 fn tcp_connect(server: SocketAddr) -> Result<TcpStream, Fail> {
     let stream = TcpStream::connect_timeout(&server, IO_WAIT)
         .map_err(|e| Fail::new(format!("cannot connect to the server at {server}: {}", os_reason(&e))))?;
-    stream.set_read_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
-    stream.set_write_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    stream.set_read_timeout(Some(IO_WAIT)).map_err(io_infra)?;
+    stream.set_write_timeout(Some(IO_WAIT)).map_err(io_infra)?;
     Ok(stream)
 }
 
@@ -207,7 +213,7 @@ fn exchange(stream: &mut TcpStream, data: &[u8], who: &str) -> Result<(), Fail> 
 
 /// Half-closes and expects the server to close in turn (read returns 0).
 fn expect_close(stream: &mut TcpStream, who: &str) -> Result<(), Fail> {
-    stream.shutdown(Shutdown::Write).map_err(Fail::infra)?;
+    stream.shutdown(Shutdown::Write).map_err(io_infra)?;
     let mut rest = Vec::new();
     match stream.read_to_end(&mut rest) {
         Ok(_) if rest.is_empty() => Ok(()),
@@ -260,7 +266,7 @@ fn udp_server_replies(ctx: &mut Ctx) -> Result<(), Fail> {
     let deadline = ctx.deadline();
     let (server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
     let socket = udp_socket(addr)?;
-    let me = socket.local_addr().map_err(Fail::infra)?;
+    let me = socket.local_addr().map_err(io_infra)?;
     let messages = ["hello", "", "two  words"];
     for (i, m) in messages.iter().enumerate() {
         ask(&socket, addr, m, &format!("ack {}: {m}", i + 1))?;
@@ -280,8 +286,8 @@ fn udp_server_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
     let long: String = (0..8000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     ask(&socket, addr, &long, &format!("ack 1: {long}"))
         .map_err(|f| f.note("receive into a buffer big enough for any datagram (65536 bytes): recvfrom cuts a datagram to the buffer's size"))?;
-    socket.send_to(b"first", addr).map_err(Fail::infra)?;
-    socket.send_to(b"second", addr).map_err(Fail::infra)?;
+    socket.send_to(b"first", addr).map_err(io_infra)?;
+    socket.send_to(b"second", addr).map_err(io_infra)?;
     expect_reply(&socket, addr, "first", "ack 2: first")?;
     expect_reply(&socket, addr, "second", "ack 3: second")?;
     stop(server);
@@ -357,7 +363,7 @@ fn udp_client_retransmits(ctx: &mut Ctx) -> Result<(), Fail> {
 /// between 0.5 s and 3 s after it started (about 600 ms).
 fn udp_client_gives_up(ctx: &mut Ctx) -> Result<(), Fail> {
     let silent = udp_socket("127.0.0.1:0".parse().expect("valid"))?;
-    let port = silent.local_addr().map_err(Fail::infra)?.port();
+    let port = silent.local_addr().map_err(io_infra)?.port();
     let done = ctx
         .program("udp-client")
         .args(["--timeout", "200", "--retries", "2", "127.0.0.1", &port.to_string()])
@@ -370,7 +376,7 @@ fn udp_client_gives_up(ctx: &mut Ctx) -> Result<(), Fail> {
         done.fail(format!("the client gave up after {secs:.2}s"))
             .expected("about 0.6s: 3 tries of 200 ms (accepted: 0.5s to 3s)")
     })?;
-    silent.set_read_timeout(Some(Duration::from_millis(100))).map_err(Fail::infra)?;
+    silent.set_read_timeout(Some(Duration::from_millis(100))).map_err(io_infra)?;
     let mut copies = 0;
     let mut buf = [0u8; 100];
     while copies < 10 {
@@ -672,12 +678,49 @@ fn client_state(pid: Pid) -> (Vec<String>, u64, u64) {
     (facts, unread, unsent)
 }
 
-/// Whether a thread of `pid` is asleep sending.
+/// The descriptor a sending system call writes to (`splice` writes to its
+/// third argument).
+fn sent_to(nr: i64, args: &[u64; 6]) -> i32 {
+    let fd = if procfs::syscall_name(nr) == Some("splice") { args[2] } else { args[0] };
+    fd as i32
+}
+
+/// If every thread of `pid` is asleep and one is blocked sending on a
+/// socket while none is writing elsewhere (to its stdout, say), the call
+/// it sends in. A client in that state reads nothing: a reader, had it any,
+/// would be woken by the echo waiting in its socket.
 fn blocked_sending(pid: Pid) -> Option<&'static str> {
-    procfs::threads(pid).into_iter().find_map(|tid| match procfs::thread_syscall(pid, tid) {
-        Some(InSyscall::Call { nr, .. }) if sends(nr) => procfs::syscall_name(nr),
-        _ => None,
-    })
+    let sockets: Vec<i32> =
+        procfs::fds(pid).into_iter().filter(|(_, target)| target.starts_with("socket:")).map(|(fd, _)| fd).collect();
+    let mut sending = None;
+    for tid in procfs::threads(pid) {
+        match procfs::thread_syscall(pid, tid)? {
+            InSyscall::Call { nr, args } if sends(nr) => {
+                if !sockets.contains(&sent_to(nr, &args)) {
+                    return None;
+                }
+                sending = procfs::syscall_name(nr);
+            }
+            InSyscall::Call { .. } => {}
+            InSyscall::Running | InSyscall::NotInCall => return None,
+        }
+    }
+    sending
+}
+
+/// Whether the client stays blocked sending, with the same bytes unread in
+/// its socket, over five looks 50 ms apart; then the call and those bytes.
+fn stopped_reading(pid: Pid) -> Option<(&'static str, u64)> {
+    let (_, unread, _) = client_state(pid);
+    let mut call = None;
+    for _ in 0..5 {
+        call = Some(blocked_sending(pid)?);
+        if client_state(pid).1 != unread {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    call.filter(|_| unread > 0).map(|c| (c, unread))
 }
 
 /// Runs a started tcp-client to its end and returns what it did. While it
@@ -707,30 +750,27 @@ fn finish_client(
         if total != printed {
             (printed, since) = (total, Instant::now());
         }
-        if since.elapsed() >= CLIENT_STUCK {
-            if let Some(call) = blocked_sending(pid) {
-                let (facts, unread, _) = client_state(pid);
-                if unread > 0 && blocked_sending(pid).is_some() {
-                    let mut fail = Fail::new(format!(
-                        "tcp-client stopped reading: {unread} bytes of echo wait unread in its socket while it is \
-                         blocked sending (in {call}); it has printed {printed} of {expect_len} bytes"
-                    ))
-                    .kind(Kind::Timeout)
-                    .clue("client-stopped-reading")
-                    .note(
-                        "the server sends back what it receives. When nobody reads the echo, the client's receive \
-                         buffer fills, then the server's send buffer; the server blocks writing and stops reading, \
-                         so the client's own send blocks too: each waits for the other, forever (a deadlock). Small \
-                         inputs fit in the buffers, which is why short tests pass.",
-                    );
-                    for fact in facts {
-                        fail = fail.note(fact);
-                    }
-                    let fail = fail.output_so_far(client);
-                    client.kill_group();
-                    return Err(fail);
-                }
+        let stuck = if since.elapsed() >= CLIENT_STUCK { stopped_reading(pid) } else { None };
+        if let Some((call, unread)) = stuck.filter(|_| client.stdout.total() == printed) {
+            let (facts, _, _) = client_state(pid);
+            let mut fail = Fail::new(format!(
+                "tcp-client stopped reading: {unread} bytes of echo wait unread in its socket while it is blocked \
+                 sending (in {call}); it has printed {printed} of {expect_len} bytes"
+            ))
+            .kind(Kind::Timeout)
+            .clue("client-stopped-reading")
+            .note(
+                "the server sends back what it receives. When nobody reads the echo, the client's receive buffer \
+                 fills, then the server's send buffer; the server blocks writing and stops reading, so the client's \
+                 own send blocks too: each waits for the other, forever (a deadlock). Small inputs fit in the \
+                 buffers, which is why short tests pass.",
+            );
+            for fact in facts {
+                fail = fail.note(fact);
             }
+            let fail = fail.output_so_far(client);
+            client.kill_group();
+            return Err(fail);
         }
         if Instant::now() >= until {
             let (facts, unread, unsent) = client_state(pid);
@@ -842,7 +882,7 @@ fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Nobody listening: `tcp-client: 127.0.0.1:PORT: Connection refused`, exit 1.
 fn tcp_client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
     // A port that was just free: bind it, note it, close it.
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(Fail::infra)?.port();
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(io_infra)?.port();
     let done = ctx.program("tcp-client").args(["127.0.0.1", &port.to_string()]).run()?;
     done.expect_code(1)?.expect_stderr_line(&format!("tcp-client: 127.0.0.1:{port}: Connection refused"))?;
     Ok(())
