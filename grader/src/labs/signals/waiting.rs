@@ -255,6 +255,7 @@ mod tests {
         assert_eq!(names(bit(libc::SIGRTMIN())), "SIGRTMIN");
     }
 
+    #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit systems
     fn call(name: libc::c_long, blocked: u64) -> Thread {
         Thread { call: InSyscall::Call { nr: name.into(), args: [0; 6] }, blocked }
     }
