@@ -203,6 +203,8 @@ pub fn syscall_name(nr: i64) -> Option<&'static str> {
     ];
     #[cfg(not(target_arch = "x86_64"))]
     let arch: &[(libc::c_long, &str)] = &[];
+    // c_long is i64 here, i32 on 32-bit systems.
+    #[allow(clippy::useless_conversion)]
     known.iter().chain(arch).find(|(n, _)| i64::from(*n) == nr).map(|(_, name)| *name)
 }
 
@@ -342,6 +344,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit systems
     fn this_thread_is_seen_in_its_system_call() {
         let me = Pid::this();
         let tid = nix::unistd::gettid();

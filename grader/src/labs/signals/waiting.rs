@@ -202,6 +202,11 @@ pub fn watch(pid: Pid, wanted: u64, window: Duration, seen: &mut Watched) -> Res
 }
 
 impl Watched {
+    /// Whether it was seen waiting the wrong way often enough to fail now.
+    pub fn racy(&self) -> bool {
+        self.bad.is_some() && self.bad_looks >= BAD_LOOKS
+    }
+
     /// Passes if the program was seen asleep, waiting as the contract says,
     /// and never (three times or more) waiting otherwise. `program` and
     /// `lesson` make the message: the lost wake-up, in its terms.
@@ -220,7 +225,7 @@ impl Watched {
             self.bad_looks,
             self.good.map(|g| format!(", {} in {g}", self.good_looks)).unwrap_or_default()
         );
-        if let (Some(bad), true) = (&self.bad, self.bad_looks >= BAD_LOOKS) {
+        if let (Some(bad), true) = (&self.bad, self.racy()) {
             return Err(Fail::new(format!(
                 "{program} waits for signals {bad}: a signal that comes after it last looked for work and before \
                  it sleeps is handled in between, and it then sleeps through it"
