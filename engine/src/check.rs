@@ -96,6 +96,11 @@ pub struct Fail {
     pub so_far: bool,
     /// Further facts, one sentence each.
     pub notes: Vec<String>,
+    /// Short names of symptoms the check recognised (`unwritten-bytes`,
+    /// `unreaped-zombies`, ...): what a grader's diagnosis across checks
+    /// looks for. Never shown to students as such; the check says the same
+    /// in words in `what` or `notes`.
+    pub clues: Vec<String>,
 }
 
 /// Lines and characters of output an excerpt keeps (the human report shows
@@ -136,6 +141,19 @@ impl Fail {
     pub fn note(mut self, note: impl Into<String>) -> Fail {
         self.notes.push(note.into());
         self
+    }
+
+    /// Names a symptom the check recognised (see [`Fail::clues`]).
+    pub fn clue(mut self, clue: &str) -> Fail {
+        if !self.clues.iter().any(|c| c == clue) {
+            self.clues.push(clue.to_string());
+        }
+        self
+    }
+
+    /// Whether the check recognised this symptom.
+    pub fn has_clue(&self, clue: &str) -> bool {
+        self.clues.iter().any(|c| c == clue)
     }
 
     pub fn command(mut self, command: impl Into<String>) -> Fail {

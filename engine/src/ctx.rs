@@ -35,6 +35,9 @@ pub struct Ctx<'a> {
     reproduction: Arc<Mutex<Reproduction>>,
     /// Every POSIX IPC name handed out (probed for leaks afterwards).
     pub(crate) ipc_names: Vec<String>,
+    /// Names whose object a trusted peer of the grader makes: removed after
+    /// the check, never reported as left behind by the program.
+    pub(crate) peer_objects: Vec<String>,
     /// Pids the check started directly.
     pub(crate) spawned: Vec<nix::unistd::Pid>,
     /// Extra PATH entries and environment for programs.
@@ -68,6 +71,7 @@ impl<'a> Ctx<'a> {
             limit,
             reproduction: Arc::default(),
             ipc_names: Vec::new(),
+            peer_objects: Vec::new(),
             spawned: Vec::new(),
             path_env: path,
         }
@@ -108,6 +112,14 @@ impl<'a> Ctx<'a> {
         let name = format!("{}{base}", self.ipc_prefix);
         self.ipc_names.push(name.clone());
         name
+    }
+
+    /// Says that the object named `name` (from [`Ctx::ipc_name`]) is made
+    /// by one of the grader's own peers: if it is still there after the
+    /// check, it is removed without blaming the program. (A check that
+    /// expects the program to remove it checks that itself.)
+    pub fn peer_object(&mut self, name: &str) {
+        self.peer_objects.push(name.to_string());
     }
 
     /// The run-and-check prefix of every IPC name this check hands out.

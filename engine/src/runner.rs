@@ -42,11 +42,39 @@ pub struct Run {
     pub repetitions: u32,
     /// How many repetitions failed.
     pub failures: u32,
+    /// Each repetition, in the order they were numbered (1, 2, ...).
+    pub each: Vec<Repetition>,
+}
+
+/// How one repetition of a job went.
+#[derive(Debug, Clone)]
+pub struct Repetition {
+    pub elapsed: Duration,
+    /// `None` if it passed; else its failure's kind and first sentence.
+    pub failed: Option<(Kind, String)>,
 }
 
 impl Run {
     pub fn passed(&self) -> bool {
         self.fail.is_none()
+    }
+
+    /// The number (from 1) of the repetition whose failure `fail` is.
+    pub fn shown_repetition(&self) -> Option<usize> {
+        self.each.iter().position(|r| r.failed.is_some()).map(|i| i + 1)
+    }
+
+    /// A run of one repetition from its result.
+    pub fn single(fail: Option<Fail>, elapsed: Duration, commands: Vec<String>) -> Run {
+        let failed = fail.as_ref().map(|f| (f.kind, f.what.clone()));
+        Run {
+            failures: u32::from(fail.is_some()),
+            fail,
+            elapsed,
+            commands,
+            repetitions: 1,
+            each: vec![Repetition { elapsed, failed }],
+        }
     }
 }
 
@@ -65,29 +93,27 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     let run_id = format!("{:x}r{}{:02x}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst), fastrand::u8(..));
     active().runs.push(run_id.clone());
     let watchdog = Watchdog::start();
-    let results: Vec<Mutex<Option<Run>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let repeat = options.repeat.max(1) as usize;
+    // Each job's repetitions by number, filled as they finish (in any order).
+    let results: Vec<Mutex<Vec<Option<Run>>>> = jobs.iter().map(|_| Mutex::new(vec![None; repeat])).collect();
     let serial_no = AtomicUsize::new(0);
 
     let run_group = |indices: Vec<usize>, workers: usize| {
         let next = AtomicUsize::new(0);
-        let work: Vec<(usize, u32)> = indices.iter().flat_map(|&i| (0..options.repeat).map(move |r| (i, r))).collect();
+        let work: Vec<(usize, usize)> = indices.iter().flat_map(|&i| (0..repeat).map(move |r| (i, r))).collect();
         std::thread::scope(|scope| {
             for _ in 0..workers.max(1).min(work.len().max(1)) {
                 scope.spawn(|| {
                     loop {
                         let k = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(&(i, _rep)) = work.get(k) else { break };
+                        let Some(&(i, rep)) = work.get(k) else { break };
                         let n = serial_no.fetch_add(1, Ordering::SeqCst);
                         let one = run_one(&jobs[i], programs, &run_id, n, &watchdog);
-                        let mut slot = results[i].lock().unwrap_or_else(|e| e.into_inner());
-                        let merged = match slot.take() {
-                            None => one,
-                            Some(prev) => merge(prev, one),
-                        };
-                        if merged.repetitions == options.repeat {
-                            progress(i, &merged);
+                        let mut slots = results[i].lock().unwrap_or_else(|e| e.into_inner());
+                        slots[rep] = Some(one);
+                        if slots.iter().all(Option::is_some) {
+                            progress(i, &combine(slots.iter().flatten().cloned()));
                         }
-                        *slot = Some(merged);
                     }
                 });
             }
@@ -103,10 +129,16 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     // object under its check's prefix after that check's leak scan. Every
     // process of this run is gone now: remove what is left under the run's
     // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
-    leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
+    leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[]);
     crate::sysv::end_of_run(&run_id);
     active().runs.retain(|r| *r != run_id);
-    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every check ran")).collect()
+    results
+        .into_iter()
+        .map(|m| {
+            let slots = m.into_inner().unwrap_or_else(|e| e.into_inner());
+            combine(slots.into_iter().map(|r| r.expect("every repetition ran")))
+        })
+        .collect()
 }
 
 /// Runs and checks under way in this process, for [`abort`].
@@ -134,7 +166,7 @@ pub fn abort() {
         (active.runs.clone(), active.dirs.clone())
     };
     for run_id in &runs {
-        leaks::remove_all(&format!("/ipcl.{run_id}."), &[]);
+        leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[]);
         crate::sysv::end_of_run(run_id);
     }
     for dir in dirs {
@@ -156,27 +188,37 @@ pub fn worst_case(jobs: &[Job], workers: usize, repeat: u32) -> Duration {
     Duration::from_secs_f64(secs * f64::from(repeat))
 }
 
-fn merge(prev: Run, next: Run) -> Run {
-    let repetitions = prev.repetitions + next.repetitions;
-    let failures = prev.failures + next.failures;
-    let elapsed = prev.elapsed.max(next.elapsed);
-    let mut kept = if prev.passed() { next } else { prev };
-    kept.repetitions = repetitions;
-    kept.failures = failures;
-    kept.elapsed = elapsed;
-    kept
+/// One job's repetitions, in their order, as one run: the failure shown is
+/// that of the first repetition that failed.
+fn combine(reps: impl Iterator<Item = Run>) -> Run {
+    let mut combined: Option<Run> = None;
+    for next in reps {
+        combined = Some(match combined {
+            None => next,
+            Some(mut prev) => {
+                prev.repetitions += next.repetitions;
+                prev.failures += next.failures;
+                prev.elapsed = prev.elapsed.max(next.elapsed);
+                if prev.passed() && !next.passed() {
+                    prev.fail = next.fail;
+                    prev.commands = next.commands;
+                }
+                prev.each.extend(next.each);
+                prev
+            }
+        });
+    }
+    combined.expect("at least one repetition")
 }
 
 fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Watchdog) -> Run {
     let limit = job.limit;
     let started = Instant::now();
-    let mut outcome = Run { fail: None, elapsed: Duration::ZERO, commands: Vec::new(), repetitions: 1, failures: 0 };
     let dir = match tempfile::Builder::new().prefix("ipc-grade-").tempdir() {
         Ok(dir) => dir,
         Err(e) => {
-            outcome.fail = Some(Fail::infra(format!("cannot make a temporary directory: {e}")));
-            outcome.failures = 1;
-            return outcome;
+            let fail = Fail::infra(format!("cannot make a temporary directory: {e}"));
+            return Run::single(Some(fail), started.elapsed(), Vec::new());
         }
     };
     active().dirs.push(dir.path().to_owned());
@@ -223,7 +265,7 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
             leaked.iter().map(|p| format!("{} ({})", p.pid, p.command)).collect::<Vec<_>>().join(", ")
         ));
     }
-    left.extend(leaks::remove_all(&prefix, &ctx.ipc_names));
+    left.extend(leaks::remove_all(&prefix, &ctx.ipc_names, &ctx.peer_objects));
     left.extend(crate::sysv::after_check(&mut ctx));
     if !left.is_empty() {
         let what = format!("left behind: {}", left.join("; "));
@@ -236,14 +278,8 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
         };
     }
 
-    outcome.elapsed = elapsed;
-    outcome.commands = ctx.take_reproduction();
     active().dirs.retain(|d| d != dir.path());
-    if let Err(fail) = result {
-        outcome.fail = Some(fail);
-        outcome.failures = 1;
-    }
-    outcome
+    Run::single(result.err(), elapsed, ctx.take_reproduction())
 }
 
 /// Live processes of the check other than the ones it started directly and

@@ -113,6 +113,17 @@ pub fn excerpt(bytes: &[u8], total: u64, lines: usize, max: usize) -> String {
     out.trim_end_matches('\n').to_string()
 }
 
+/// The text of an I/O error as a person reads it: `Connection refused`,
+/// without Rust's ` (os error 111)` (the handouts tell students never to
+/// print that, so the grader does not either).
+pub fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 /// Quotes `word` for a POSIX shell, if it needs it.
 pub fn shell_quote(word: &str) -> String {
     if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=,+@%".contains(&b)) {
@@ -125,6 +136,13 @@ pub fn shell_quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_reasons_lose_the_error_number() {
+        let e = std::io::Error::from_raw_os_error(libc::EAGAIN);
+        assert_eq!(os_reason(&e), "Resource temporarily unavailable");
+        assert_eq!(os_reason(&std::io::Error::other("plain")), "plain");
+    }
 
     #[test]
     fn escapes_terminal_sequences_and_invalid_utf8() {

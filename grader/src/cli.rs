@@ -217,9 +217,11 @@ pub fn select(rubric: &Rubric, filters: &[String]) -> Result<Vec<Selected>> {
     let mut all = Vec::new();
     for lab in LABS {
         let lab_rubric = &rubric.labs[lab.name];
+        let diagnoses: std::sync::Arc<[crate::rubric::Diagnosis]> = lab_rubric.diagnoses.clone().into();
         for (check, hidden) in lab.all_checks() {
             let entry = rubric.entry(lab.name, check.name).expect("validated").clone();
-            all.push(Selected { lab: lab.name, check, entry, handout: lab_rubric.handout.clone(), hidden });
+            let handout = lab_rubric.handout.clone();
+            all.push(Selected { lab: lab.name, check, entry, handout, hidden, diagnoses: diagnoses.clone() });
         }
     }
     if filters.is_empty() {

@@ -50,6 +50,7 @@ const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/batch.rs",
     "grader/tests/gradescope.rs",
     "grader/tests/devcontainer.rs",
+    "grader/tests/diagnoses.rs",
     "grader/tests/independent",
 ];
 

@@ -301,6 +301,8 @@ mod tests {
             hidden,
             repetitions: 1,
             failures: u32::from(points < max),
+            each: Vec::new(),
+            diagnosis: None,
         }
     }
 

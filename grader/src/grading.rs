@@ -1,13 +1,14 @@
 //! Grading: the engine's runs of the selected checks, turned into outcomes
 //! with points, hints and the handout section to read.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ipc_engine::build::Programs;
 use ipc_engine::check::{Check, Fail};
-use ipc_engine::runner::{self, Job, Options, Run};
+use ipc_engine::runner::{self, Job, Options, Repetition, Run};
 
-use crate::rubric::Entry;
+use crate::rubric::{Diagnosis, Entry};
 
 /// A check chosen to run, with its rubric entry.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct Selected {
     pub handout: String,
     /// Comes from the hidden checks (`grader/src/hidden/`), not the lab.
     pub hidden: bool,
+    /// The lab's diagnoses across checks (its rubric's `[[diagnosis]]`).
+    pub diagnoses: Arc<[Diagnosis]>,
 }
 
 impl Selected {
@@ -52,6 +55,22 @@ pub struct Outcome {
     pub repetitions: u32,
     /// Repetitions that failed.
     pub failures: u32,
+    /// Each repetition, in order.
+    pub each: Vec<Repetition>,
+    /// The bug that explains this failure together with others, if one of
+    /// the lab's diagnoses holds.
+    pub diagnosis: Option<Diagnosed>,
+}
+
+/// A diagnosis that holds, as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosed {
+    pub lab: String,
+    pub name: String,
+    pub program: Option<String>,
+    pub says: String,
+    /// Full names of the failed checks it explains, in order.
+    pub explains: Vec<String>,
 }
 
 impl Outcome {
@@ -86,12 +105,19 @@ impl Outcome {
             hidden: selected.hidden,
             repetitions: run.repetitions,
             failures: run.failures,
+            each: run.each,
+            diagnosis: None,
         }
+    }
+
+    /// The number (from 1) of the repetition whose failure is shown.
+    pub fn shown_repetition(&self) -> Option<usize> {
+        self.each.iter().position(|r| r.failed.is_some()).map(|i| i + 1)
     }
 
     /// A check that could not run at all (the code did not build), scored 0.
     pub fn not_run(selected: &Selected, fail: Fail, hint: &str) -> Outcome {
-        let run = Run { fail: Some(fail), elapsed: Duration::ZERO, commands: Vec::new(), repetitions: 1, failures: 1 };
+        let run = Run::single(Some(fail), Duration::ZERO, Vec::new());
         let mut outcome = Outcome::new(selected, run);
         outcome.hint = hint.to_string();
         outcome
@@ -108,5 +134,47 @@ pub fn run(
 ) -> Vec<Outcome> {
     let jobs: Vec<Job> = selected.iter().map(Selected::job).collect();
     let runs = runner::run(&jobs, programs, options, &|i, run| progress(&Outcome::new(&selected[i], run.clone())));
-    selected.iter().zip(runs).map(|(s, run)| Outcome::new(s, run)).collect()
+    let mut outcomes: Vec<Outcome> = selected.iter().zip(runs).map(|(s, run)| Outcome::new(s, run)).collect();
+    diagnose(selected, &mut outcomes);
+    outcomes
+}
+
+/// Applies each lab's diagnoses to its outcomes (`selected[i]` gave
+/// `outcomes[i]`): a failure explained by a diagnosis that holds gets it,
+/// and the diagnosis's hint and handout section replace the check's own.
+pub fn diagnose(selected: &[Selected], outcomes: &mut [Outcome]) {
+    let mut labs: Vec<&'static str> = selected.iter().map(|s| s.lab).collect();
+    labs.dedup();
+    for lab in labs {
+        let Some(first) = selected.iter().find(|s| s.lab == lab) else { continue };
+        let of_lab: Vec<usize> = (0..outcomes.len()).filter(|&i| selected[i].lab == lab).collect();
+        for d in first.diagnoses.iter() {
+            let ruled_out = of_lab.iter().any(|&i| !outcomes[i].passed() && d.passed.contains(&outcomes[i].name));
+            let explained: Vec<usize> = of_lab
+                .iter()
+                .copied()
+                .filter(|&i| outcomes[i].diagnosis.is_none())
+                .filter(|&i| outcomes[i].fail.as_ref().is_some_and(|f| d.explains(&outcomes[i].name, f)))
+                .collect();
+            if ruled_out || explained.is_empty() || explained.len() < d.min_failed {
+                continue;
+            }
+            let diagnosed = Diagnosed {
+                lab: lab.to_string(),
+                name: d.name.clone(),
+                program: d.program.clone(),
+                says: d.says.trim().to_string(),
+                explains: explained.iter().map(|&i| outcomes[i].full_name()).collect(),
+            };
+            let see = match &d.section {
+                Some(section) => format!("{}#{section}", first.handout),
+                None => first.handout.clone(),
+            };
+            for &i in &explained {
+                outcomes[i].diagnosis = Some(diagnosed.clone());
+                outcomes[i].hint = d.hint.trim().to_string();
+                outcomes[i].see = see.clone();
+            }
+        }
+    }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::grading::Outcome;
+use crate::grading::{Diagnosed, Outcome};
 
 /// Totals over a set of outcomes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -96,7 +96,14 @@ pub fn human_with(
             let (mark, style) = if o.passed() { ("✔", GOOD) } else { ("✘", BAD) };
             let points = format!("{}/{}", o.points, o.max_points);
             let time = format!("{:.2}s", o.elapsed.as_secs_f64());
-            writeln!(out, "  {style}{mark}{style:#} {:<width$}   {points:>6}  {DIM}{time:>7}{DIM:#}", o.name)?;
+            // With --repeat, how many repetitions passed: a check that
+            // failed once in three is not one that never works.
+            let reps = if o.repetitions > 1 {
+                format!("  passed {} of {}", o.repetitions - o.failures, o.repetitions)
+            } else {
+                String::new()
+            };
+            writeln!(out, "  {style}{mark}{style:#} {:<width$}   {points:>6}  {DIM}{time:>7}{DIM:#}{reps}", o.name)?;
         }
     }
 
@@ -108,6 +115,20 @@ pub fn human_with(
     if !failures.is_empty() {
         writeln!(out)?;
         writeln!(out, "{BOLD}What went wrong{BOLD:#}")?;
+        // The bugs that explain several failures together come first.
+        for (d, o) in diagnoses(outcomes) {
+            writeln!(out)?;
+            let n = d.explains.len();
+            let failures = if n == 1 { "1 failure".to_string() } else { format!("{n} failures") };
+            let program = d.program.as_ref().map(|p| format!(", in {p}")).unwrap_or_default();
+            writeln!(out, "{BAD}{BOLD}Likely cause of {failures}{program}:{BOLD:#}{BAD:#}")?;
+            writeln!(out, "    {}", indent(&d.says))?;
+            let names: Vec<&str> =
+                d.explains.iter().map(|n| n.strip_prefix(&format!("{}::", d.lab)).unwrap_or(n)).collect();
+            writeln!(out, "    explains: {}", indent_by(&names.join(", "), 14))?;
+            writeln!(out, "    {HINT}hint:{HINT:#} {}", indent_by(&o.hint, 10))?;
+            writeln!(out, "    {HINT}read:{HINT:#} {}", o.see)?;
+        }
         for o in shown {
             let fail = o.fail.as_ref().expect("a failure");
             writeln!(out)?;
@@ -135,11 +156,15 @@ pub fn human_with(
             for note in &fail.notes {
                 writeln!(out, "    {}", indent(&shorten(note, verbose)))?;
             }
-            if o.repetitions > 1 {
-                writeln!(out, "    (failed {} of {} repetitions; this one is shown)", o.failures, o.repetitions)?;
+            for line in repetitions(o) {
+                writeln!(out, "    {}", indent(&line))?;
             }
-            writeln!(out, "    {HINT}hint:{HINT:#} {}", indent_by(&o.hint, 10))?;
-            writeln!(out, "    {HINT}read:{HINT:#} {}", o.see)?;
+            if let Some(d) = &o.diagnosis {
+                writeln!(out, "    {HINT}likely cause:{HINT:#} {} (above)", d.name)?;
+            } else {
+                writeln!(out, "    {HINT}hint:{HINT:#} {}", indent_by(&o.hint, 10))?;
+                writeln!(out, "    {HINT}read:{HINT:#} {}", o.see)?;
+            }
             if verbose && !o.commands.is_empty() {
                 writeln!(out, "    to reproduce by hand, in an empty directory (e.g. `cd \"$(mktemp -d)\"`):")?;
                 for c in &o.commands {
@@ -177,6 +202,44 @@ pub fn human_with(
         elapsed.as_secs_f64()
     )?;
     Ok(())
+}
+
+/// Each diagnosis that holds, once, with the first outcome it explains (for
+/// its hint and section), in the order of the outcomes.
+pub fn diagnoses(outcomes: &[Outcome]) -> Vec<(&Diagnosed, &Outcome)> {
+    let mut found: Vec<(&Diagnosed, &Outcome)> = Vec::new();
+    for o in outcomes {
+        if let Some(d) = &o.diagnosis {
+            if !found.iter().any(|(seen, _)| seen.lab == d.lab && seen.name == d.name) {
+                found.push((d, o));
+            }
+        }
+    }
+    found
+}
+
+/// What `--repeat` saw of a failed check: how many repetitions passed,
+/// which one is shown, and how the others failed if differently.
+pub fn repetitions(o: &Outcome) -> Vec<String> {
+    if o.repetitions <= 1 {
+        return Vec::new();
+    }
+    let passed = o.repetitions - o.failures;
+    let shown = o.shown_repetition().unwrap_or(1);
+    let marks: String = o.each.iter().map(|r| if r.failed.is_some() { '✘' } else { '✔' }).collect();
+    let mut lines = vec![format!(
+        "passed {passed} of {} repetitions ({marks}); what repetition {shown} saw is shown above",
+        o.repetitions
+    )];
+    let shown_what = o.fail.as_ref().map(|f| f.what.as_str()).unwrap_or_default();
+    for (i, r) in o.each.iter().enumerate() {
+        if let Some((kind, what)) = &r.failed {
+            if i + 1 != shown && what != shown_what {
+                lines.push(format!("repetition {} failed otherwise ({}): {what}", i + 1, kind.name()));
+            }
+        }
+    }
+    lines
 }
 
 /// Lines of a note shown without `--verbose`.
@@ -227,7 +290,16 @@ pub struct JsonTest {
 /// every field of its failure included.
 pub fn explain(o: &Outcome) -> String {
     let Some(fail) = &o.fail else { return String::new() };
-    let mut s = fail.what.clone();
+    let mut s = String::new();
+    if let Some(d) = &o.diagnosis {
+        s.push_str(&format!(
+            "likely cause (it explains {}): {}
+",
+            d.explains.join(", "),
+            d.says
+        ));
+    }
+    s.push_str(&fail.what);
     let mut line = |label: &str, text: &Option<String>| {
         if let Some(text) = text {
             s.push_str(&format!("\n{label}{text}"));
@@ -243,8 +315,8 @@ pub fn explain(o: &Outcome) -> String {
     for n in &fail.notes {
         s.push_str(&format!("\n{n}"));
     }
-    if o.repetitions > 1 {
-        s.push_str(&format!("\n(failed {} of {} repetitions; this one is shown)", o.failures, o.repetitions));
+    for line in repetitions(o) {
+        s.push_str(&format!("\n{line}"));
     }
     s.push_str(&format!("\nhint: {}\nread: {}", o.hint, o.see));
     s

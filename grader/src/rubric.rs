@@ -27,6 +27,69 @@ pub struct LabRubric {
     pub handout: String,
     #[serde(default, rename = "check")]
     pub checks: Vec<Entry>,
+    /// Bugs that explain several failures together (`[[diagnosis]]`); the
+    /// report leads with the ones that match.
+    #[serde(default, rename = "diagnosis")]
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+/// A diagnosis across checks: a predicate over the lab's outcomes (which
+/// checks failed, with which kind, clue or text, and which passed) and the
+/// sentence that names the bug when it holds.
+///
+/// It explains each failed check that is in `checks` (any of the lab's if
+/// empty) and whose failure matches every condition given (`clue`, `kind`,
+/// `text`). It holds when it explains at least `min_failed` checks and none
+/// of `passed` failed. A failed check is explained by the first diagnosis
+/// of the file that holds and explains it; its hint becomes the diagnosis's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnosis {
+    /// Short and unique in the lab, e.g. `head-before-copy`.
+    pub name: String,
+    /// The program the bug is in, if one.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// One sentence naming the bug.
+    pub says: String,
+    /// What to do about it.
+    pub hint: String,
+    /// The handout section (a heading's anchor) to read.
+    #[serde(default)]
+    pub section: Option<String>,
+    /// The checks whose failures it may explain (empty: every check of the lab).
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// A symptom the check recognised (`Fail::clues`).
+    #[serde(default)]
+    pub clue: Option<String>,
+    /// The kind of failure (`timeout`, `output`, ...).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Words in the failure's sentence or notes.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Checks that must not have failed (if they ran): a failure there
+    /// points at another bug (e.g. the other program of a pair).
+    #[serde(default)]
+    pub passed: Vec<String>,
+    /// How many failures it must explain to hold.
+    #[serde(default = "one")]
+    pub min_failed: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Diagnosis {
+    /// Whether it would explain this failure of `check`.
+    pub fn explains(&self, check: &str, fail: &ipc_engine::check::Fail) -> bool {
+        (self.checks.is_empty() || self.checks.iter().any(|c| c == check))
+            && self.clue.as_ref().is_none_or(|c| fail.has_clue(c))
+            && self.kind.as_ref().is_none_or(|k| fail.kind.name() == k)
+            && self.text.as_ref().is_none_or(|t| fail.what.contains(t) || fail.notes.iter().any(|n| n.contains(t)))
+    }
 }
 
 /// One check's entry.
@@ -153,6 +216,36 @@ impl Rubric {
                         "rubric/{}.toml: `{}` has time_limit {} (give seconds, more than 0 and at most 600)",
                         lab.name, entry.name, entry.time_limit
                     ));
+                }
+            }
+            let mut diagnoses = HashSet::new();
+            for d in &rubric.diagnoses {
+                let at = format!("rubric/{}.toml: the diagnosis `{}`", lab.name, d.name);
+                if !diagnoses.insert(d.name.as_str()) {
+                    problems.push(format!("{at} is there twice (give each diagnosis its own name)"));
+                }
+                for check in d.checks.iter().chain(&d.passed) {
+                    if !in_code.contains(&check.as_str()) {
+                        problems.push(format!("{at} names `{check}`, which is no check of lab `{}`", lab.name));
+                    }
+                }
+                if let Some(kind) = &d.kind {
+                    if !Kind::ALL.iter().any(|k| k.name() == kind) {
+                        problems.push(format!("{at} has kind = \"{kind}\", which is no kind of failure"));
+                    }
+                }
+                if let Some(program) = &d.program {
+                    if !lab.programs.contains(&program.as_str()) {
+                        problems.push(format!("{at} names `{program}`, which is no program of lab `{}`", lab.name));
+                    }
+                }
+                if d.checks.is_empty() && d.clue.is_none() && d.kind.is_none() && d.text.is_none() {
+                    problems.push(format!(
+                        "{at} would explain any failure: give it `checks`, a `clue`, a `kind` or a `text`"
+                    ));
+                }
+                if d.min_failed == 0 || d.says.trim().is_empty() || d.hint.trim().is_empty() {
+                    problems.push(format!("{at} needs `says` and `hint`, and `min_failed` of at least 1"));
                 }
             }
             for name in &in_code {

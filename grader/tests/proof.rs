@@ -4,11 +4,10 @@
 //! listed in `broken/faults/LAB.toml`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Duration;
 
-use ipc_engine::build::{self, Crate, Programs};
+use ipc_engine::build::{self, Crate};
 use ipc_engine::proc::{self, Collected, Exit, Spec};
 use ipc_grader::labs::LABS;
 use ipc_grader::rubric::Rubric;
@@ -16,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod common;
-use common::{CLASSROOM_BOUND, Classroom};
+use common::{CLASSROOM_BOUND, Classroom, bin_dir_with_fault, built};
 
 /// Runs the grader binary under test. (Through the grader's own spawn: this
 /// process also builds with it, and only one party may reap children.)
@@ -26,21 +25,6 @@ fn run_grader(args: &[&str]) -> Collected {
     let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, build::workspace_root());
     spec.env = vec![("NO_COLOR".into(), "1".into()), ("IPC_FAULT".into(), "".into())];
     proc::output(spec, Duration::from_secs(600)).expect("the grader runs")
-}
-
-/// Builds a crate of the workspace once per test binary.
-fn built(krate: Crate) -> &'static Programs {
-    static REFERENCE: OnceLock<Programs> = OnceLock::new();
-    static BROKEN: OnceLock<Programs> = OnceLock::new();
-    let cell = match krate {
-        Crate::Reference => &REFERENCE,
-        Crate::Broken => &BROKEN,
-        Crate::Starter => unreachable!("the starter is built by the grader itself"),
-    };
-    cell.get_or_init(|| match build::build(krate, &build::workspace_root(), None, Duration::from_secs(900)) {
-        Ok(built) => built.programs,
-        Err(e) => panic!("cannot build {}: {e:?}", krate.package()),
-    })
 }
 
 /// Runs the grader and returns its exit status and JSON report.
@@ -140,25 +124,6 @@ fn faults() -> Vec<(String, Fault)> {
         all.extend(file.faults.into_iter().map(|f| (lab.name.to_string(), f)));
     }
     all
-}
-
-/// A folder of the reference's programs in which `program` is replaced by
-/// its broken twin with `fault` switched on.
-fn bin_dir_with_fault(dir: &Path, program: &str, fault: &str) {
-    let reference = built(Crate::Reference);
-    let broken = built(Crate::Broken);
-    for (name, exe) in reference.iter() {
-        std::os::unix::fs::symlink(exe, dir.join(name)).unwrap();
-    }
-    let twin: PathBuf = broken.path(program);
-    assert!(twin.is_file(), "no broken twin of {program}: {}", twin.display());
-    let target = dir.join(program);
-    std::fs::remove_file(&target).unwrap();
-    let script = format!("#!/bin/sh\nIPC_FAULT='{fault}' exec '{}' \"$@\"\n", twin.display());
-    std::fs::write(&target, script).unwrap();
-    let mut perms = std::fs::metadata(&target).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&target, perms).unwrap();
 }
 
 /// Every check fails on at least one broken program, and every fault breaks

@@ -29,6 +29,11 @@ fn every_hint_points_at_a_handout_section() {
                 }
             }
         }
+        for d in &lab.diagnoses {
+            if let Some(section) = d.section.as_ref().filter(|s| !anchors.contains(*s)) {
+                missing.push(format!("{} diagnosis {} -> {}#{section}", lab.lab, d.name, lab.handout));
+            }
+        }
     }
     assert!(missing.is_empty(), "rubric sections with no such heading in the handout: {missing:#?}");
 }

@@ -1,9 +1,14 @@
 //! Helpers shared by the grader's integration tests: reading the results
-//! that reach GitHub Classroom and Gradescope the way they read them.
+//! that reach GitHub Classroom and Gradescope the way they read them, and
+//! folders of the reference's programs with one broken twin.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ipc_engine::build::{self, Crate, Programs};
 
 use serde_json::Value;
 
@@ -104,4 +109,38 @@ pub fn assert_gradescope_keys(json: &Value) {
             assert!(GRADESCOPE_TEST.contains(&key.as_str()), "tests[] has `{key}`, not in Gradescope's specification");
         }
     }
+}
+
+/// Builds a crate of the workspace once per test binary.
+pub fn built(krate: Crate) -> &'static Programs {
+    static REFERENCE: OnceLock<Programs> = OnceLock::new();
+    static BROKEN: OnceLock<Programs> = OnceLock::new();
+    let cell = match krate {
+        Crate::Reference => &REFERENCE,
+        Crate::Broken => &BROKEN,
+        Crate::Starter => unreachable!("the starter is built by the grader itself"),
+    };
+    cell.get_or_init(|| match build::build(krate, &build::workspace_root(), None, Duration::from_secs(900)) {
+        Ok(built) => built.programs,
+        Err(e) => panic!("cannot build {}: {e:?}", krate.package()),
+    })
+}
+
+/// A folder of the reference's programs in which `program` is replaced by
+/// its broken twin with `fault` switched on.
+pub fn bin_dir_with_fault(dir: &Path, program: &str, fault: &str) {
+    let reference = built(Crate::Reference);
+    let broken = built(Crate::Broken);
+    for (name, exe) in reference.iter() {
+        std::os::unix::fs::symlink(exe, dir.join(name)).unwrap();
+    }
+    let twin: PathBuf = broken.path(program);
+    assert!(twin.is_file(), "no broken twin of {program}: {}", twin.display());
+    let target = dir.join(program);
+    std::fs::remove_file(&target).unwrap();
+    let script = format!("#!/bin/sh\nIPC_FAULT='{fault}' exec '{}' \"$@\"\n", twin.display());
+    std::fs::write(&target, script).unwrap();
+    let mut perms = std::fs::metadata(&target).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&target, perms).unwrap();
 }

@@ -174,6 +174,14 @@ impl Ring {
             // SAFETY: [start, start + run) lies in the data area, and the
             // consumer does not read it until we publish it with `head`.
             let space = unsafe { std::slice::from_raw_parts_mut(self.data().add(start as usize), run) };
+            if fault!("head-before-copy") {
+                match self.publish_then_copy(input, space, &mut written) {
+                    Ok(0) => break Ok(()),
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => break Err(e),
+                }
+            }
             match input.read(space) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
@@ -195,6 +203,28 @@ impl Ring {
         // after one nap.)
         wake(head_word);
         result
+    }
+
+    /// Fault `head-before-copy`: reads into a buffer of its own, stores
+    /// `head` (and wakes the consumer), and only then copies the bytes into
+    /// the ring: the consumer may copy out what the ring held before. To
+    /// make the proof see it every run, it waits (up to 5 ms) for the
+    /// consumer to take the unwritten bytes before it copies; a real program
+    /// leaves the same window open for microseconds.
+    fn publish_then_copy(&self, input: &mut impl Read, space: &mut [u8], written: &mut u64) -> io::Result<usize> {
+        let mut staged = vec![0u8; space.len()];
+        let n = input.read(&mut staged)?;
+        if n > 0 {
+            *written += n as u64;
+            self.field(HEAD_OFFSET).store(*written, Ordering::Release);
+            wake(self.futex_word(HEAD_OFFSET));
+            let until = Instant::now() + Duration::from_millis(5);
+            while self.field(TAIL_OFFSET).load(Ordering::Acquire) < *written && Instant::now() < until {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            space[..n].copy_from_slice(&staged[..n]);
+        }
+        Ok(n)
     }
 
     /// Consumer: copies the stream to `output` until the producer has closed

@@ -75,7 +75,12 @@ fn run() -> Result<(), (&'static str, Errno)> {
     unsafe { libc::sigaddset(&mut raw, rtmin) };
     // SAFETY: `raw` was initialised by SigSet::empty() and sigaddset.
     let mask = unsafe { SigSet::from_sigset_t_unchecked(raw) };
-    let waiting = mask.thread_swap_mask(SigmaskHow::SIG_BLOCK).map_err(|e| ("sigprocmask", e))?;
+    // Fault `pause-loop`: nothing blocked, and pause() below: the lost wake-up.
+    let waiting = if fault!("pause-loop") {
+        SigSet::empty()
+    } else {
+        mask.thread_swap_mask(SigmaskHow::SIG_BLOCK).map_err(|e| ("sigprocmask", e))?
+    };
 
     // Fault `resethand`: each handler runs once, then the default action is back.
     let flags = if fault!("resethand") { SaFlags::SA_RESTART | SaFlags::SA_RESETHAND } else { SaFlags::SA_RESTART };
@@ -98,6 +103,10 @@ fn run() -> Result<(), (&'static str, Errno)> {
                 std::hint::spin_loop();
             }
             mask.thread_block().map_err(|e| ("sigprocmask", e))?;
+        } else if fault!("pause-loop") {
+            // A signal handled between the flags' check below and here is
+            // slept through until the next one.
+            nix::unistd::pause();
         } else {
             // Returns after at least one handler ran.
             waiting.suspend().map_err(|e| ("sigsuspend", e))?;

@@ -10,7 +10,7 @@ mod signals;
 
 use std::os::raw::c_int;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
@@ -39,6 +39,23 @@ extern "C" fn on_sigchld(_: c_int) {
     CHILD_ENDED.store(true, Ordering::Relaxed);
 }
 
+/// Fault `reap-in-handler`: the handler reaps (waitpid is async-signal-safe)
+/// into these, and main prints them, sleeping in pause() with SIGCHLD
+/// unblocked: a SIGCHLD handled between main's look at the count and its
+/// pause() is slept through, forever if it was the last child's.
+static REAPED_PIDS: [AtomicI32; 1000] = [const { AtomicI32::new(0) }; 1000];
+static REAPED_CODES: [AtomicI32; 1000] = [const { AtomicI32::new(0) }; 1000];
+static REAPED: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn reap_in_handler(_: c_int) {
+    while let Ok(WaitStatus::Exited(pid, code)) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+        let i = REAPED.load(Ordering::Relaxed);
+        REAPED_PIDS[i].store(pid.as_raw(), Ordering::Relaxed);
+        REAPED_CODES[i].store(code, Ordering::Relaxed);
+        REAPED.store(i + 1, Ordering::Release);
+    }
+}
+
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
@@ -48,12 +65,15 @@ fn main() -> ExitCode {
     // between "reaped all I could" and "sleep".
     let mut chld = SigSet::empty();
     chld.add(Signal::SIGCHLD);
-    let waiting = match chld.thread_swap_mask(SigmaskHow::SIG_BLOCK) {
+    let blocked =
+        if fault!("reap-in-handler") { Ok(SigSet::empty()) } else { chld.thread_swap_mask(SigmaskHow::SIG_BLOCK) };
+    let waiting = match blocked {
         Ok(old) => old,
         Err(e) => return fail(PROGRAM, "sigprocmask", e),
     };
     // SA_NOCLDSTOP: no SIGCHLD for stopped children, only ended ones.
-    if let Err(e) = install(Signal::SIGCHLD, on_sigchld, SaFlags::SA_NOCLDSTOP | SaFlags::SA_RESTART) {
+    let handler = if fault!("reap-in-handler") { reap_in_handler } else { on_sigchld };
+    if let Err(e) = install(Signal::SIGCHLD, handler, SaFlags::SA_NOCLDSTOP | SaFlags::SA_RESTART) {
         return fail(PROGRAM, "sigaction", e);
     }
 
@@ -76,7 +96,18 @@ fn main() -> ExitCode {
     }
 
     let mut reaped = 0;
-    loop {
+    while fault!("reap-in-handler") && reaped < forked {
+        let done = REAPED.load(Ordering::Acquire);
+        for i in reaped..done {
+            let (pid, code) = (REAPED_PIDS[i].load(Ordering::Relaxed), REAPED_CODES[i].load(Ordering::Relaxed));
+            println!("reaped {pid} status {code}");
+        }
+        reaped = done;
+        if reaped < forked {
+            nix::unistd::pause();
+        }
+    }
+    while !fault!("reap-in-handler") {
         // One SIGCHLD may stand for many ended children: reap until none is left.
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {

@@ -64,6 +64,15 @@ fn main() -> ExitCode {
 /// The pitfall: a pending signal is one bit, not a counter. Ten children
 /// ending together may give ONE SIGCHLD, so one waitpid per signal loses
 /// children and the program waits forever.
+///
+/// The other pitfall, the lost wake-up: reaping in the handler and waiting
+/// with `while reaped < n { pause() }` hangs when the last SIGCHLD comes
+/// between the `reaped < n` test and pause(): the handler reaps the last
+/// child, then pause() sleeps with no child left to wake it. Keep SIGCHLD
+/// blocked except inside sigsuspend (or take it with sigwaitinfo or a
+/// signalfd): the contract requires it, and the grader looks at the system
+/// call your program sleeps in (/proc/PID/task/*/syscall) while it waits
+/// for children it has stopped with SIGSTOP.
 fn reap_children(n: u32) -> ExitCode {
     let _ = n;
     todo!("fork N children and reap them: the steps above")

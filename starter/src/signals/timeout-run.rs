@@ -46,8 +46,14 @@ fn main() -> ExitCode {
 ///
 /// 1. Block SIGCHLD and SIGALRM; install handlers that set atomic flags.
 /// 2. fork. Child: `setpgid(0, 0)` (its own group), restore the old signal
-///    mask (a mask survives exec), `execvp`; if that returns, exit 127 for
-///    ENOENT, else 126. Parent: also `setpgid(child, child)`.
+///    mask (a mask survives exec), `execvp`; if that returns, it failed:
+///    print `timeout-run: COMMAND: REASON` on stderr (REASON is the error's
+///    text, e.g. `No such file or directory`: `Errno::desc()`), then exit 127
+///    for ENOENT, else 126 (`ipc_common::exit_child`). In the child, between
+///    fork and exec, allocate nothing: build the message's pieces before
+///    fork and write them with `nix::unistd::write` to descriptor 2 (as GNU
+///    timeout prints `timeout: failed to run command 'x': No such file or
+///    directory`). Parent: also `setpgid(child, child)`.
 /// 3. Arm a timer: `libc::setitimer(ITIMER_REAL, ...)` takes seconds and
 ///    microseconds (alarm(2) only whole seconds: 0.2 would not work).
 /// 4. Loop on `old_mask.suspend()`: on SIGCHLD, `waitpid(child, WNOHANG)`;

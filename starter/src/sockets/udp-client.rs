@@ -59,6 +59,13 @@ fn main() -> ExitCode {
 ///    `set_read_timeout(Some(ms))` (SO_RCVTIMEO, socket(7)); `recv` then fails
 ///    with `ErrorKind::WouldBlock` (or `TimedOut`) when the time is up, and
 ///    you send again: 1 + R tries in all.
+///    A CONNECTED UDP socket may also see `ErrorKind::ConnectionRefused`
+///    from `recv` (ECONNREFUSED): the kernel got an ICMP "port unreachable"
+///    for an earlier datagram, because nothing listened at HOST:PORT then.
+///    That is not a reply and not a reason to stop: treat it as "no reply
+///    yet", wait out the rest of this try's MS milliseconds (sleep until the
+///    try's deadline), and send again as after a time-out. Exiting at once
+///    would break the contract's count of tries and its time.
 /// 4. Print `Server says: ` and the reply's bytes, then `\n`.
 /// 5. No reply after the last try: `udp-client: no reply from HOST:PORT` on
 ///    stderr, exit 1 (HOST and PORT as given on the command line).

@@ -70,6 +70,69 @@ fn random(seed: u64, len: usize) -> Arc<Vec<u8>> {
     Arc::new(data)
 }
 
+/// The capacity a ring gets without `--capacity`.
+const DEFAULT_CAPACITY: u64 = 65536;
+
+/// A consumer printed `got` where the stream was `expected`, through a
+/// ring of `capacity` bytes. If the first wrong bytes are what the ring held
+/// before the producer wrote them (zeros of a fresh ring on the first lap,
+/// else the stream's bytes one lap earlier), or the bytes of one lap later,
+/// the failure says so and carries the clue (`unwritten-bytes`,
+/// `overwritten-bytes`) the lab's diagnoses look for.
+fn stream_clues(fail: Fail, expected: &[u8], got: &[u8], capacity: u64) -> Fail {
+    let Some(p) = expected.iter().zip(got).position(|(a, b)| a != b) else { return fail };
+    let c = usize::try_from(capacity).unwrap_or(usize::MAX);
+    let window = 16.min(got.len() - p).min(expected.len() - p);
+    // Whether the wrong bytes are `model(i)` for each stream position i
+    // from p on: all of them in a short window, three quarters of 16 (random
+    // data: equal by chance that often is unheard of).
+    let like = |model: &dyn Fn(usize) -> Option<u8>| {
+        let same = (p..p + window).filter(|&i| model(i) == Some(got[i])).count();
+        if window < 4 { same == window } else { same * 4 >= window * 3 }
+    };
+    // What the ring held before the producer wrote byte i: zero on the
+    // first lap (a fresh object is zero-filled), else byte i - capacity.
+    let before = |i: usize| Some(if i < c { 0 } else { expected[i - c] });
+    if window > 0 && like(&before) {
+        let was = if p < c {
+            "zeros, as the fresh ring held them".to_string()
+        } else {
+            format!("the stream's bytes from {}, one lap of the ring ({capacity} bytes) earlier", p - c)
+        };
+        return fail.clue("unwritten-bytes").note(format!(
+            "the wrong bytes from byte {p} on are {was}: bytes the producer had not yet written there when the \
+             consumer copied them out"
+        ));
+    }
+    // What the producer wrote there `laps` laps later (a producer that
+    // does not wait may run many laps ahead).
+    let max_laps = expected.len().saturating_sub(p) / c.max(1);
+    let later = (1..=max_laps.min(1 << 14)).find(|&laps| like(&|i: usize| expected.get(i + laps * c).copied()));
+    if let (true, Some(laps)) = (window > 0, later) {
+        return fail.clue("overwritten-bytes").note(format!(
+            "the wrong bytes from byte {p} on are the stream's bytes from {}, {laps} lap(s) of the ring \
+             ({capacity} bytes) later: the producer wrote over them before the consumer had read them",
+            p + laps * c
+        ));
+    }
+    fail
+}
+
+/// The grader's own consumer stops with `invariant broken: head H, tail T,
+/// capacity C` when a producer runs more than the capacity ahead: that is
+/// the overwriting, seen from the counters.
+fn counter_clues(fail: Fail, stderr: &str) -> Fail {
+    let numbers: Vec<u64> = stderr
+        .split("invariant broken: head ")
+        .nth(1)
+        .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).take(3).collect())
+        .unwrap_or_default();
+    match numbers.as_slice() {
+        [head, tail, capacity] if *head > tail + capacity => fail.clue("overwritten-bytes"),
+        _ => fail,
+    }
+}
+
 /// Starts a producer of NAME reading `data`.
 fn start_producer(
     ctx: &mut Ctx,
@@ -83,6 +146,9 @@ fn start_producer(
         args.extend(["--capacity".to_string(), c.to_string()]);
     }
     args.push(name.to_string());
+    if who == Who::Grader {
+        ctx.peer_object(name);
+    }
     let cmd = match who {
         Who::Student => ctx.program("ring-producer"),
         Who::Grader => ctx.peer(PRODUCER)?,
@@ -113,10 +179,12 @@ fn finish_producer(ctx: &Ctx, producer: &mut Proc) -> Result<Done, Fail> {
     Ok(done)
 }
 
-/// Waits for a consumer, expecting status 0, `data` on stdout, and NAME gone.
-fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8]) -> Result<Done, Fail> {
+/// Waits for a consumer of a ring of `capacity` bytes, expecting status 0,
+/// `data` on stdout, and NAME gone.
+fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8], capacity: u64) -> Result<Done, Fail> {
     let done = ctx.finish(consumer).map_err(|f| who_failed("the consumer", f))?;
-    done.expect_code(0).and_then(|d| d.expect_stdout(data)).map_err(|f| who_failed("the consumer", f))?;
+    done.expect_code(0).map_err(|f| who_failed("the consumer", counter_clues(f, &done.stderr_text())))?;
+    done.expect_stdout(data).map_err(|f| who_failed("the consumer", stream_clues(f, data, &done.stdout, capacity)))?;
     ensure(!shm_exists(name), || {
         done.fail(format!("the consumer exited but the shared-memory object {name} still exists"))
             .note("the consumer unlinks NAME (shm_unlink) once closed == 1 and tail == head")
@@ -124,16 +192,17 @@ fn finish_consumer(ctx: &Ctx, consumer: &mut Proc, name: &str, data: &[u8]) -> R
     Ok(done)
 }
 
-/// Waits for a producer and a consumer of NAME; whichever fails first is
-/// reported at once (its partner would otherwise wait until the time limit).
-fn finish_pair(ctx: &Ctx, p: &mut Proc, c: &mut Proc, name: &str, data: &[u8]) -> Result<(), Fail> {
+/// Waits for a producer and a consumer of NAME (a ring of `capacity`
+/// bytes); whichever fails first is reported at once (its partner would
+/// otherwise wait until the time limit).
+fn finish_pair(ctx: &Ctx, p: &mut Proc, c: &mut Proc, name: &str, data: &[u8], capacity: u64) -> Result<(), Fail> {
     while Instant::now() < ctx.deadline() {
         let (pe, ce) = (p.try_exit(), c.try_exit());
         if pe.is_some_and(|e| e != Exit::Code(0)) {
             finish_producer(ctx, p)?;
         }
         if ce.is_some_and(|e| e != Exit::Code(0)) {
-            finish_consumer(ctx, c, name, data)?;
+            finish_consumer(ctx, c, name, data, capacity)?;
         }
         if pe.is_some() && ce.is_some() {
             break;
@@ -141,7 +210,7 @@ fn finish_pair(ctx: &Ctx, p: &mut Proc, c: &mut Proc, name: &str, data: &[u8]) -
         std::thread::sleep(Duration::from_millis(5));
     }
     finish_producer(ctx, p)?;
-    finish_consumer(ctx, c, name, data)?;
+    finish_consumer(ctx, c, name, data, capacity)?;
     Ok(())
 }
 
@@ -156,7 +225,7 @@ fn transfer(
     let name = ctx.ipc_name("ring");
     let mut c = start_consumer(ctx, consumer, &name, data.len())?;
     let mut p = start_producer(ctx, producer, &name, capacity, &data)?;
-    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data, capacity.unwrap_or(DEFAULT_CAPACITY))?;
     Ok(())
 }
 
@@ -180,7 +249,7 @@ fn empty_stream(ctx: &mut Ctx) -> Result<(), Fail> {
     field(&h, "head", OFF_HEAD, 0, after)?;
     field(&h, "closed", OFF_CLOSED, 1, after)?;
     let mut c = start_consumer(ctx, Who::Student, &name, 0)?;
-    finish_consumer(ctx, &mut c, &name, b"")?;
+    finish_consumer(ctx, &mut c, &name, b"", DEFAULT_CAPACITY)?;
     Ok(())
 }
 
@@ -216,7 +285,7 @@ fn producer_first(ctx: &mut Ctx) -> Result<(), Fail> {
             .note("the producer never unlinks NAME: the consumer does, once it has read everything")
     })?;
     let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
-    finish_consumer(ctx, &mut c, &name, &data)?;
+    finish_consumer(ctx, &mut c, &name, &data, DEFAULT_CAPACITY)?;
     Ok(())
 }
 
@@ -232,7 +301,7 @@ fn consumer_first(ctx: &mut Ctx) -> Result<(), Fail> {
             .note("with --wait 5000 it keeps looking for NAME (every few ms) for up to 5 s"));
     }
     let mut p = start_producer(ctx, Who::Student, &name, Some(4096), &data)?;
-    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data, 4096)?;
     Ok(())
 }
 
@@ -247,12 +316,13 @@ fn consumer_with_grader_producer(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("ring");
     let data = random(14, 256 << 10);
     let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    ctx.peer_object(&name);
     let mut p = ctx
         .peer(PRODUCER)?
         .args(["--capacity", "4093", "--chunk", "65536", "--pause-ms", "100", &name])
         .stdin_generated(data.clone(), "head -c 262144 /dev/urandom")
         .spawn()?;
-    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data, 4093)?;
     Ok(())
 }
 
@@ -263,12 +333,13 @@ fn consumer_splits_wrapped_runs(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("ring");
     let data = random(21, 100);
     let mut c = start_consumer(ctx, Who::Student, &name, data.len())?;
+    ctx.peer_object(&name);
     let mut p = ctx
         .peer(PRODUCER)?
         .args(["--capacity", "7", "--chunk", "5", "--pause-ms", "20", &name])
         .stdin_generated(data.clone(), "head -c 100 /dev/urandom")
         .spawn()?;
-    finish_pair(ctx, &mut p, &mut c, &name, &data)
+    finish_pair(ctx, &mut p, &mut c, &name, &data, 7)
 }
 
 /// The header fields, read from /dev/shm.
@@ -404,7 +475,9 @@ fn invariant_holds(ctx: &mut Ctx) -> Result<(), Fail> {
             None
         };
         if let Some(what) = broken {
-            return Err(Fail::new(format!("the ring's invariant tail <= head <= tail + capacity broke: {what}"))
+            let fail = Fail::new(format!("the ring's invariant tail <= head <= tail + capacity broke: {what}"));
+            let fail = if h > t2 + capacity { fail.clue("overwritten-bytes") } else { fail };
+            return Err(fail
                 .note(format!("producer: {}", p.command))
                 .note("the producer must wait while head - tail == capacity, loading tail with acquire ordering"));
         }
@@ -422,7 +495,7 @@ fn invariant_holds(ctx: &mut Ctx) -> Result<(), Fail> {
     }
     drop(ring);
     let mut c = consumer.expect("started");
-    finish_pair(ctx, &mut p, &mut c, &name, &data)
+    finish_pair(ctx, &mut p, &mut c, &name, &data, capacity)
         .map_err(|f| f.note(format!("(the grader sampled the counters {samples} times)")))?;
     Ok(())
 }
@@ -445,7 +518,7 @@ fn producer_waits_when_full(ctx: &mut Ctx) -> Result<(), Fail> {
     };
     field(&h, "head", OFF_HEAD, 4096, "while the ring is full and nobody reads")?;
     let mut c = start_consumer(ctx, Who::Grader, &name, data.len())?;
-    finish_pair(ctx, &mut p, &mut c, &name, &data)?;
+    finish_pair(ctx, &mut p, &mut c, &name, &data, 4096)?;
     Ok(())
 }
 
@@ -476,7 +549,7 @@ fn producer_file_exists(ctx: &mut Ctx) -> Result<(), Fail> {
     }
     first.close_stdin();
     let mut c = start_consumer(ctx, Who::Grader, &name, text.len())?;
-    finish_pair(ctx, &mut first, &mut c, &name, text)
+    finish_pair(ctx, &mut first, &mut c, &name, text, DEFAULT_CAPACITY)
         .map_err(|f| f.note("the second producer must not touch the first one's object (O_CREAT|O_EXCL)"))?;
     Ok(())
 }
@@ -486,7 +559,7 @@ fn consumer_not_a_ring(ctx: &mut Ctx) -> Result<(), Fail> {
     let name = ctx.ipc_name("ring");
     let path = std::path::Path::new("/dev/shm").join(name.trim_start_matches('/'));
     let junk: Vec<u8> = b"this is not a ring buffer. ".iter().copied().cycle().take(4096).collect();
-    std::fs::write(&path, junk).map_err(Fail::infra)?;
+    std::fs::write(&path, junk).map_err(|e| Fail::infra(ipc_engine::text::os_reason(&e)))?;
     let done = ctx.program("ring-consumer").args(["--wait", "2000", &name]).timeout(Duration::from_secs(3)).run();
     remove_shm(&name);
     done?.expect_code(1)?.expect_stderr_line(&format!("ring-consumer: {name}: not a ring buffer"))?;
@@ -505,7 +578,7 @@ fn consumer_unlinks(ctx: &mut Ctx) -> Result<(), Fail> {
         done.fail(format!("the consumer exited 0 but {name} still exists in /dev/shm"))
             .note("call shm_unlink(NAME) once closed == 1 and tail == head")
     })?;
-    done.expect_stdout(&data)?;
+    done.expect_stdout(&data).map_err(|f| stream_clues(f, &data, &done.stdout, 1024))?;
     finish_producer(ctx, &mut p)?;
     Ok(())
 }
@@ -526,6 +599,8 @@ fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     let absent = ctx.ipc_name("absent");
     let data = random(18, 16 << 10);
     let mut producer = start_producer(ctx, Who::Student, &full, Some(4096), &data)?;
+    ctx.peer_object(&empty);
+    ctx.peer_object(&absent);
     let mut silent = ctx.peer(PRODUCER)?.arg(&empty).stdin_pipe().spawn()?;
     let mut on_empty = start_consumer(ctx, Who::Student, &empty, 0)?;
     let mut on_absent = ctx.program("ring-consumer").args(["--wait", "8000", &absent]).spawn()?;
@@ -562,11 +637,11 @@ fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     silent.close_stdin();
     let mut late = ctx.peer(PRODUCER)?.arg(&absent).spawn()?;
     finish_producer(ctx, &mut producer)?;
-    finish_consumer(ctx, &mut drain, &full, &data)?;
+    finish_consumer(ctx, &mut drain, &full, &data, 4096)?;
     finish_producer(ctx, &mut silent)?;
-    finish_consumer(ctx, &mut on_empty, &empty, b"")?;
+    finish_consumer(ctx, &mut on_empty, &empty, b"", DEFAULT_CAPACITY)?;
     finish_producer(ctx, &mut late)?;
-    finish_consumer(ctx, &mut on_absent, &absent, b"")?;
+    finish_consumer(ctx, &mut on_absent, &absent, b"", DEFAULT_CAPACITY)?;
     Ok(())
 }
 
@@ -578,7 +653,8 @@ fn fork_10mib(ctx: &mut Ctx) -> Result<(), Fail> {
         .stdin_generated(data.clone(), "head -c 10485760 /dev/urandom")
         .output_cap(data.len() + 1)
         .run()?;
-    done.expect_code(0)?.expect_stdout(&data)?;
+    done.expect_code(0)?;
+    done.expect_stdout(&data).map_err(|f| stream_clues(f, &data, &done.stdout, DEFAULT_CAPACITY))?;
     Ok(())
 }
 
@@ -591,7 +667,8 @@ fn fork_capacity_7(ctx: &mut Ctx) -> Result<(), Fail> {
         .stdin_generated(data.clone(), "head -c 3000 /dev/urandom")
         .output_cap(data.len() + 1)
         .run()?;
-    done.expect_code(0)?.expect_stdout(&data)?;
+    done.expect_code(0)?;
+    done.expect_stdout(&data).map_err(|f| stream_clues(f, &data, &done.stdout, 7))?;
     Ok(())
 }
 

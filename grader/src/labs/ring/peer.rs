@@ -148,7 +148,7 @@ pub fn producer(args: Vec<OsString>) -> ExitCode {
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut input) {
         ring.word(OFF_CLOSED).store(1, Ordering::Release);
-        return die(PRODUCER, 1, format!("stdin: {e}"));
+        return die(PRODUCER, 1, format!("stdin: {}", ipc_engine::text::os_reason(&e)));
     }
 
     let (head, tail) = (ring.word(OFF_HEAD), ring.word(OFF_TAIL));
@@ -259,13 +259,13 @@ pub fn consumer(args: Vec<OsString>) -> ExitCode {
         // SAFETY: [at, at + n) is in the data area and published by the producer.
         let bytes = unsafe { std::slice::from_raw_parts(ring.data().add(at as usize), n) };
         if let Err(e) = out.write_all(bytes) {
-            return die(CONSUMER, 1, format!("stdout: {e}"));
+            return die(CONSUMER, 1, format!("stdout: {}", ipc_engine::text::os_reason(&e)));
         }
         got += n as u64;
         tail.store(got, Ordering::Release);
     }
     if let Err(e) = out.flush() {
-        return die(CONSUMER, 1, format!("stdout: {e}"));
+        return die(CONSUMER, 1, format!("stdout: {}", ipc_engine::text::os_reason(&e)));
     }
     match shm_unlink(cname.as_c_str()) {
         Ok(()) => ExitCode::SUCCESS,

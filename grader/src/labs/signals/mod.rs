@@ -5,16 +5,27 @@
 //! its `pid` line, and the next one only once the kernel shows the previous
 //! one is no longer pending (/proc/PID/status), so standard signals never
 //! merge and the SIGHUP report always comes after the handler ran.
+//!
+//! How an idle program waits (the contract's second paragraph) is read
+//! from /proc while it has nothing to do (`waiting.rs`). To give
+//! `sig-reaper` something to wait for, the grader stops some of its
+//! children (SIGSTOP) and lets them go on (SIGCONT) once it has looked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 
-use ipc_engine::check::{Check, Fail, ensure};
+use ipc_engine::check::{Check, Done, Fail, Kind, ensure};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::peer::Peer;
+use ipc_engine::proc::procfs::{self, InSyscall};
 use ipc_engine::proc::{Exit, Proc};
+
+mod waiting;
+
+use waiting::{Watched, bit};
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["sig-counter", "sig-reaper", "sig-segv", "timeout-run"];
@@ -27,9 +38,11 @@ pub fn checks() -> Vec<Check> {
         Check::new("counter-hup-goes-on", counter_hup_goes_on),
         Check::new("counter-int-term", counter_int_term),
         Check::new("counter-idle-cpu", counter_idle_cpu),
+        Check::new("counter-waits-atomically", counter_waits_atomically),
         Check::new("reaper-one", reaper_one),
         Check::new("reaper-fifty", reaper_fifty),
         Check::new("reaper-500", reaper_500),
+        Check::new("reaper-waits-atomically", reaper_waits_atomically),
         Check::new("reaper-usage", reaper_usage),
         Check::new("segv-same-address", segv_same_address),
         Check::new("segv-recovers", segv_recovers),
@@ -109,8 +122,10 @@ fn wait_handled(running: &mut Proc, signo: i32, name: &str) -> Result<(), Fail> 
         match pending(running.pid(), signo) {
             Some(false) | None => return Ok(()),
             Some(true) if Instant::now() >= deadline => {
-                return Err(fail_running(running, &format!("{name} stayed pending for 3 s"))
-                    .note("the program must wait with the signal unblocked (sigsuspend with the old mask, or pause)"));
+                return Err(fail_running(running, &format!("{name} stayed pending for 3 s")).kind(Kind::Timeout).note(
+                    "nothing took the signal: wait in sigsuspend with a mask that lets it in, or take it with \
+                     sigwaitinfo or from a signalfd",
+                ));
             }
             Some(true) => std::thread::sleep(Duration::from_millis(5)),
         }
@@ -249,35 +264,196 @@ fn counter_idle_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     })
 }
 
+/// The signals sig-counter waits for, as a mask.
+fn counter_signals() -> u64 {
+    [Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGHUP, Signal::SIGINT, Signal::SIGTERM]
+        .into_iter()
+        .fold(bit(libc::SIGRTMIN()), |mask, sig| mask | bit(sig as i32))
+}
+
+/// The lost wake-up as sig-counter meets it.
+const COUNTER_LESSON: &str = "main finds no flag set; SIGHUP comes and its handler sets the flag; then main goes \
+     to sleep, and sleeps until some other signal comes, the report still unprinted.";
+
+/// While idle, before and after handling a signal, sig-counter sleeps as
+/// the contract says: in sigsuspend, in sigwaitinfo/sigtimedwait with the
+/// signals blocked, or reading a signalfd with them blocked; never in
+/// pause() (or anything else) with them unblocked. It still counts, reports
+/// and ends as the contract says.
+fn counter_waits_atomically(ctx: &mut Ctx) -> Result<(), Fail> {
+    let mut running = start_counter(ctx)?;
+    let wanted = counter_signals();
+    let mut seen = Watched::default();
+    std::thread::sleep(Duration::from_millis(150));
+    waiting::watch(running.pid(), wanted, Duration::from_millis(400), &mut seen)?;
+    if seen.racy() {
+        seen.verdict("sig-counter", wanted, COUNTER_LESSON).map_err(|f| f.output_so_far(&mut running))?;
+    }
+    // Back to waiting after a signal was handled.
+    send(&mut running, Signal::SIGUSR1)?;
+    expect_report(&mut running, 1, "usr1=1 usr2=0 rt=0", "SIGUSR1, SIGHUP")?;
+    std::thread::sleep(Duration::from_millis(100));
+    waiting::watch(running.pid(), wanted, Duration::from_millis(400), &mut seen)?;
+    seen.verdict("sig-counter", wanted, COUNTER_LESSON).map_err(|f| f.output_so_far(&mut running))?;
+    running.signal(Signal::SIGTERM).map_err(|e| fail_running(&mut running, &format!("could not send SIGTERM: {e}")))?;
+    let done = ctx.finish(&mut running)?;
+    let expected = format!("pid {}\nusr1=1 usr2=0 rt=0\nusr1=1 usr2=0 rt=0\nbye\n", running.pid());
+    done.expect_stdout(expected.as_bytes()).map_err(|f| f.note("sent SIGUSR1, SIGHUP, then SIGTERM"))?;
+    done.expect_code(0)?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // sig-reaper
 
-/// Runs `sig-reaper N` and checks every line: N distinct pids, the multiset
-/// of statuses `i % 256` for i in 0..N, and `reaped N children` last.
+/// Runs `sig-reaper N`, watching it as it goes (see [`watch_reaper`]), and
+/// checks every line.
 fn reaper(ctx: &mut Ctx, n: usize) -> Result<(), Fail> {
-    let done = ctx.program("sig-reaper").arg(n.to_string()).run()?;
+    let mut running = ctx.program("sig-reaper").arg(n.to_string()).spawn()?;
+    watch_reaper(ctx, &mut running, n)?;
+    let done = ctx.finish(&mut running)?;
+    check_reaped(&done, n)
+}
+
+/// The `reaped PID status S` lines so far, as (pid, status).
+fn reaped_lines(bytes: &[u8]) -> Vec<(i32, i32)> {
+    lines(bytes)
+        .iter()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words.as_slice() {
+                ["reaped", pid, "status", s] => pid.parse().ok().zip(s.parse().ok()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Whether every thread of `pid` is asleep in a system call.
+fn asleep(pid: Pid) -> bool {
+    let threads = procfs::threads(pid);
+    !threads.is_empty()
+        && threads.iter().all(|&tid| matches!(procfs::thread_syscall(pid, tid), Some(InSyscall::Call { .. })))
+}
+
+/// How long sig-reaper may go without printing before the check looks
+/// whether it is stuck (its children live under 50 ms).
+const STUCK: Duration = Duration::from_secs(1);
+
+/// The zombie children of `pid`.
+fn zombies(pid: Pid) -> Vec<Pid> {
+    procfs::children(pid).into_iter().filter(|&c| procfs::state(c) == Some('Z')).collect()
+}
+
+/// Whether `pid` stays asleep, with the same children, over five looks
+/// 50 ms apart (a program that is forking, or that a pending signal woke,
+/// does not); then its children that were zombies all along.
+fn settled(pid: Pid) -> Option<Vec<Pid>> {
+    let (children, before) = (procfs::children(pid), zombies(pid));
+    for _ in 0..5 {
+        if !asleep(pid) || procfs::children(pid) != children {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after = zombies(pid);
+    Some(before.into_iter().filter(|z| after.contains(z)).collect())
+}
+
+/// Waits for sig-reaper to end. If it sleeps for a second without printing
+/// while ended children wait to be reaped, or after it has reaped all N
+/// without printing the summary, that is the bug, and the failure says so
+/// at once (instead of at the time limit) with what it printed so far.
+fn watch_reaper(ctx: &Ctx, running: &mut Proc, n: usize) -> Result<(), Fail> {
+    let pid = running.pid();
+    let mut printed = 0;
+    let mut since = Instant::now();
+    loop {
+        if running.wait_timeout(Duration::from_millis(50)).is_some() {
+            return Ok(());
+        }
+        let total = running.stdout.total();
+        if total != printed {
+            (printed, since) = (total, Instant::now());
+        }
+        let reaped = reaped_lines(&running.stdout.bytes()).len();
+        let stuck = if since.elapsed() >= STUCK { settled(pid) } else { None };
+        if let Some(zombies) = stuck.filter(|_| running.stdout.total() == printed) {
+            let summary =
+                lines(&running.stdout.bytes()).iter().any(|l| l.starts_with("reaped ") && !l.contains("status"));
+            if !zombies.is_empty() {
+                let fail = Fail::new(format!(
+                    "sig-reaper printed {reaped} of {n} `reaped` lines, then slept for over {:.0} s while {} of its \
+                     children had ended and were not reaped (zombies)",
+                    STUCK.as_secs_f64(),
+                    zombies.len()
+                ))
+                .kind(Kind::Timeout)
+                .clue("unreaped-zombies")
+                .note(
+                    "each of those children sent SIGCHLD, but a pending SIGCHLD is one bit, not a count: children \
+                     ending close together are delivered as ONE signal. Reaping one child per SIGCHLD leaves the \
+                     others, and the program then waits for signals that never come.",
+                )
+                .output_so_far(running);
+                running.kill_group();
+                return Err(fail);
+            }
+            if zombies.is_empty() && reaped >= n && !summary {
+                let fail = Fail::new(format!(
+                    "sig-reaper reaped all {n} children, then went to sleep instead of printing `reaped {n} \
+                     children`: nothing was left to wait for"
+                ))
+                .kind(Kind::Timeout)
+                .clue("lost-wakeup")
+                .note(
+                    "the last SIGCHLD was handled after main looked at its count and before it slept: a lost \
+                     wake-up. Keep SIGCHLD blocked except inside sigsuspend (or take it with sigwaitinfo or a \
+                     signalfd).",
+                )
+                .output_so_far(running);
+                running.kill_group();
+                return Err(fail);
+            }
+        }
+        if Instant::now() >= ctx.deadline() {
+            let fail = Fail::new(format!(
+                "sig-reaper did not finish within the check's time limit ({:.1}s): it printed {reaped} of {n} \
+                 `reaped` lines",
+                ctx.limit().as_secs_f64()
+            ))
+            .kind(Kind::Timeout)
+            .output_so_far(running);
+            running.kill_group();
+            return Err(fail);
+        }
+    }
+}
+
+/// Checks a finished `sig-reaper N`: status 0, N distinct pids, the
+/// multiset of statuses `i % 256` for i in 0..N, `reaped N children` last.
+fn check_reaped(done: &Done, n: usize) -> Result<(), Fail> {
     done.expect_code(0)?;
     let stdout = done.stdout_text();
     let lines: Vec<&str> = stdout.lines().collect();
     let summary = format!("reaped {n} children");
     ensure(lines.last() == Some(&summary.as_str()), || {
         done.fail("the last line is not the summary")
+            .kind(Kind::Output)
             .expected(summary.clone())
             .got(lines.last().unwrap_or(&"(nothing)").to_string())
     })?;
     let mut pids = BTreeMap::new();
     let mut statuses: BTreeMap<i32, usize> = BTreeMap::new();
     for line in &lines[..lines.len() - 1] {
-        let words: Vec<&str> = line.split(' ').collect();
-        let parsed = match words.as_slice() {
-            ["reaped", pid, "status", s] => pid.parse::<i32>().ok().zip(s.parse::<i32>().ok()),
-            _ => None,
-        };
-        let Some((pid, status)) = parsed else {
-            return Err(done.fail("a line is not `reaped PID status S`").got(line.to_string()));
+        let Some(&(pid, status)) = reaped_lines(format!("{line}\n").as_bytes()).first() else {
+            return Err(done.fail("a line is not `reaped PID status S`").kind(Kind::Output).got(line.to_string()));
         };
         if pids.insert(pid, status).is_some() {
-            return Err(done.fail(format!("child {pid} is reported twice")).note("reap each child exactly once"));
+            return Err(done
+                .fail(format!("child {pid} is reported twice"))
+                .kind(Kind::Output)
+                .note("reap each child exactly once"));
         }
         *statuses.entry(status).or_default() += 1;
     }
@@ -286,7 +462,7 @@ fn reaper(ctx: &mut Ctx, n: usize) -> Result<(), Fail> {
         *expected.entry((i % 256) as i32).or_default() += 1;
     }
     ensure(pids.len() == n, || {
-        done.fail(format!("{} children reported, {n} forked", pids.len())).note(
+        done.fail(format!("{} children reported, {n} forked", pids.len())).kind(Kind::Output).note(
             "several SIGCHLD may arrive as one: after each, call waitpid(-1, WNOHANG) until no ended child is left",
         )
     })?;
@@ -298,6 +474,7 @@ fn reaper(ctx: &mut Ctx, n: usize) -> Result<(), Fail> {
             .map(|(s, c)| format!("status {s} x{c}"))
             .collect();
         done.fail("the statuses are not those of the children (child i exits i % 256)")
+            .kind(Kind::Output)
             .got(format!("unexpected: {}", wrong.join(", ")))
             .note("print the exit code from WaitStatus::Exited, not the raw wait status")
     })
@@ -317,6 +494,111 @@ fn reaper_fifty(ctx: &mut Ctx) -> Result<(), Fail> {
 /// are still reaped once, in the time limit.
 fn reaper_500(ctx: &mut Ctx) -> Result<(), Fail> {
     reaper(ctx, 500)
+}
+
+/// Children of `sig-reaper 20` in the waiting check.
+const WAITING_CHILDREN: usize = 20;
+
+/// The lost wake-up as sig-reaper meets it.
+const REAPER_LESSON: &str = "main counts fewer children reaped than forked; the last child ends and the SIGCHLD \
+     handler runs (and reaps it, or sets a flag); then main goes to sleep, and sleeps forever: no child is left to \
+     send another SIGCHLD.";
+
+/// While sig-reaper waits for children that have not ended, it sleeps as
+/// the contract says (sigsuspend, sigwaitinfo, a signalfd; SIGCHLD blocked
+/// otherwise). The grader stops the children still running once all are
+/// forked (SIGSTOP), looks, lets them go on (SIGCONT), and then expects the
+/// complete output of `sig-reaper 20`.
+fn reaper_waits_atomically(ctx: &mut Ctx) -> Result<(), Fail> {
+    let n = WAITING_CHILDREN;
+    for attempt in 1..=3 {
+        let mut running = ctx.program("sig-reaper").arg(n.to_string()).spawn()?;
+        let stopped = stop_children(ctx, &mut running, n)?;
+        if stopped.is_empty() {
+            // Every child ended before the grader could stop one: a very
+            // busy machine, or children that do not sleep. Try again.
+            let done = ctx.finish(&mut running)?;
+            if attempt == 3 {
+                return Err(done
+                    .fail(format!(
+                        "in three runs of `sig-reaper {n}`, no child was still running when the grader looked, so \
+                         it could not watch sig-reaper wait"
+                    ))
+                    .note("child i sleeps (i * 7) % 50 milliseconds before it exits"));
+            }
+            continue;
+        }
+        // The children not stopped end and are reaped; then sig-reaper
+        // has nothing to do but wait for the stopped ones.
+        let pid = running.pid();
+        let settle = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < settle
+            && procfs::children(pid).into_iter().any(|c| procfs::state(c) == Some('Z') || !stopped.contains(&c))
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let mut seen = Watched::default();
+        let watched = waiting::watch(pid, bit(libc::SIGCHLD), Duration::from_millis(300), &mut seen);
+        for &child in &stopped {
+            let _ = nix::sys::signal::kill(child, Signal::SIGCONT);
+        }
+        watched?;
+        seen.verdict("sig-reaper", bit(libc::SIGCHLD), REAPER_LESSON).map_err(|f| {
+            f.note(format!("{} of its {n} children had been stopped (SIGSTOP) while the grader looked", stopped.len()))
+                .output_so_far(&mut running)
+        })?;
+        watch_reaper(ctx, &mut running, n)?;
+        let done = ctx.finish(&mut running)?;
+        return check_reaped(&done, n).map_err(|f| {
+            f.note(format!("{} children were stopped for a while (SIGSTOP, then SIGCONT)", stopped.len()))
+        });
+    }
+    unreachable!("the loop returns")
+}
+
+/// Stops (SIGSTOP) every child of `running` seen alive, until all `n` have
+/// been forked (seen, or reported reaped); returns the stopped ones.
+fn stop_children(ctx: &Ctx, running: &mut Proc, n: usize) -> Result<Vec<Pid>, Fail> {
+    let pid = running.pid();
+    let mut seen: BTreeSet<i32> = BTreeSet::new();
+    let mut stopped = Vec::new();
+    let until = ctx.within(Duration::from_secs(3));
+    loop {
+        for child in procfs::children(pid) {
+            seen.insert(child.as_raw());
+            let alive = !matches!(procfs::state(child), None | Some('Z' | 'X'));
+            // A child of the program under test, unreaped (it is listed as
+            // sig-reaper's child), so its pid cannot have been reused.
+            if alive && !stopped.contains(&child) && nix::sys::signal::kill(child, Signal::SIGSTOP).is_ok() {
+                stopped.push(child);
+            }
+        }
+        seen.extend(reaped_lines(&running.stdout.bytes()).into_iter().map(|(p, _)| p));
+        if seen.len() >= n {
+            return Ok(stopped);
+        }
+        if let Some(exit) = running.try_exit() {
+            for &child in &stopped {
+                let _ = nix::sys::signal::kill(child, Signal::SIGCONT);
+            }
+            let done = ctx.finish(running)?;
+            check_reaped(&done, n)?;
+            return Err(done.fail(format!("sig-reaper ended ({exit}) before the grader saw its {n} children")));
+        }
+        if Instant::now() >= until {
+            for &child in &stopped {
+                let _ = nix::sys::signal::kill(child, Signal::SIGCONT);
+            }
+            return Err(Fail::new(format!(
+                "within 3 s of its start, sig-reaper had forked only {} of {n} children",
+                seen.len()
+            ))
+            .kind(Kind::Timeout)
+            .output_so_far(running));
+        }
+        std::thread::sleep(Duration::from_micros(300));
+    }
 }
 
 /// N missing, not a number, 0 or over 1000: usage error.

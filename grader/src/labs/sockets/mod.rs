@@ -8,15 +8,19 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 
-use ipc_engine::check::{Check, Fail, Kind, ensure, first_line, mismatch};
+use ipc_engine::check::{Check, Done, Fail, Kind, ensure, first_line, mismatch};
 use ipc_engine::ctx::{Cmd, Ctx};
 use ipc_engine::peer::Peer;
 use ipc_engine::proc::Proc;
+use ipc_engine::proc::procfs::{self, InSyscall};
+use ipc_engine::text::os_reason;
 
 mod peers;
 
@@ -71,6 +75,12 @@ const MIB20: usize = 20 << 20;
 // ---------------------------------------------------------------------------
 // Helpers.
 
+/// A failure of the grader's own socket work (not the program's), in
+/// words without `(os error N)`.
+fn io_infra(e: std::io::Error) -> Fail {
+    Fail::infra(os_reason(&e))
+}
+
 /// Starts a server and returns it with the address of its `listening on` line.
 fn start_server(cmd: Cmd, ctx_deadline: Instant) -> Result<(Proc, SocketAddr), Fail> {
     let mut server = cmd.spawn()?;
@@ -102,9 +112,9 @@ fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fai
 /// A UDP socket of the check, bound on the loopback of `to`'s family.
 fn udp_socket(to: SocketAddr) -> Result<UdpSocket, Fail> {
     let local: SocketAddr = if to.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }.parse().expect("valid");
-    let socket = UdpSocket::bind(local).map_err(Fail::infra)?;
-    socket.set_read_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
-    socket.set_write_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+    let socket = UdpSocket::bind(local).map_err(io_infra)?;
+    socket.set_read_timeout(Some(IO_WAIT)).map_err(io_infra)?;
+    socket.set_write_timeout(Some(IO_WAIT)).map_err(io_infra)?;
     Ok(socket)
 }
 
@@ -118,11 +128,16 @@ fn recv_reply(socket: &UdpSocket, server: SocketAddr, sent: &str) -> Result<Vec<
             })?;
             Ok(buf[..n].to_vec())
         }
-        Err(e) => {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
             Err(Fail::new(format!("no reply within {}s to the datagram {sent:?} sent to {server}", IO_WAIT.as_secs()))
-                .note(format!("recv: {e}"))
+                .kind(Kind::Timeout)
                 .note("reply with sendto(2) to the address recvfrom(2) gave you"))
         }
+        Err(e) => Err(Fail::new(format!(
+            "no reply to the datagram {sent:?} sent to {server}: the grader's recv failed: {}",
+            os_reason(&e)
+        ))
+        .note("reply with sendto(2) to the address recvfrom(2) gave you")),
     }
 }
 
@@ -137,7 +152,7 @@ fn expect_reply(socket: &UdpSocket, server: SocketAddr, sent: &str, expected: &s
 
 /// Sends and waits for the expected reply.
 fn ask(socket: &UdpSocket, server: SocketAddr, message: &str, expected: &str) -> Result<(), Fail> {
-    socket.send_to(message.as_bytes(), server).map_err(Fail::infra)?;
+    socket.send_to(message.as_bytes(), server).map_err(io_infra)?;
     expect_reply(socket, server, message, expected)
 }
 
@@ -171,38 +186,45 @@ fn random_bytes(len: usize, seed: u64) -> Arc<Vec<u8>> {
 /// A TCP connection of the check, with timeouts.
 fn tcp_connect(server: SocketAddr) -> Result<TcpStream, Fail> {
     let stream = TcpStream::connect_timeout(&server, IO_WAIT)
-        .map_err(|e| Fail::new(format!("cannot connect to the server at {server}: {e}")))?;
-    stream.set_read_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
-    stream.set_write_timeout(Some(IO_WAIT)).map_err(Fail::infra)?;
+        .map_err(|e| Fail::new(format!("cannot connect to the server at {server}: {}", os_reason(&e))))?;
+    stream.set_read_timeout(Some(IO_WAIT)).map_err(io_infra)?;
+    stream.set_write_timeout(Some(IO_WAIT)).map_err(io_infra)?;
     Ok(stream)
 }
 
 /// Sends `data` on `stream`, reads exactly its echo back (not waiting for the close).
 fn exchange(stream: &mut TcpStream, data: &[u8], who: &str) -> Result<(), Fail> {
-    stream.write_all(data).map_err(|e| Fail::new(format!("{who}: sending to the server failed: {e}")))?;
+    stream.write_all(data).map_err(|e| Fail::new(format!("{who}: sending to the server failed: {}", os_reason(&e))))?;
     let mut back = vec![0u8; data.len()];
     stream.read_exact(&mut back).map_err(|e| {
-        Fail::new(format!(
-            "{who}: the echo of {} bytes did not come back within {}s: {e}",
-            data.len(),
-            IO_WAIT.as_secs()
-        ))
-        .note("echo every byte as soon as you read it")
+        let why = match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                format!("did not come back within {}s", IO_WAIT.as_secs())
+            }
+            std::io::ErrorKind::UnexpectedEof => "did not come back: the server closed the connection".to_string(),
+            _ => format!("did not come back: {}", os_reason(&e)),
+        };
+        Fail::new(format!("{who}: the echo of {} bytes {why}", data.len()))
+            .kind(Kind::Timeout)
+            .note("echo every byte as soon as you read it")
     })?;
     ensure(back == data, || mismatch("echo", data, &back, back.len() as u64))
 }
 
 /// Half-closes and expects the server to close in turn (read returns 0).
 fn expect_close(stream: &mut TcpStream, who: &str) -> Result<(), Fail> {
-    stream.shutdown(Shutdown::Write).map_err(Fail::infra)?;
+    stream.shutdown(Shutdown::Write).map_err(io_infra)?;
     let mut rest = Vec::new();
     match stream.read_to_end(&mut rest) {
         Ok(_) if rest.is_empty() => Ok(()),
         Ok(_) => Err(Fail::new(format!("{who}: the server sent {} unexpected bytes after the echo", rest.len()))),
-        Err(e) => Err(Fail::new(format!(
-            "{who}: after the client shut down its side, the server did not close the connection within {}s ({e})",
-            IO_WAIT.as_secs()
-        ))
+        Err(e) => Err(Fail::new(match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => format!(
+                "{who}: after the client shut down its side, the server did not close the connection within {}s",
+                IO_WAIT.as_secs()
+            ),
+            _ => format!("{who}: after the client shut down its side, reading failed: {}", os_reason(&e)),
+        })
         .note("read(2) returns 0 when the client shuts down: then close the connection")),
     }
 }
@@ -244,7 +266,7 @@ fn udp_server_replies(ctx: &mut Ctx) -> Result<(), Fail> {
     let deadline = ctx.deadline();
     let (server, addr) = start_server(ctx.program("udp-server").arg("0"), deadline)?;
     let socket = udp_socket(addr)?;
-    let me = socket.local_addr().map_err(Fail::infra)?;
+    let me = socket.local_addr().map_err(io_infra)?;
     let messages = ["hello", "", "two  words"];
     for (i, m) in messages.iter().enumerate() {
         ask(&socket, addr, m, &format!("ack {}: {m}", i + 1))?;
@@ -264,8 +286,8 @@ fn udp_server_boundaries(ctx: &mut Ctx) -> Result<(), Fail> {
     let long: String = (0..8000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     ask(&socket, addr, &long, &format!("ack 1: {long}"))
         .map_err(|f| f.note("receive into a buffer big enough for any datagram (65536 bytes): recvfrom cuts a datagram to the buffer's size"))?;
-    socket.send_to(b"first", addr).map_err(Fail::infra)?;
-    socket.send_to(b"second", addr).map_err(Fail::infra)?;
+    socket.send_to(b"first", addr).map_err(io_infra)?;
+    socket.send_to(b"second", addr).map_err(io_infra)?;
     expect_reply(&socket, addr, "first", "ack 2: first")?;
     expect_reply(&socket, addr, "second", "ack 3: second")?;
     stop(server);
@@ -341,7 +363,7 @@ fn udp_client_retransmits(ctx: &mut Ctx) -> Result<(), Fail> {
 /// between 0.5 s and 3 s after it started (about 600 ms).
 fn udp_client_gives_up(ctx: &mut Ctx) -> Result<(), Fail> {
     let silent = udp_socket("127.0.0.1:0".parse().expect("valid"))?;
-    let port = silent.local_addr().map_err(Fail::infra)?.port();
+    let port = silent.local_addr().map_err(io_infra)?.port();
     let done = ctx
         .program("udp-client")
         .args(["--timeout", "200", "--retries", "2", "127.0.0.1", &port.to_string()])
@@ -354,7 +376,7 @@ fn udp_client_gives_up(ctx: &mut Ctx) -> Result<(), Fail> {
         done.fail(format!("the client gave up after {secs:.2}s"))
             .expected("about 0.6s: 3 tries of 200 ms (accepted: 0.5s to 3s)")
     })?;
-    silent.set_read_timeout(Some(Duration::from_millis(100))).map_err(Fail::infra)?;
+    silent.set_read_timeout(Some(Duration::from_millis(100))).map_err(io_infra)?;
     let mut copies = 0;
     let mut buf = [0u8; 100];
     while copies < 10 {
@@ -508,13 +530,16 @@ fn tcp_server_32_clients(ctx: &mut Ctx) -> Result<(), Fail> {
     let (server, addr) = start_tcp_server(ctx)?;
     let gate = Arc::new(Gate { count: Mutex::new(0), all: Condvar::new(), needed: CLIENTS });
     let deadline = ctx.within(Duration::from_secs(6));
+    // Clients whose first echo came while all were connected.
+    let answered = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..CLIENTS)
         .map(|i| {
-            let gate = gate.clone();
+            let (gate, answered) = (gate.clone(), answered.clone());
             std::thread::spawn(move || -> Result<(), Fail> {
                 let who = format!("client {i}");
                 let mut stream = tcp_connect(addr)?;
                 exchange(&mut stream, format!("first from {i}\n").as_bytes(), &who)?;
+                answered.fetch_add(1, Ordering::SeqCst);
                 if !gate.wait(deadline) {
                     return Err(Fail::new("not every client got its first echo while all were connected"));
                 }
@@ -533,8 +558,12 @@ fn tcp_server_32_clients(ctx: &mut Ctx) -> Result<(), Fail> {
         }
     }
     if let Some(f) = first_fail {
+        let answered = answered.load(Ordering::SeqCst);
         return Err(f
-            .note(format!("{ok} of {CLIENTS} concurrent clients were served"))
+            .note(format!(
+                "of {CLIENTS} clients connected at once, {answered} got their first echo (a server that serves one \
+                 client at a time answers only the first) and {ok} finished the whole exchange"
+            ))
             .note("serve each connection on its own thread (or child process) so that all clients progress at once"));
     }
     stop(server);
@@ -606,6 +635,206 @@ fn tcp_server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
 // ---------------------------------------------------------------------------
 // tcp-client.
 
+/// How long a tcp-client may go without printing while echo waits unread
+/// in its socket before the check calls it stuck.
+const CLIENT_STUCK: Duration = Duration::from_millis(1500);
+
+/// Whether system call `nr` sends (on a socket or any descriptor).
+fn sends(nr: i64) -> bool {
+    matches!(procfs::syscall_name(nr), Some("write" | "writev" | "send" | "sendmsg" | "splice" | "sendfile"))
+}
+
+/// What the kernel shows of a running client's connections and threads,
+/// as sentences, and the bytes received that it has not read and those
+/// it wrote that wait unsent.
+fn client_state(pid: Pid) -> (Vec<String>, u64, u64) {
+    let mut facts = Vec::new();
+    let inodes = procfs::socket_inodes(pid);
+    let (mut unread, mut unsent) = (0, 0);
+    for socket in procfs::tcp_sockets().into_iter().filter(|s| inodes.contains(&s.inode)) {
+        unread += socket.rx_queue;
+        unsent += socket.tx_queue;
+        facts.push(format!(
+            "its connection (from /proc/net/tcp): {}; {} bytes received that it has not read; {} bytes it wrote \
+             still in its socket's send queue (not yet taken by the server)",
+            procfs::tcp_state_name(socket.state),
+            socket.rx_queue,
+            socket.tx_queue
+        ));
+    }
+    let calls: Vec<String> = procfs::threads(pid)
+        .into_iter()
+        .map(|tid| match procfs::thread_syscall(pid, tid) {
+            Some(InSyscall::Call { nr, .. }) => {
+                procfs::syscall_name(nr).map(str::to_string).unwrap_or_else(|| format!("system call {nr}"))
+            }
+            Some(InSyscall::Running) => "running".to_string(),
+            _ => "(unknown)".to_string(),
+        })
+        .collect();
+    if !calls.is_empty() {
+        facts.push(format!("its threads were in: {}", calls.join(", ")));
+    }
+    (facts, unread, unsent)
+}
+
+/// The descriptor a sending system call writes to (`splice` writes to its
+/// third argument).
+fn sent_to(nr: i64, args: &[u64; 6]) -> i32 {
+    let fd = if procfs::syscall_name(nr) == Some("splice") { args[2] } else { args[0] };
+    fd as i32
+}
+
+/// If every thread of `pid` is asleep and one is blocked sending on a
+/// socket while none is writing elsewhere (to its stdout, say), the call
+/// it sends in. A client in that state reads nothing: a reader, had it any,
+/// would be woken by the echo waiting in its socket.
+fn blocked_sending(pid: Pid) -> Option<&'static str> {
+    let sockets: Vec<i32> =
+        procfs::fds(pid).into_iter().filter(|(_, target)| target.starts_with("socket:")).map(|(fd, _)| fd).collect();
+    let mut sending = None;
+    for tid in procfs::threads(pid) {
+        match procfs::thread_syscall(pid, tid)? {
+            InSyscall::Call { nr, args } if sends(nr) => {
+                if !sockets.contains(&sent_to(nr, &args)) {
+                    return None;
+                }
+                sending = procfs::syscall_name(nr);
+            }
+            InSyscall::Call { .. } => {}
+            InSyscall::Running | InSyscall::NotInCall => return None,
+        }
+    }
+    sending
+}
+
+/// Whether the client stays blocked sending, with the same bytes unread in
+/// its socket, over five looks 50 ms apart; then the call and those bytes.
+fn stopped_reading(pid: Pid) -> Option<(&'static str, u64)> {
+    let (_, unread, _) = client_state(pid);
+    let mut call = None;
+    for _ in 0..5 {
+        call = Some(blocked_sending(pid)?);
+        if client_state(pid).1 != unread {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    call.filter(|_| unread > 0).map(|c| (c, unread))
+}
+
+/// Runs a started tcp-client to its end and returns what it did. While it
+/// runs, the check watches it: if it prints nothing for 1.5 s while echo
+/// waits unread in its socket and it is blocked sending, it has stopped
+/// reading (it writes everything before reading), and the failure says so
+/// at once. A client still running at `until` fails as a time-out, with
+/// what the kernel shows of its connection and, from the grader's server
+/// (`server`, which echoes at once), whether that saw end of file and
+/// whether the echo reached the client. `sizes`: bytes of input, bytes it
+/// should print.
+fn finish_client(
+    ctx: &Ctx,
+    client: &mut Proc,
+    (input_len, expect_len): (usize, usize),
+    until: Instant,
+    server: Option<&Proc>,
+) -> Result<Done, Fail> {
+    let pid = client.pid();
+    let mut printed = client.stdout.total();
+    let mut since = Instant::now();
+    loop {
+        if client.wait_until(Instant::now() + Duration::from_millis(50)).is_some() {
+            return ctx.finish(client);
+        }
+        let total = client.stdout.total();
+        if total != printed {
+            (printed, since) = (total, Instant::now());
+        }
+        let stuck = if since.elapsed() >= CLIENT_STUCK { stopped_reading(pid) } else { None };
+        if let Some((call, unread)) = stuck.filter(|_| client.stdout.total() == printed) {
+            let (facts, _, _) = client_state(pid);
+            let mut fail = Fail::new(format!(
+                "tcp-client stopped reading: {unread} bytes of echo wait unread in its socket while it is blocked \
+                 sending (in {call}); it has printed {printed} of {expect_len} bytes"
+            ))
+            .kind(Kind::Timeout)
+            .clue("client-stopped-reading")
+            .note(
+                "the server sends back what it receives. When nobody reads the echo, the client's receive buffer \
+                 fills, then the server's send buffer; the server blocks writing and stops reading, so the client's \
+                 own send blocks too: each waits for the other, forever (a deadlock). Small inputs fit in the \
+                 buffers, which is why short tests pass.",
+            );
+            for fact in facts {
+                fail = fail.note(fact);
+            }
+            let fail = fail.output_so_far(client);
+            client.kill_group();
+            return Err(fail);
+        }
+        if Instant::now() >= until {
+            let (facts, unread, unsent) = client_state(pid);
+            let mut fail = Fail::new(format!(
+                "tcp-client did not finish within {:.1}s: it printed {printed} of {expect_len} bytes",
+                (until - client.started).as_secs_f64()
+            ))
+            .kind(Kind::Timeout);
+            for fact in facts {
+                fail = fail.note(fact);
+            }
+            if let Some(server) = server {
+                let eof = String::from_utf8_lossy(&server.stdout.bytes()).lines().any(|l| l.starts_with("eof from "));
+                fail = fail.note(if eof {
+                    "the grader's server saw end of file from tcp-client, sent what it had, and waits for it to close"
+                } else {
+                    "the grader's server never saw end of file: tcp-client did not shut down its writing side \
+                     (shutdown(SHUT_WR)) at the end of stdin"
+                });
+                // The grader's server echoes at once: with nothing unsent and
+                // nothing unread, the client has read all it was sent.
+                let arrived = if eof { expect_len } else { input_len };
+                if unread == 0 && unsent == 0 && (printed as usize) < arrived {
+                    fail = fail.note(format!(
+                        "the grader's server sent it {arrived} bytes and nothing waits unread or unsent in its \
+                         socket: tcp-client has read them, yet only {printed} are on its stdout. Output kept in a \
+                         buffer is lost when a process is killed: write each piece out as it arrives (and flush)"
+                    ));
+                }
+            }
+            let fail = fail.output_so_far(client);
+            client.kill_group();
+            return Err(fail);
+        }
+    }
+}
+
+/// Starts `tcp-client HOST PORT` with `input` on stdin (a large input is
+/// random bytes, shown as such in the command) and finishes it (see
+/// [`finish_client`]) within the check's deadline, or `timeout`; it should
+/// print `expect_len` bytes.
+fn run_client(
+    ctx: &mut Ctx,
+    (host, port): (&str, u16),
+    input: Arc<Vec<u8>>,
+    expect_len: usize,
+    timeout: Option<Duration>,
+    server: Option<&Proc>,
+) -> Result<Done, Fail> {
+    let len = input.len();
+    let cmd = ctx.program("tcp-client").args([host.to_string(), port.to_string()]).output_cap(expect_len + 1024);
+    let cmd = if len > 4096 {
+        cmd.stdin_generated(input, &format!("head -c {len} /dev/urandom"))
+    } else {
+        cmd.stdin_bytes(input)
+    };
+    let mut client = cmd.spawn()?;
+    let until = match timeout {
+        Some(t) => ctx.within(t),
+        None => ctx.deadline(),
+    };
+    finish_client(ctx, &mut client, (len, expect_len), until, server)
+}
+
 fn start_tcp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, SocketAddr), Fail> {
     let deadline = ctx.deadline();
     let cmd = ctx.peer(peers::TCP_SERVER)?.args(options).arg("0");
@@ -616,8 +845,8 @@ fn start_tcp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, SocketAddr),
 fn tcp_client_echo(ctx: &mut Ctx) -> Result<(), Fail> {
     let (server, addr) = start_tcp_peer(ctx, &[])?;
     let text = b"hello, client\n\nno newline at the end".to_vec();
-    let done =
-        ctx.program("tcp-client").args(["127.0.0.1", &addr.port().to_string()]).stdin_bytes(text.clone()).run()?;
+    let len = text.len();
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), Arc::new(text.clone()), len, None, Some(&server))?;
     done.expect_code(0)?.expect_stdout(&text)?;
     stop(server);
     Ok(())
@@ -628,12 +857,7 @@ fn tcp_client_echo(ctx: &mut Ctx) -> Result<(), Fail> {
 fn tcp_client_echo_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
     let (server, addr) = start_tcp_peer(ctx, &[])?;
     let data = random_bytes(MIB20, 0x20);
-    let done = ctx
-        .program("tcp-client")
-        .args(["127.0.0.1", &addr.port().to_string()])
-        .stdin_generated(data.clone(), "head -c 20971520 /dev/urandom")
-        .output_cap(MIB20 + 1)
-        .run()?;
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), data.clone(), MIB20, None, Some(&server))?;
     done.expect_code(0)?.expect_stdout(&data)?;
     stop(server);
     Ok(())
@@ -645,12 +869,9 @@ fn tcp_client_echo_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
 fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
     let trailer = "server saw end of file\n";
     let (server, addr) = start_tcp_peer(ctx, &["--trailer", trailer])?;
-    let done = ctx
-        .program("tcp-client")
-        .args(["127.0.0.1", &addr.port().to_string()])
-        .stdin_bytes(b"bye\n".to_vec())
-        .timeout(Duration::from_secs(3))
-        .run()?;
+    let input = Arc::new(b"bye\n".to_vec());
+    let (len, three) = (4 + trailer.len(), Some(Duration::from_secs(3)));
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), input, len, three, Some(&server))?;
     done.expect_code(0)?.expect_stdout(format!("bye\n{trailer}").as_bytes()).map_err(|f| {
         f.note("after stdin ends, shutdown(SHUT_WR) — not close — and keep reading until the server closes")
     })?;
@@ -661,7 +882,7 @@ fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Nobody listening: `tcp-client: 127.0.0.1:PORT: Connection refused`, exit 1.
 fn tcp_client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
     // A port that was just free: bind it, note it, close it.
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(Fail::infra)?.port();
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(io_infra)?.port();
     let done = ctx.program("tcp-client").args(["127.0.0.1", &port.to_string()]).run()?;
     done.expect_code(1)?.expect_stderr_line(&format!("tcp-client: 127.0.0.1:{port}: Connection refused"))?;
     Ok(())
@@ -671,17 +892,11 @@ fn tcp_client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
 /// then 20 MiB of random bytes.
 fn tcp_pair_echo(ctx: &mut Ctx) -> Result<(), Fail> {
     let (server, addr) = start_tcp_server(ctx)?;
-    let port = addr.port().to_string();
     let text = b"pair\n".to_vec();
-    let done = ctx.program("tcp-client").args(["127.0.0.1", &port]).stdin_bytes(text.clone()).run()?;
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), Arc::new(text.clone()), text.len(), None, None)?;
     done.expect_code(0)?.expect_stdout(&text)?;
     let data = random_bytes(MIB20, 0x9a1);
-    let done = ctx
-        .program("tcp-client")
-        .args(["127.0.0.1", &port])
-        .stdin_generated(data.clone(), "head -c 20971520 /dev/urandom")
-        .output_cap(MIB20 + 1)
-        .run()?;
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), data.clone(), MIB20, None, None)?;
     done.expect_code(0)?.expect_stdout(&data)?;
     stop(server);
     Ok(())
@@ -690,11 +905,7 @@ fn tcp_pair_echo(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Both clients resolve HOST with getaddrinfo: `localhost` works.
 fn clients_resolve_localhost(ctx: &mut Ctx) -> Result<(), Fail> {
     let (tcp, addr) = start_tcp_peer(ctx, &[])?;
-    let done = ctx
-        .program("tcp-client")
-        .args(["localhost", &addr.port().to_string()])
-        .stdin_bytes(b"local\n".to_vec())
-        .run()?;
+    let done = run_client(ctx, ("localhost", addr.port()), Arc::new(b"local\n".to_vec()), 6, None, Some(&tcp))?;
     done.expect_code(0)?.expect_stdout(b"local\n")?;
     stop(tcp);
     let (udp, addr) = start_udp_peer(ctx, &[])?;

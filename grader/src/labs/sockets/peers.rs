@@ -62,6 +62,12 @@ impl Words {
 }
 
 fn die(peer: &str, what: impl std::fmt::Display) -> ExitCode {
+    // Reports show this: the error's text, without Rust's `(os error N)`.
+    let what = what.to_string();
+    let what = match what.rfind(" (os error ") {
+        Some(at) if what.ends_with(')') => &what[..at],
+        _ => &what,
+    };
     eprintln!("{peer}: {what}");
     ExitCode::from(1)
 }
