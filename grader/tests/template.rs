@@ -224,10 +224,17 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     assert!(human.contains("`pipeline` did not compile") && human.contains("Score: 0/"), "{human}");
 
     // The Classroom workflow gets a result on every road: a program that does
-    // not compile, and a starter that cannot be built at all.
+    // not compile, and a starter that cannot be built at all (its build
+    // script fails, so no program is built). (A Cargo.toml that is not TOML
+    // stops cargo before the grader can run: the workflow's fallback step
+    // posts 0 points then.)
     for broken in ["one program", "the whole crate"] {
         if broken == "the whole crate" {
-            std::fs::write(dest.join("starter/Cargo.toml"), "[package\nnot toml").unwrap();
+            std::fs::write(dest.join("starter/build.rs"), "fn main() { panic!(\"a broken build script\"); }\n")
+                .unwrap();
+            let manifest = std::fs::read_to_string(dest.join("starter/Cargo.toml")).unwrap();
+            let manifest = manifest.replacen("[package]\n", "[package]\nbuild = \"build.rs\"\n", 1);
+            std::fs::write(dest.join("starter/Cargo.toml"), manifest).unwrap();
         }
         let output = work.path().join(format!("output-{}", broken.len()));
         let summary = work.path().join("summary.md");
