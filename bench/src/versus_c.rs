@@ -26,7 +26,7 @@ use super::{Bench, RUN_LIMIT, finish, ipc_name, sh_spec, timed_sh};
 use crate::Figure;
 
 /// Program starts timed per start-up run.
-const STARTS: usize = 100;
+const STARTS: usize = 200;
 
 /// The C baselines: contract name and source.
 const C_SOURCES: [(&str, &str); 4] = [
@@ -124,7 +124,9 @@ pub type Entry<'a> = (String, bool, String, Box<dyn FnMut() -> anyhow::Result<f6
 
 impl Bench {
     /// `runs` rounds; each round runs every entry once, in turn, so that
-    /// every entry sees the same changes of the machine's load.
+    /// every entry sees the same changes of the machine's load. Every other
+    /// round goes in the opposite order (A B, B A, ...): neither of a pair
+    /// is always the one that runs first.
     pub(super) fn alternating(
         &self,
         group: &'static str,
@@ -134,9 +136,14 @@ impl Bench {
     ) -> anyhow::Result<Vec<Figure>> {
         eprint!("ipc-bench: {what} ...");
         let mut values = vec![Vec::with_capacity(self.runs); entries.len()];
-        for _ in 0..self.runs {
-            for ((name, _, _, one), values) in entries.iter_mut().zip(&mut values) {
-                values.push(one().with_context(|| format!("measuring {name}"))?);
+        for run in 0..self.runs {
+            let mut order: Vec<usize> = (0..entries.len()).collect();
+            if run % 2 == 1 {
+                order.reverse();
+            }
+            for i in order {
+                let (name, _, _, one) = &mut entries[i];
+                values[i].push(one().with_context(|| format!("measuring {name}"))?);
             }
         }
         let figures: Vec<Figure> = entries
@@ -279,7 +286,8 @@ impl Bench {
     /// Messages per second between two long-running processes: one `mq-send`
     /// given `count` messages (as many as its arguments may hold), one
     /// `mq-recv --count`, less the same pair with `MQ_SHORT` messages, so
-    /// that starting and ending the processes is not counted.
+    /// that starting and ending the processes is not counted (repeated until
+    /// `MQ_STREAM_TOTAL` messages have gone through).
     pub(super) fn mq_per_message(
         &self,
         c: Option<&CPrograms>,
@@ -290,7 +298,7 @@ impl Bench {
         let name = format!("{}, per message (long-running)", mq_label(bytes));
         let command = |who: &str| {
             format!(
-                "{who}mq-send NAME MSG... ({count} messages of {bytes} B in one process) and {who}mq-recv --count {count} NAME > /dev/null, less the same with {MQ_SHORT} messages"
+                "{who}mq-send NAME MSG... ({count} messages of {bytes} B in one process) and {who}mq-recv --count {count} NAME > /dev/null, less the same with {MQ_SHORT} messages, repeated for {MQ_STREAM_TOTAL} messages or more"
             )
         };
         let mut entries: Vec<Entry<'_>> = Vec::new();
@@ -341,20 +349,28 @@ impl Drop for Queue {
     }
 }
 
-/// Messages given to the short run that [`mq_stream`] subtracts.
+/// Messages given to the short runs that [`mq_stream`] subtracts.
 const MQ_SHORT: usize = 10;
+/// Messages a per-message figure's run moves in all, at the least: a long
+/// and a short run are repeated until their long runs have carried this
+/// many (one long run of 4 KiB messages holds only about 250 of them).
+const MQ_STREAM_TOTAL: usize = 16000;
 
-/// One per-message run (see [`Bench::mq_per_message`]): `count` messages
-/// and then `MQ_SHORT` messages through a fresh pair of processes; the
-/// difference of the two times is what the `count - MQ_SHORT` more messages
-/// cost, without the processes' start and exit.
+/// One per-message run (see [`Bench::mq_per_message`]): long runs of
+/// `count` messages, each followed by a short run of `MQ_SHORT`, each with a
+/// fresh pair of processes; the difference of the two total times is what
+/// the extra messages cost, without the processes' starts and exits.
 fn mq_stream(send: &Path, recv: &Path, bytes: usize, count: usize) -> anyhow::Result<f64> {
-    let long = mq_pair_once(send, recv, bytes, count)?;
-    let short = mq_pair_once(send, recv, bytes, MQ_SHORT)?;
+    let repeats = MQ_STREAM_TOTAL.div_ceil(count);
+    let (mut long, mut short) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..repeats {
+        long += mq_pair_once(send, recv, bytes, count)?;
+        short += mq_pair_once(send, recv, bytes, MQ_SHORT)?;
+    }
     if long <= short {
         bail!("{count} messages took no longer than {MQ_SHORT} ({long:?} against {short:?}): too few to time");
     }
-    Ok((count - MQ_SHORT) as f64 / (long - short).as_secs_f64())
+    Ok((repeats * (count - MQ_SHORT)) as f64 / (long - short).as_secs_f64())
 }
 
 /// One `mq-send NAME MSG...` with `count` messages while `mq-recv --count
