@@ -54,7 +54,7 @@ impl Words {
         if self.inline.take().is_some() {
             return Err(Usage);
         }
-        while let Some(word) = self.args.next() {
+        for word in self.args.by_ref() {
             if self.operands_only {
                 return Ok(Some(Word::Operand(word)));
             }
