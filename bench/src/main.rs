@@ -79,6 +79,8 @@ pub struct Figure {
     /// A baseline (not one of the labs' programs).
     pub baseline: bool,
     pub unit: &'static str,
+    /// In the order they were measured: run i of a program and run i of its
+    /// baseline were taken one after the other (see [`Figure::pair_ratios`]).
     pub runs: Vec<f64>,
     pub median: f64,
     pub min: f64,
@@ -93,20 +95,40 @@ impl Figure {
         name: &str,
         baseline: bool,
         unit: &'static str,
-        mut runs: Vec<f64>,
+        runs: Vec<f64>,
         command: String,
     ) -> Figure {
-        runs.sort_by(f64::total_cmp);
-        let median = if runs.is_empty() {
-            f64::NAN
-        } else if runs.len() % 2 == 1 {
-            runs[runs.len() / 2]
-        } else {
-            (runs[runs.len() / 2 - 1] + runs[runs.len() / 2]) / 2.0
-        };
-        let min = runs.first().copied().unwrap_or(f64::NAN);
-        let max = runs.last().copied().unwrap_or(f64::NAN);
+        let mut sorted = runs.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = median_of_sorted(&sorted);
+        let min = sorted.first().copied().unwrap_or(f64::NAN);
+        let max = sorted.last().copied().unwrap_or(f64::NAN);
         Figure { group, name: name.to_string(), baseline, unit, runs, median, min, max, command }
+    }
+
+    /// Whether a smaller value is the better one (a time, not a rate).
+    pub fn lower_is_better(&self) -> bool {
+        matches!(self.unit, "µs" | "ms" | "s")
+    }
+
+    /// How many times as fast as `other` each run was, run i against run i
+    /// (they were measured one after the other, under the same load): the
+    /// spread of a comparison. Empty unless both have the same number of runs.
+    pub fn pair_ratios(&self, other: &Figure) -> Vec<f64> {
+        if self.runs.len() != other.runs.len() {
+            return Vec::new();
+        }
+        let faster = |a: f64, b: f64| if self.lower_is_better() { b / a } else { a / b };
+        self.runs.iter().zip(&other.runs).map(|(&a, &b)| faster(a, b)).collect()
+    }
+}
+
+/// The median of values sorted in increasing order (NaN if there are none).
+pub fn median_of_sorted(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 
@@ -120,9 +142,10 @@ fn main() -> ExitCode {
         eprintln!("ipc-bench: --format is table or json");
         return ExitCode::from(2);
     }
-    let result = if args.grader { measure::grader(args.runs) } else { run(&args) };
+    let load_before = report::load_average();
+    let result = if args.grader { measure::grader(args.runs).map(|f| (f, Vec::new())) } else { run(&args) };
     match result {
-        Ok(figures) => {
+        Ok((figures, notes)) => {
             let meta = report::Meta {
                 size: args.size,
                 runs: args.runs,
@@ -132,6 +155,8 @@ fn main() -> ExitCode {
                     .bin_dir
                     .as_ref()
                     .map_or("the reference (release build)".into(), |d| d.display().to_string()),
+                notes,
+                load: (load_before, report::load_average()),
             };
             if args.format == "json" {
                 println!("{}", report::json(&meta, &figures));
@@ -167,7 +192,7 @@ fn programs(args: &Args) -> anyhow::Result<Programs> {
     }
 }
 
-fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
+fn run(args: &Args) -> anyhow::Result<(Vec<Figure>, Vec<String>)> {
     let programs = programs(args)?;
     let bench = measure::Bench::new(programs, args.size, args.runs, args.rounds, args.only.clone())?;
     bench.all()

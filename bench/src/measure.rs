@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use ipc_engine::build::{self, Programs};
 use ipc_engine::proc::{self, Exit, Input, Proc, Spec};
-use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_unlink};
 use nix::sys::signal::Signal;
-use nix::sys::stat::Mode;
 
 use super::Figure;
 
@@ -21,11 +19,19 @@ use super::Figure;
 #[path = "rpc.rs"]
 mod rpc;
 
+// Start-up figures, per-message figures, and the C baselines (issue 21).
+#[path = "versus_c.rs"]
+mod versus_c;
+use versus_c::STARTUP_ARGS;
+
 /// The longest any one run may take before it counts as hung.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 /// Messages per `mq-send` process and `mq-send` processes per run, by size.
 const MQ_PLAN: [(usize, usize, usize); 2] = [(64, 8000, 5), (4096, 200, 10)];
+/// Messages given to the one long-running `mq-send` of a per-message run
+/// (fewer if its arguments would not fit), by size.
+const MQ_STREAM_PLAN: [(usize, usize); 2] = [(64, 16000), (4096, 300)];
 
 /// Texts (of `SYSV_TEXT` bytes) written and read back per `sysv-shm` run.
 const SYSV_ROUNDS: usize = 200;
@@ -174,8 +180,30 @@ impl Bench {
         Ok(Some(figure))
     }
 
-    pub fn all(&self) -> anyhow::Result<Vec<Figure>> {
+    /// Every figure wanted, and notes on what was left out and why.
+    pub fn all(&self) -> anyhow::Result<(Vec<Figure>, Vec<String>)> {
         let mut figures = Vec::new();
+        let mut notes = Vec::new();
+        // The C baselines, if a figure that uses them is wanted.
+        let c = if ["start-up", "mq", "tcp", "mq-send", "mq-recv", "tcp-server", "tcp-client"]
+            .iter()
+            .any(|w| self.wanted(w))
+        {
+            match versus_c::CPrograms::build() {
+                Ok(c) => Some(c),
+                Err(note) => {
+                    eprintln!("ipc-bench: {note}");
+                    notes.push(note);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let c = c.as_ref();
+        if self.wanted("start-up") || STARTUP_ARGS.iter().any(|(name, _)| self.wanted(name)) {
+            figures.extend(self.startups(c, &mut notes)?);
+        }
         let input = self.input.clone();
         let out = self.dir.path().join("copy");
         let gib = format!("{} bytes", self.size);
@@ -270,24 +298,37 @@ impl Bench {
             )?);
         }
         if self.wanted("tcp") {
-            let server = self.program("tcp-server")?;
-            let client = self.program("tcp-client")?;
-            figures.extend(self.throughput(
-                "tcp-client + tcp-server (echo)",
-                false,
-                format!("tcp-client 127.0.0.1 PORT < INPUT > /dev/null, tcp-server 0 ({gib})"),
-                || {
-                    let (running, port) = start_server(&server)?;
-                    let port = port.to_string();
-                    let t = timed_sh("exec \"$1\" 127.0.0.1 \"$2\" < \"$3\" > /dev/null", &[&client, &port, &input]);
-                    stop(running);
-                    t
-                },
-            )?);
+            let name = "tcp-client + tcp-server (echo)";
+            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
+            let mut programs =
+                vec![(name.to_string(), false, "", self.program("tcp-server")?, self.program("tcp-client")?)];
+            if let Some(c) = c {
+                programs.push((versus_c::c_name(name), true, "C ", c.path("tcp-server"), c.path("tcp-client")));
+            }
+            for (label, baseline, who, server, client) in programs {
+                let input = &input;
+                let command = format!("{who}tcp-client 127.0.0.1 PORT < INPUT > /dev/null, {who}tcp-server 0 ({gib})");
+                entries.push((
+                    label,
+                    baseline,
+                    command,
+                    Box::new(move || {
+                        let (running, port) = start_server(&server)?;
+                        let port = port.to_string();
+                        let t = timed_sh("exec \"$1\" 127.0.0.1 \"$2\" < \"$3\" > /dev/null", &[&client, &port, input]);
+                        stop(running);
+                        Ok(self.mb_per_s(t?))
+                    }),
+                ));
+            }
+            figures.extend(self.alternating("throughput", "MB/s", name, entries)?);
         }
         if self.wanted("mq") {
             for (bytes, per_process, processes) in MQ_PLAN {
-                figures.push(self.mq(bytes, per_process, processes)?);
+                figures.extend(self.mq(c, bytes, per_process, processes)?);
+            }
+            for (bytes, count) in MQ_STREAM_PLAN {
+                figures.extend(self.mq_per_message(c, bytes, count)?);
             }
         }
         if self.wanted("sysv") {
@@ -341,7 +382,7 @@ impl Bench {
                 Ok((spec, Some(running)))
             })?);
         }
-        Ok(figures)
+        Ok((figures, notes))
     }
 
     /// memcpy of `size` bytes between two buffers already in memory.
@@ -411,62 +452,6 @@ impl Bench {
             bail!("loopback echo returned {received} of {size} bytes");
         }
         Ok(elapsed)
-    }
-
-    /// Messages per second through one queue: `processes` runs of
-    /// `mq-send NAME MSG...` (`per_process` messages each) while one
-    /// `mq-recv --count ALL NAME` receives them.
-    fn mq(&self, bytes: usize, per_process: usize, processes: usize) -> anyhow::Result<Figure> {
-        let send = self.program("mq-send")?;
-        let recv = self.program("mq-recv")?;
-        let name =
-            if bytes >= 1024 { format!("mq {} KiB messages", bytes / 1024) } else { format!("mq {bytes} B messages") };
-        eprint!("ipc-bench: {name} ...");
-        let total = per_process * processes;
-        let message: String = "m".repeat(bytes);
-        let mut values = Vec::new();
-        for _ in 0..self.runs {
-            let queue = ipc_name("mq");
-            let c = CString::new(queue.as_str())?;
-            let attr = MqAttr::new(0, 10, bytes as _, 0);
-            let fd = mq_open(
-                c.as_c_str(),
-                MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR,
-                Mode::from_bits_truncate(0o600),
-                Some(&attr),
-            )
-            .with_context(|| format!("mq_open {queue}"))?;
-            let _ = mq_close(fd);
-            let count = total.to_string();
-            let times = processes.to_string();
-            let recv_spec =
-                sh_spec("exec \"$1\" --count \"$2\" \"$3\" > /dev/null", &[&recv, &count, &queue], Input::Null);
-            let mut send_args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&times, &send, &queue];
-            send_args.extend(std::iter::repeat_n(&message as &dyn AsRef<std::ffi::OsStr>, per_process));
-            let send_spec = sh_spec(
-                "n=$1; shift; i=0; while [ $i -lt $n ]; do \"$@\" || exit 1; i=$((i+1)); done",
-                &send_args,
-                Input::Null,
-            );
-            let started = Instant::now();
-            let mut receiver = proc::spawn(&recv_spec)?;
-            let mut sender = proc::spawn(&send_spec)?;
-            let sent = finish(&mut sender, started + RUN_LIMIT);
-            let received = finish(&mut receiver, started + RUN_LIMIT);
-            let elapsed = started.elapsed();
-            let _ = mq_unlink(c.as_c_str());
-            if sent? != Exit::Code(0) || received? != Exit::Code(0) {
-                receiver.kill_group();
-                bail!("{name}: mq-send or mq-recv failed: {}", String::from_utf8_lossy(&receiver.stderr.bytes()));
-            }
-            values.push(total as f64 / elapsed.as_secs_f64());
-        }
-        let command = format!(
-            "{processes} x mq-send NAME MSG... ({per_process} messages of {bytes} B) while mq-recv --count {total} NAME > /dev/null"
-        );
-        let figure = Figure::new("messages", &name, false, "msg/s", values, command);
-        eprintln!(" {:.0} msg/s", figure.median);
-        Ok(figure)
     }
 
     /// Texts per second through a segment, one `sysv-shm KEYFILE TEXT` run

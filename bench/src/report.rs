@@ -11,6 +11,17 @@ pub struct Meta {
     pub rounds: usize,
     pub cpus: usize,
     pub programs: String,
+    /// What was left out, and why (no C compiler, a program missing, ...).
+    pub notes: Vec<String>,
+    /// The load average over the last minute (/proc/loadavg) when the
+    /// figures began and when they ended: figures from a busy machine are
+    /// not the machine's best, and pairs measured in turn are what compare.
+    pub load: (Option<f64>, Option<f64>),
+}
+
+/// The load average over the last minute, from /proc/loadavg.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 /// One of the issue's targets, as a ratio of two medians in this run.
@@ -20,11 +31,44 @@ pub struct Target {
     pub ratio: f64,
     pub goal: &'static str,
     pub met: bool,
+    /// The smallest and largest ratio of one run to its pair, for targets
+    /// whose two figures were measured in turn, run by run.
+    pub pairs: Option<(f64, f64)>,
 }
 
 /// The groups in the order the table shows them.
-const GROUPS: [&str; 8] =
-    ["throughput", "messages", "segments", "calls", "latency p50", "latency p99", "machine", "grader"];
+const GROUPS: [&str; 9] =
+    ["start-up", "throughput", "messages", "segments", "calls", "latency p50", "latency p99", "machine", "grader"];
+
+/// A figure of the labs' programs against its C baseline, measured in turn.
+#[derive(serde::Serialize)]
+pub struct AgainstC {
+    pub group: &'static str,
+    pub name: String,
+    /// How many times as fast as C, from the two medians (above 1: faster).
+    pub ratio: f64,
+    /// The same for each pair of runs, measured one after the other.
+    pub pairs: Vec<f64>,
+}
+
+/// Every figure that has a C twin (`NAME, C baseline`), compared with it.
+pub fn against_c(figures: &[Figure]) -> Vec<AgainstC> {
+    let mut out = Vec::new();
+    for f in figures.iter().filter(|f| !f.baseline) {
+        let twin = format!("{}, C baseline", f.name);
+        if let Some(c) = figures.iter().find(|c| c.group == f.group && c.name == twin) {
+            let ratio = if f.lower_is_better() { c.median / f.median } else { f.median / c.median };
+            out.push(AgainstC { group: f.group, name: f.name.clone(), ratio, pairs: f.pair_ratios(c) });
+        }
+    }
+    out
+}
+
+fn min_max(values: &[f64]) -> Option<(f64, f64)> {
+    let min = values.iter().copied().reduce(f64::min)?;
+    let max = values.iter().copied().reduce(f64::max)?;
+    Some((min, max))
+}
 
 fn median(figures: &[Figure], group: &str, name: &str) -> Option<f64> {
     figures.iter().find(|f| f.group == group && f.name == name).map(|f| f.median)
@@ -37,7 +81,7 @@ pub fn targets(figures: &[Figure]) -> Vec<Target> {
     let mut add = |what, a: Option<f64>, b: Option<f64>, goal, min: f64| {
         if let (Some(a), Some(b)) = (a, b) {
             let ratio = a / b;
-            out.push(Target { what, ratio, goal, met: ratio >= min });
+            out.push(Target { what, ratio, goal, met: ratio >= min, pairs: None });
         }
     };
     let catcat = t("cat | cat (shell)");
@@ -59,6 +103,17 @@ pub fn targets(figures: &[Figure]) -> Vec<Target> {
         ">= 0.83 (time within 20%)",
         1.0 / 1.2,
     );
+    // Issue 21: as fast as C, end to end.
+    let versus_c = against_c(figures);
+    for (what, group, name) in [
+        ("mq 64 B messages/s vs C", "messages", "mq 64 B messages"),
+        ("mq 4 KiB messages/s vs C", "messages", "mq 4 KiB messages"),
+        ("TCP echo vs C", "throughput", "tcp-client + tcp-server (echo)"),
+    ] {
+        if let Some(c) = versus_c.iter().find(|c| c.group == group && c.name == name) {
+            out.push(Target { what, ratio: c.ratio, goal: ">= 1.0", met: c.ratio >= 1.0, pairs: min_max(&c.pairs) });
+        }
+    }
     out
 }
 
@@ -94,6 +149,8 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
             meta.size, meta.runs, meta.rounds, meta.cpus, meta.programs
         );
     }
+    let load = |l: Option<f64>| l.map_or("-".to_string(), |l| format!("{l:.2}"));
+    let _ = writeln!(out, "load average (1 min): {} at the start, {} at the end", load(meta.load.0), load(meta.load.1));
     let width = figures.iter().map(|f| f.name.chars().count()).max().unwrap_or(10).max(10);
     let mut group = "";
     for f in GROUPS.iter().flat_map(|g| figures.iter().filter(move |f| f.group == *g)) {
@@ -109,13 +166,25 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
     if figures.iter().any(|f| f.baseline) {
         let _ = writeln!(out, "\n* a baseline, not a lab program");
     }
+    let versus_c = against_c(figures);
+    if !versus_c.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nagainst C (times as fast as the C baseline: ratio of medians, and the smallest-largest ratio of a pair of runs)"
+        );
+        for c in &versus_c {
+            let pairs = min_max(&c.pairs).map_or(String::new(), |(lo, hi)| format!("  pairs {lo:.2}-{hi:.2}"));
+            let _ = writeln!(out, "  {:<12} {:<52} {:>6.2}{pairs}", c.group, c.name, c.ratio);
+        }
+    }
     let targets = targets(figures);
     if !targets.is_empty() {
         let _ = writeln!(out, "\ntargets (ratios of medians in this run)");
         for t in targets {
+            let pairs = t.pairs.map_or(String::new(), |(lo, hi)| format!(" (pairs {lo:.2}-{hi:.2})"));
             let _ = writeln!(
                 out,
-                "  {:<45} {:>6.2}  goal {:<28} {}",
+                "  {:<45} {:>6.2}  goal {:<28} {}{pairs}",
                 t.what,
                 t.ratio,
                 t.goal,
@@ -136,6 +205,9 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
             "  {:.2}x the calls/s; round trip p50 {:.2}x, p99 {:.2}x TCP's",
             same.calls, same.p50, same.p99
         );
+    }
+    for note in &meta.notes {
+        let _ = writeln!(out, "\nnote: {note}");
     }
     out
 }
@@ -168,7 +240,10 @@ pub fn json(meta: &Meta, figures: &[Figure]) -> String {
         "rounds": meta.rounds,
         "cpus": meta.cpus,
         "programs": meta.programs,
+        "notes": meta.notes,
+        "load_average": {"start": meta.load.0, "end": meta.load.1},
         "figures": figures,
+        "against_c": against_c(figures),
         "targets": targets(figures),
         "ring_bound": ring_bound(figures),
         "rpc_same_machine": same_machine(figures),
@@ -186,7 +261,8 @@ pub fn svg(meta: &Meta, figures: &[Figure]) -> String {
     const LABEL: f64 = 300.0;
     const BAR: f64 = 20.0;
     const GAP: f64 = 8.0;
-    let panels: [(&str, &str); 5] = [
+    let panels: [(&str, &str); 6] = [
+        ("start-up", "Start-up, µs per process start (lower is faster)"),
         ("throughput", "Throughput, MB/s (higher is faster)"),
         ("messages", "Message queue, messages/s; FIFO, lines/s (higher is faster)"),
         ("calls", "RPC, calls of add per second (higher is faster)"),
@@ -289,15 +365,60 @@ mod tests {
         figures.push(fig("latency p99", unix, 33.0));
         let same = same_machine(&figures).expect("all four figures");
         assert!((same.calls - 1.2).abs() < 1e-9 && (same.p50 - 0.75).abs() < 1e-9 && (same.p99 - 1.1).abs() < 1e-9);
-        let meta = Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into() };
+        let meta =
+            Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into(), notes: vec![], load: (None, None) };
         assert!(table(&meta, &figures).contains("1.20x the calls/s; round trip p50 0.75x, p99 1.10x TCP's"));
+    }
+
+    #[test]
+    fn figures_against_their_c_baseline_give_ratios_of_medians_and_of_each_pair() {
+        let fig = |group, name: &str, unit, runs: Vec<f64>| Figure::new(group, name, false, unit, runs, String::new());
+        let mut c_mq = fig("messages", "mq 64 B messages, C baseline", "msg/s", vec![100.0, 200.0, 100.0]);
+        c_mq.baseline = true;
+        let mut c_start = fig("start-up", "mq-send, C baseline", "µs", vec![400.0, 500.0, 400.0]);
+        c_start.baseline = true;
+        let figures = vec![
+            fig("messages", "mq 64 B messages", "msg/s", vec![110.0, 180.0, 120.0]),
+            c_mq,
+            fig("start-up", "mq-send", "µs", vec![800.0, 500.0, 600.0]),
+            c_start,
+            fig("throughput", "tcp-client + tcp-server (echo)", "MB/s", vec![1.0]),
+        ];
+        let versus = against_c(&figures);
+        assert_eq!(versus.len(), 2, "the echo has no C twin here");
+        let mq = versus.iter().find(|c| c.name == "mq 64 B messages").expect("mq");
+        // Medians 120 and 100; run by run 1.1, 0.9 and 1.2 (not sorted apart).
+        assert!((mq.ratio - 1.2).abs() < 1e-9);
+        assert_eq!(mq.pairs.len(), 3);
+        assert!((mq.pairs[0] - 1.1).abs() < 1e-9 && (mq.pairs[1] - 0.9).abs() < 1e-9);
+        // A time: lower is faster, so C's 400 µs against 600 µs is 0.67x as fast.
+        let start = versus.iter().find(|c| c.name == "mq-send").expect("start-up");
+        assert!((start.ratio - 400.0 / 600.0).abs() < 1e-9);
+        assert!((start.pairs[0] - 0.5).abs() < 1e-9);
+        let target = targets(&figures).into_iter().find(|t| t.what == "mq 64 B messages/s vs C").expect("target");
+        assert!(target.met);
+        assert_eq!(target.pairs, Some((0.9, 1.2)));
+        let meta = Meta {
+            size: 1,
+            runs: 3,
+            rounds: 1,
+            cpus: 2,
+            programs: "test".into(),
+            notes: vec!["no C compiler".into()],
+            load: (Some(1.5), None),
+        };
+        let table = table(&meta, &figures);
+        assert!(table.contains("pairs 0.90-1.20"), "{table}");
+        assert!(table.contains("note: no C compiler"), "{table}");
+        assert!(table.contains("1.50 at the start, - at the end"), "{table}");
     }
 
     #[test]
     fn the_ring_bound_is_the_read_alone_over_cat_cat_and_is_printed() {
         let figures = [figure("cat | cat (shell)", 1000.0), figure("read alone, 64 KiB pieces (ring ceiling)", 1960.0)];
         assert_eq!(ring_bound(&figures), Some(1.96));
-        let meta = Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into() };
+        let meta =
+            Meta { size: 1, runs: 1, rounds: 1, cpus: 2, programs: "test".into(), notes: vec![], load: (None, None) };
         assert!(table(&meta, &figures).contains("reading the input alone is 1.96x cat | cat"));
         assert_eq!(ring_bound(&figures[..1]), None);
     }

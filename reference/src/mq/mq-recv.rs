@@ -9,12 +9,13 @@
 #[path = "mod.rs"]
 mod mq;
 
+use std::fs::File;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use ipc_common::{fail, fail_with, fault};
+use mq::{Usage, Word, Words};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqdT, mq_getattr, mq_open, mq_receive, mq_timedreceive, mq_unlink};
 use nix::sys::stat::Mode;
@@ -29,26 +30,45 @@ const EMPTY_STATUS: u8 = 3;
 /// Exit status when `--timeout` expired.
 const TIMEOUT_STATUS: u8 = 4;
 
-#[derive(Parser)]
 struct Args {
     /// How many messages to receive.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    #[arg(conflicts_with_all = if fault!("count-and-all") { None } else { Some("all") })]
     count: u64,
     /// Receive until the queue is empty, without waiting.
-    #[arg(long)]
     all: bool,
     /// Fail with status 3 instead of waiting when the queue is empty.
-    #[arg(long)]
     nonblock: bool,
     /// Wait at most MS milliseconds for each message.
-    #[arg(long, value_name = "MS")]
     timeout: Option<u64>,
     /// Remove the queue after receiving.
-    #[arg(long)]
     unlink: bool,
     /// The queue's name, e.g. `/jobs`.
     name: String,
+}
+
+/// Reads the command line (see src/mq/mod.rs for why not clap).
+fn parse(mut words: Words) -> Result<Args, Usage> {
+    let mut args = Args { count: 1, all: false, nonblock: false, timeout: None, unlink: false, name: String::new() };
+    let (mut count_given, mut name) = (false, None);
+    while let Some(word) = words.next_word()? {
+        match word {
+            Word::Option(option) => match option.as_str() {
+                "--count" => (args.count, count_given) = (words.number(..)?, true),
+                "--all" => args.all = true,
+                "--nonblock" => args.nonblock = true,
+                "--timeout" => args.timeout = Some(words.number(..)?),
+                "--unlink" => args.unlink = true,
+                _ => return Err(Usage),
+            },
+            Word::Operand(_) if name.is_some() => return Err(Usage), // one NAME only
+            Word::Operand(operand) => name = Some(mq::text(operand)?),
+        }
+    }
+    // `--count N` and `--all` contradict each other.
+    if count_given && args.all && !fault!("count-and-all") {
+        return Err(Usage);
+    }
+    args.name = name.ok_or(Usage)?;
+    Ok(args)
 }
 
 /// Why receiving stopped early.
@@ -59,9 +79,8 @@ enum Stop {
 }
 
 fn main() -> ExitCode {
-    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
-        Ok(args) => args,
-        Err(code) => return code,
+    let Ok(mut args) = parse(Words::new()) else {
+        return ipc_common::usage(USAGE);
     };
     if !ipc_common::is_valid_ipc_name(&args.name) {
         return ipc_common::usage(USAGE);
@@ -88,6 +107,13 @@ fn main() -> ExitCode {
         Err(e) => return fail(PROGRAM, &args.name, e.desc()),
     };
     let mut buf = vec![0u8; if fault!("fixed-buffer") { 1024 } else { usize::try_from(msgsize).unwrap_or(0) }];
+    // Each line is built here, then written with one write(2) straight to
+    // descriptor 1: printed and flushed at once, in one system call.
+    let mut line = Vec::with_capacity(buf.len() + 8);
+    let mut out = match ipc_common::raw_stdout() {
+        Ok(out) => out,
+        Err(e) => return fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
+    };
 
     let mut received = 0u64;
     let started = std::time::Instant::now();
@@ -109,7 +135,8 @@ fn main() -> ExitCode {
             Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out"),
             Err(Stop::Failed(e)) => return fail(PROGRAM, &args.name, e.desc()),
         };
-        if let Err(e) = print_message(if fault!("priority-zero") { 0 } else { priority }, &buf[..len]) {
+        let priority = if fault!("priority-zero") { 0 } else { priority };
+        if let Err(e) = print_message(&mut out, &mut line, priority, &buf[..len]) {
             return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
         }
         received += 1;
@@ -156,23 +183,23 @@ fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usi
 /// Output held back by the fault `flush-at-exit` (unused in the reference).
 static PENDING: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
 
-/// Prints `PRIORITY MESSAGE` and flushes at once.
-fn print_message(priority: u32, message: &[u8]) -> std::io::Result<()> {
+/// Prints `PRIORITY MESSAGE` as one line, built in `line` and written with
+/// one write(2): whoever reads our output has it before we wait again.
+/// (Rust's `Stdout` would also flush at the newline, but its 1 KiB buffer
+/// splits a longer line into three writes.)
+fn print_message(out: &mut File, line: &mut Vec<u8>, priority: u32, message: &[u8]) -> std::io::Result<()> {
+    line.clear();
+    if fault!("colon-format") {
+        write!(line, "{priority}: ")?;
+    } else {
+        write!(line, "{priority} ")?;
+    }
+    line.extend_from_slice(message);
+    line.push(b'\n');
     if fault!("flush-at-exit") {
         // A program whose output is block-buffered prints only at exit.
-        let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-        pending.extend_from_slice(format!("{priority} ").as_bytes());
-        pending.extend_from_slice(message);
-        pending.push(b'\n');
+        PENDING.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(line);
         return Ok(());
     }
-    let mut out = std::io::stdout().lock();
-    if fault!("colon-format") {
-        write!(out, "{priority}: ")?;
-    } else {
-        write!(out, "{priority} ")?;
-    }
-    out.write_all(message)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    out.write_all(line)
 }

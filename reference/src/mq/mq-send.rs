@@ -13,8 +13,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
-use clap::Parser;
 use ipc_common::{fail, fail_with, fault};
+use mq::{Usage, Word, Words};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_send};
 use nix::sys::stat::Mode;
@@ -25,31 +25,51 @@ const USAGE: &str = "mq-send [--priority P] [--nonblock] [--maxmsg N] [--msgsize
 /// Exit status when the queue is full and `--nonblock` was given.
 const FULL_STATUS: u8 = 3;
 
-#[derive(Parser)]
 struct Args {
-    /// Priority of every message (0 = lowest).
-    #[arg(long, value_name = "P", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=32767))]
+    /// Priority of every message (0 = lowest, at most 32767).
     priority: u32,
     /// Fail with status 3 instead of waiting when the queue is full.
-    #[arg(long)]
     nonblock: bool,
     /// Capacity in messages of a queue this program creates.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..))]
     maxmsg: i64,
     /// Largest message, in bytes, of a queue this program creates.
-    #[arg(long, value_name = "S", default_value_t = 1024, value_parser = clap::value_parser!(i64).range(1..))]
     msgsize: i64,
     /// The queue's name, e.g. `/jobs`.
     name: String,
     /// The messages, sent in order.
-    #[arg(required = true)]
     messages: Vec<OsString>,
 }
 
+/// Reads the command line (see src/mq/mod.rs for why not clap).
+fn parse(mut words: Words) -> Result<Args, Usage> {
+    let mut args =
+        Args { priority: 0, nonblock: false, maxmsg: 10, msgsize: 1024, name: String::new(), messages: vec![] };
+    let mut operands = Vec::new();
+    while let Some(word) = words.next_word()? {
+        match word {
+            Word::Option(option) => match option.as_str() {
+                "--priority" => args.priority = words.number(0..=32767)?,
+                "--nonblock" => args.nonblock = true,
+                "--maxmsg" => args.maxmsg = words.number(1..)?,
+                "--msgsize" => args.msgsize = words.number(1..)?,
+                _ => return Err(Usage),
+            },
+            // Moved, not copied: a message's bytes stay where args_os put them.
+            Word::Operand(operand) => operands.push(operand),
+        }
+    }
+    let mut operands = operands.into_iter();
+    args.name = mq::text(operands.next().ok_or(Usage)?)?;
+    args.messages = operands.collect();
+    if args.messages.is_empty() {
+        return Err(Usage); // at least one MESSAGE
+    }
+    Ok(args)
+}
+
 fn main() -> ExitCode {
-    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
-        Ok(args) => args,
-        Err(code) => return code,
+    let Ok(mut args) = parse(Words::new()) else {
+        return ipc_common::usage(USAGE);
     };
     if !ipc_common::is_valid_ipc_name(&args.name) && !fault!("no-name-check") {
         return ipc_common::usage(USAGE);

@@ -7,6 +7,13 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use ipc_common::fault;
 use nix::sys::signal::{SigSet, Signal};
 
+/// Bytes moved per read(2) and write(2) by the TCP echo, on both sides.
+/// A stream socket's read returns what has arrived, up to the buffer's
+/// size; over loopback that is often more than 64 KiB, so a larger buffer
+/// means fewer system calls, and fewer wake-ups, for the same bytes
+/// (measured in handouts/performance.md: 64 KiB against 256 KiB).
+pub const STREAM_BUFFER: usize = 256 * 1024;
+
 /// Every address of `host:port`, in getaddrinfo(3)'s order. `host` may be a
 /// name (`localhost`), an IPv4 address or an IPv6 address (`::1`, without brackets).
 pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {

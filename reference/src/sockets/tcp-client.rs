@@ -61,7 +61,7 @@ fn main() -> ExitCode {
                 writeln!(sending, "{}", line?)?;
             }
         } else {
-            std::io::copy(&mut std::io::stdin().lock(), &mut sending)?;
+            send(&mut sending)?;
         }
         // shutdown(2) SHUT_WR: the server reads end of file, yet we can still
         // read its echo. (close would end both directions.)
@@ -87,11 +87,27 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Copies stdin to the connection in pieces of up to `STREAM_BUFFER` bytes:
+/// one read(2), then one send(2) for most pieces. (`io::copy` would read
+/// and send in 8 KiB pieces, through Stdin's buffer or its own.)
+fn send(stream: &mut TcpStream) -> std::io::Result<()> {
+    let mut input = ipc_common::raw_stdin()?;
+    let mut buf = vec![0u8; sockets::STREAM_BUFFER];
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => stream.write_all(&buf[..n])?,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Copies the connection to stdout until the server closes it (read returns 0).
 /// Unbuffered: each chunk goes out in one `write` as soon as it arrives.
 fn receive(mut stream: &TcpStream) -> std::io::Result<()> {
     let mut out = ipc_common::raw_stdout()?;
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; sockets::STREAM_BUFFER];
     loop {
         match stream.read(&mut buf) {
             Ok(0) => return Ok(()),

@@ -119,7 +119,7 @@ fn echo(stream: &mut TcpStream) -> std::io::Result<()> {
         Read::take(&mut *stream, 16 << 20).read_to_end(&mut all)?;
         return stream.write_all(&all);
     }
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; sockets::STREAM_BUFFER];
     loop {
         let n = match stream.read(&mut buf) {
             Ok(0) => return Ok(()), // the client shut down its writing side
