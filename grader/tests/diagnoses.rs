@@ -77,7 +77,8 @@ fn one_waitpid_per_sigchld_is_named() {
 
 #[test]
 fn a_client_that_writes_everything_before_reading_is_named() {
-    let breaks = ["tcp-client-echo-20mib", "tcp-pair-echo"];
+    // tcp-pair-echo too, when the pair's buffers fill (see broken/faults/sockets.toml).
+    let breaks = ["tcp-client-echo-20mib"];
     leads_with("sockets", "tcp-client", "write-then-read", "client-writes-before-reading", &breaks);
 }
 

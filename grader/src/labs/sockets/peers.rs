@@ -147,6 +147,15 @@ pub fn tcp_server(args: Vec<OsString>) -> ExitCode {
         Ok(l) => l,
         Err(e) => return die(TCP_SERVER, e),
     };
+    // Small socket buffers, inherited by every accepted connection: what this
+    // server holds in flight stays far below the 20 MiB of the largest echo,
+    // so a client that writes all its input before reading the echo stalls
+    // here whatever the kernel's limits for growing buffers are.
+    let small = socket::setsockopt(&listener, sockopt::RcvBuf, &(64 * 1024))
+        .and_then(|()| socket::setsockopt(&listener, sockopt::SndBuf, &(64 * 1024)));
+    if let Err(e) = small {
+        return die(TCP_SERVER, e);
+    }
     match listener.local_addr() {
         Ok(a) => say(&format!("listening on {a}")),
         Err(e) => return die(TCP_SERVER, e),
