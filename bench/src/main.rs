@@ -185,7 +185,7 @@ fn programs(args: &Args) -> anyhow::Result<Programs> {
         return Ok(Programs::from_dir(dir));
     }
     let root = build::workspace_root();
-    match build::build_profile(Crate::Reference, &root, None, Duration::from_secs(900), true) {
+    match build::build_profile(Crate::Reference, &root, None, Duration::from_secs(900), true, None) {
         Ok(built) => Ok(built.programs),
         Err(build::BuildError::Compile { messages, .. }) => anyhow::bail!("the reference does not build:\n{messages}"),
         Err(build::BuildError::Cargo(e)) => anyhow::bail!("{e}"),

@@ -95,6 +95,15 @@ impl Crate {
         }
     }
 
+    /// The crate's folder in the workspace.
+    fn folder(self) -> &'static str {
+        match self {
+            Crate::Starter => "starter",
+            Crate::Reference => "reference",
+            Crate::Broken => "broken",
+        }
+    }
+
     fn suffix(self) -> &'static str {
         match self {
             Crate::Starter => "",
@@ -200,17 +209,58 @@ pub fn build(
     target_dir: Option<&Path>,
     time_limit: Duration,
 ) -> Result<Built, BuildError> {
-    build_profile(krate, manifest_dir, target_dir, time_limit, false)
+    build_profile(krate, manifest_dir, target_dir, time_limit, false, None)
 }
 
-/// As [`build`], optimised (`--release`) if `release` is set: what the
-/// benchmark measures.
+/// As [`build`], but only the programs named (contract names), when the
+/// crate's manifest declares them: grading one lab builds that lab's
+/// programs, not all of them (a batch of a class, a first `cargo grade
+/// pipe`). Programs the manifest does not declare are left to grading to
+/// report as missing; when it declares none of them, or cannot be read,
+/// every program is built (and cargo says what is wrong with the manifest).
+pub fn build_programs(
+    krate: Crate,
+    manifest_dir: &Path,
+    target_dir: Option<&Path>,
+    time_limit: Duration,
+    programs: &[&str],
+) -> Result<Built, BuildError> {
+    build_profile(krate, manifest_dir, target_dir, time_limit, false, Some(programs))
+}
+
+/// The `[[bin]]` names `krate`'s manifest declares, or `None` when it cannot
+/// be read.
+fn declared_bins(krate: Crate, manifest_dir: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(manifest_dir.join(krate.folder()).join("Cargo.toml")).ok()?;
+    let manifest: toml::Table = text.parse().ok()?;
+    let bins = manifest.get("bin")?.as_array()?;
+    Some(bins.iter().filter_map(|b| b.get("name")?.as_str().map(str::to_string)).collect())
+}
+
+/// Cargo's arguments choosing the binaries: `--bin NAME` for each of
+/// `programs` the manifest declares, else `--bins` (all of them).
+fn bin_args(krate: Crate, manifest_dir: &Path, programs: Option<&[&str]>) -> Vec<std::ffi::OsString> {
+    let chosen: Vec<String> = match (programs, declared_bins(krate, manifest_dir)) {
+        (Some(programs), Some(declared)) => {
+            programs.iter().map(|p| format!("{p}{}", krate.suffix())).filter(|bin| declared.contains(bin)).collect()
+        }
+        _ => Vec::new(),
+    };
+    if chosen.is_empty() {
+        return vec!["--bins".into()];
+    }
+    chosen.into_iter().flat_map(|bin| ["--bin".into(), bin.into()]).collect()
+}
+
+/// As [`build`], optimised (`--release`) if `release` is set (what the
+/// benchmark measures), and only `programs` if given (see [`build_programs`]).
 pub fn build_profile(
     krate: Crate,
     manifest_dir: &Path,
     target_dir: Option<&Path>,
     time_limit: Duration,
     release: bool,
+    programs: Option<&[&str]>,
 ) -> Result<Built, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut args: Vec<std::ffi::OsString> = vec![
@@ -219,10 +269,9 @@ pub fn build_profile(
         manifest_dir.join("Cargo.toml").into(),
         "--package".into(),
         krate.package().into(),
-        "--bins".into(),
-        "--keep-going".into(),
-        "--message-format=json".into(),
     ];
+    args.extend(bin_args(krate, manifest_dir, programs));
+    args.extend(["--keep-going".into(), "--message-format=json".into()]);
     if release {
         args.push("--release".into());
     }
@@ -316,4 +365,32 @@ pub fn build_profile(
     let mut programs = Programs::from_map(programs, origin);
     programs.not_built = first_errors;
     Ok(Built { programs, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(krate: Crate, programs: Option<&[&str]>) -> Vec<String> {
+        bin_args(krate, &workspace_root(), programs).into_iter().map(|a| a.into_string().unwrap()).collect()
+    }
+
+    #[test]
+    fn only_the_programs_asked_for_and_declared_are_built() {
+        let pipe = ["pipe-message", "pipeline", "no-such-program"];
+        assert_eq!(args(Crate::Reference, Some(&pipe)), ["--bin", "pipe-message-ref", "--bin", "pipeline-ref"]);
+        assert_eq!(args(Crate::Starter, Some(&pipe)), ["--bin", "pipe-message", "--bin", "pipeline"]);
+        // Every program, when none is asked for or none asked for is declared.
+        assert_eq!(args(Crate::Starter, None), ["--bins"]);
+        assert_eq!(args(Crate::Starter, Some(&["no-such-program"])), ["--bins"]);
+    }
+
+    #[test]
+    fn an_unreadable_manifest_builds_every_program() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("starter")).unwrap();
+        std::fs::write(dir.path().join("starter/Cargo.toml"), "[[bin]\nname = ").unwrap();
+        let args = bin_args(Crate::Starter, dir.path(), Some(&["pipeline"]));
+        assert_eq!(args, [std::ffi::OsString::from("--bins")]);
+    }
 }

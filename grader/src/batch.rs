@@ -341,7 +341,13 @@ fn build_submission(
         Ok(())
     };
     prepare().map_err(|e| NotBuilt::new(format!("cannot prepare the build: {e:#}")))?;
-    match build::build(Crate::Starter, work, Some(target_dir), batch.build_time_limit) {
+    let built = match crate::grading::programs_needed(&batch.selected) {
+        Some(programs) => {
+            build::build_programs(Crate::Starter, work, Some(target_dir), batch.build_time_limit, &programs)
+        }
+        None => build::build(Crate::Starter, work, Some(target_dir), batch.build_time_limit),
+    };
+    match built {
         Ok(built) => Ok(built.programs),
         Err(BuildError::Compile { messages, .. }) => {
             let first = messages.lines().find(|l| l.starts_with("error")).unwrap_or("does not compile").to_string();

@@ -343,7 +343,12 @@ fn grade(args: &Args) -> Result<u8> {
                 TargetArg::Reference => Crate::Reference,
             };
             let root = build::workspace_root();
-            match build::build(krate, &root, None, Duration::from_secs(args.build_time_limit)) {
+            let limit = Duration::from_secs(args.build_time_limit);
+            let built = match crate::grading::programs_needed(&selected) {
+                Some(programs) => build::build_programs(krate, &root, None, limit, &programs),
+                None => build::build(krate, &root, None, limit),
+            };
+            match built {
                 Ok(built) => {
                     if built.warnings > 0 && krate == Crate::Starter {
                         eprintln!(

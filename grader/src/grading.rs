@@ -35,6 +35,17 @@ impl Selected {
     }
 }
 
+/// The programs the selected checks run (their labs' programs), or `None`
+/// when every lab is selected: what grading needs built.
+pub fn programs_needed(selected: &[Selected]) -> Option<Vec<&'static str>> {
+    let labs: Vec<&crate::labs::Lab> =
+        crate::labs::LABS.iter().filter(|lab| selected.iter().any(|s| s.lab == lab.name)).collect();
+    if labs.len() == crate::labs::LABS.len() {
+        return None;
+    }
+    Some(labs.iter().flat_map(|lab| lab.programs.iter().copied()).collect())
+}
+
 /// The result of one check (over all its repetitions).
 #[derive(Debug, Clone)]
 pub struct Outcome {
