@@ -371,18 +371,39 @@ pub fn build_profile(
 mod tests {
     use super::*;
 
-    fn args(krate: Crate, programs: Option<&[&str]>) -> Vec<String> {
-        bin_args(krate, &workspace_root(), programs).into_iter().map(|a| a.into_string().unwrap()).collect()
+    /// A workspace whose crates declare `pipe-message` and `pipeline`
+    /// (with each crate's suffix).
+    fn workspace() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for krate in [Crate::Starter, Crate::Reference] {
+            let bins: String = ["pipe-message", "pipeline"]
+                .iter()
+                .map(|p| format!("[[bin]]\nname = \"{p}{}\"\npath = \"src/pipe/{p}.rs\"\n", krate.suffix()))
+                .collect();
+            std::fs::create_dir(dir.path().join(krate.folder())).unwrap();
+            std::fs::write(
+                dir.path().join(krate.folder()).join("Cargo.toml"),
+                format!("[package]\nname = \"x\"\n{bins}"),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    fn args(root: &Path, krate: Crate, programs: Option<&[&str]>) -> Vec<String> {
+        bin_args(krate, root, programs).into_iter().map(|a| a.into_string().unwrap()).collect()
     }
 
     #[test]
     fn only_the_programs_asked_for_and_declared_are_built() {
+        let ws = workspace();
+        let root = ws.path();
         let pipe = ["pipe-message", "pipeline", "no-such-program"];
-        assert_eq!(args(Crate::Reference, Some(&pipe)), ["--bin", "pipe-message-ref", "--bin", "pipeline-ref"]);
-        assert_eq!(args(Crate::Starter, Some(&pipe)), ["--bin", "pipe-message", "--bin", "pipeline"]);
+        assert_eq!(args(root, Crate::Reference, Some(&pipe)), ["--bin", "pipe-message-ref", "--bin", "pipeline-ref"]);
+        assert_eq!(args(root, Crate::Starter, Some(&pipe)), ["--bin", "pipe-message", "--bin", "pipeline"]);
         // Every program, when none is asked for or none asked for is declared.
-        assert_eq!(args(Crate::Starter, None), ["--bins"]);
-        assert_eq!(args(Crate::Starter, Some(&["no-such-program"])), ["--bins"]);
+        assert_eq!(args(root, Crate::Starter, None), ["--bins"]);
+        assert_eq!(args(root, Crate::Starter, Some(&["no-such-program"])), ["--bins"]);
     }
 
     #[test]
