@@ -194,7 +194,17 @@ impl<'a> Ctx<'a> {
                 )),
             }
         }
+        let partial = repro.partial().map(str::to_string);
         lines.extend(repro.lines);
+        if !lines.is_empty() {
+            if let Some(program) = partial {
+                lines.push(format!(
+                    "# partial: while `{program}` ran, the grader also acted on it itself (sent it signals, \
+                     connected to it, or read and wrote as it ran), which no command here shows; \
+                     the failure above says what it did"
+                ));
+            }
+        }
         lines
     }
 
@@ -258,7 +268,7 @@ impl<'a> Ctx<'a> {
     /// Records that `running` ended: a program shown in the background gets
     /// a `wait` in the reproduction.
     fn finished(&self, running: &Proc) {
-        self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid());
+        self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid(), false);
     }
 
     /// Fails with a time-limit message if the deadline has passed.
@@ -531,7 +541,10 @@ impl<'c, 'a> Cmd<'c, 'a> {
             if self.peer.is_some() {
                 repro.on_path.insert(peer::GRADER.to_string());
             }
-            repro.spawned(started.pid(), command.clone());
+            let name = self.name.clone().unwrap_or_else(|| {
+                self.spec.program.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            });
+            repro.spawned(started.pid(), command.clone(), name);
         }
         self.ctx.spawned.push(started.pid());
         let mut started = started;
@@ -552,7 +565,7 @@ impl<'c, 'a> Cmd<'c, 'a> {
         let repro = self.ctx.reproduction.clone();
         let mut running = self.spawn()?;
         let done = finish(&mut running, deadline, waits);
-        repro.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid());
+        repro.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid(), true);
         done
     }
 }
@@ -720,17 +733,21 @@ fn searchable_path() -> Vec<OsString> {
 #[derive(Debug, Default)]
 struct Reproduction {
     lines: Vec<String>,
-    /// Programs started and not yet waited for: pid, their line, and
-    /// whether they are shown in the background.
-    running: Vec<(Pid, usize, bool)>,
+    /// Programs started and not yet waited for: pid, their line, whether
+    /// they are shown in the background, and their name.
+    running: Vec<(Pid, usize, bool, String)>,
     /// The grader's own programs the commands call by name.
     on_path: BTreeSet<String>,
+    /// Programs the check waited for after doing things with them that no
+    /// step shows (it started them, then, before any other step, signalled
+    /// them, talked to them or read them as they ran).
+    unshown: Vec<String>,
 }
 
 impl Reproduction {
     /// A step; programs still running go to the background.
     fn step(&mut self, line: String) {
-        for (_, at, background) in &mut self.running {
+        for (_, at, background, _) in &mut self.running {
             if !*background {
                 self.lines[*at].push_str(" &");
                 *background = true;
@@ -739,17 +756,31 @@ impl Reproduction {
         self.lines.push(line);
     }
 
-    fn spawned(&mut self, pid: Pid, line: String) {
-        self.step(line);
-        self.running.push((pid, self.lines.len() - 1, false));
+    /// A program the check acted on in ways no step shows: one it waited
+    /// for with no step between its start and its end, or one still in the
+    /// foreground when the check ended (the check talked to it, then
+    /// stopped it).
+    fn partial(&self) -> Option<&str> {
+        let foreground = self.running.iter().find(|(_, _, background, _)| !background).map(|r| &r.3);
+        self.unshown.first().or(foreground).map(String::as_str)
     }
 
-    /// A program that ended (or was stopped): one in the background is waited for.
-    fn finished(&mut self, pid: Pid) {
-        if let Some(i) = self.running.iter().position(|(p, _, _)| *p == pid) {
-            let (_, _, background) = self.running.remove(i);
+    fn spawned(&mut self, pid: Pid, line: String, name: String) {
+        self.step(line);
+        self.running.push((pid, self.lines.len() - 1, false, name));
+    }
+
+    /// A program that ended (or was stopped): one in the background is
+    /// waited for. `at_once`: the check only waited for it (`Cmd::run`);
+    /// otherwise, with no step since its start, what the check did with it
+    /// meanwhile is not shown.
+    fn finished(&mut self, pid: Pid, at_once: bool) {
+        if let Some(i) = self.running.iter().position(|(p, ..)| *p == pid) {
+            let (_, _, background, name) = self.running.remove(i);
             if background {
                 self.lines.push("wait".into());
+            } else if !at_once {
+                self.unshown.push(name);
             }
         }
     }
@@ -809,15 +840,34 @@ mod tests {
     #[test]
     fn programs_still_running_go_to_the_background() {
         let mut r = Reproduction::default();
-        r.spawned(Pid::from_raw(1), "mq-recv /q".into());
+        r.spawned(Pid::from_raw(1), "mq-recv /q".into(), "mq-recv".into());
         r.step("sleep 0.5".into());
         r.step("ipc-grader --peer ipc-mq send /q 0 hi".into());
-        r.finished(Pid::from_raw(1));
-        r.spawned(Pid::from_raw(2), "mq-recv /q".into());
-        r.finished(Pid::from_raw(2));
+        r.finished(Pid::from_raw(1), false);
+        r.spawned(Pid::from_raw(2), "mq-recv /q".into(), "mq-recv".into());
+        r.finished(Pid::from_raw(2), true);
         assert_eq!(
             r.lines,
             ["mq-recv /q &", "sleep 0.5", "ipc-grader --peer ipc-mq send /q 0 hi", "wait", "mq-recv /q"]
         );
+        assert!(r.unshown.is_empty(), "every step was shown: {:?}", r.unshown);
+    }
+
+    /// A program the check did something with, between its start and its
+    /// end, that no step shows (signals, say), or left running when it
+    /// ended, makes the reproduction say it is partial, naming it.
+    #[test]
+    fn what_the_check_did_unseen_is_said() {
+        let mut r = Reproduction::default();
+        r.spawned(Pid::from_raw(1), "sig-counter".into(), "sig-counter".into());
+        r.finished(Pid::from_raw(1), false);
+        assert_eq!(r.partial(), Some("sig-counter"));
+        let mut r = Reproduction::default();
+        r.spawned(Pid::from_raw(1), "tcp-server 0".into(), "tcp-server".into());
+        assert_eq!(r.partial(), Some("tcp-server"));
+        let mut r = Reproduction::default();
+        r.spawned(Pid::from_raw(1), "pipe-message hi".into(), "pipe-message".into());
+        r.finished(Pid::from_raw(1), true);
+        assert_eq!(r.partial(), None);
     }
 }

@@ -216,11 +216,30 @@ fn the_hint_fits_the_kind_of_failure() {
 
 /// Every check of the labs `pipe` and `mq` has a hint for a time-out.
 #[test]
-fn every_pipe_and_mq_check_says_why_it_may_hang() {
+fn every_check_says_why_it_may_hang() {
     let rubric = Rubric::builtin(LABS).unwrap();
-    for lab in ["pipe", "mq"] {
+    for lab in LABS.iter().map(|l| l.name) {
         for entry in &rubric.labs[lab].checks {
             assert!(entry.hints.contains_key("timeout"), "{lab}::{} has no `hints.timeout`", entry.name);
         }
     }
+}
+
+/// A check that signals the program as it runs says its commands are
+/// partial, naming the program; one that only runs a program to its end
+/// does not.
+#[test]
+fn what_no_command_shows_is_said() {
+    let dir = bin_dir_with_fault("sig-counter", "no-bye");
+    let graded = grade(dir.path(), "signals::counter-int-term");
+    let last = graded.commands.last().unwrap();
+    assert!(
+        last.starts_with("# partial: while `sig-counter` ran, the grader also acted on it"),
+        "{:?}",
+        graded.commands
+    );
+
+    let dir = bin_dir_with_fault("pipeline", "stderr-to-null");
+    let graded = grade(dir.path(), "pipe::pipeline-stderr-inherited");
+    assert!(!graded.commands.iter().any(|c| c.contains("partial")), "{:?}", graded.commands);
 }
