@@ -41,7 +41,7 @@ pub const UMASK: &str = "ipc-fifo-umask";
 const MAX_LINE: usize = libc::PIPE_BUF - 1;
 
 fn die(peer: &str, what: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{peer}: {what}");
+    eprintln!("{peer}: {}", ipc_engine::text::without_os_error(what.to_string()));
     ExitCode::from(1)
 }
 

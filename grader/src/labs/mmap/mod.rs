@@ -12,6 +12,7 @@ use ipc_engine::check::{Check, Done, Fail, Kind, ensure, mismatch};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::peer::Peer;
 use ipc_engine::proc::Exit;
+use ipc_engine::text::os_reason;
 
 mod gate;
 
@@ -64,7 +65,7 @@ fn random_bytes(seed: u64, count: usize) -> Vec<u8> {
 fn expect_file(ctx: &Ctx, name: &str, expected: &[u8], done: &Done) -> Result<(), Fail> {
     let got = match std::fs::read(ctx.path(name)) {
         Ok(bytes) => bytes,
-        Err(e) => return Err(done.fail(format!("cannot read the file `{name}` afterwards: {e}"))),
+        Err(e) => return Err(done.fail(format!("cannot read the file `{name}` afterwards: {}", os_reason(&e)))),
     };
     if got == expected {
         return Ok(());
@@ -112,7 +113,8 @@ fn write_sparse_1gib(ctx: &mut Ctx) -> Result<(), Fail> {
     no_sigbus(&done, "grow the file with ftruncate before touching the mapping")?;
     done.expect_code(0)?;
     let path = ctx.path("sparse");
-    let meta = std::fs::metadata(&path).map_err(|e| done.fail(format!("no file `sparse` afterwards: {e}")))?;
+    let meta =
+        std::fs::metadata(&path).map_err(|e| done.fail(format!("no file `sparse` afterwards: {}", os_reason(&e))))?;
     ensure(meta.len() == GIB + 8, || {
         done.fail("the file has the wrong size")
             .expected(format!("{} bytes", GIB + 8))
@@ -308,7 +310,8 @@ fn four_copies(ctx: &mut Ctx, per_copy: u64) -> Result<(), Fail> {
     }
     let total = COPIES as u64 * per_copy;
     let done = last.expect("four copies ran");
-    let bytes = std::fs::read(ctx.path("counter")).map_err(|e| done.fail(format!("no counter file: {e}")))?;
+    let bytes =
+        std::fs::read(ctx.path("counter")).map_err(|e| done.fail(format!("no counter file: {}", os_reason(&e))))?;
     let value = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap()));
     ensure(value == Some(total), || {
         Fail::new(format!("increments were lost: the copies overlapped, and the counter is not {COPIES} x {per_copy}"))

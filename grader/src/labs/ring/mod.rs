@@ -452,7 +452,9 @@ fn invariant_holds(ctx: &mut Ctx) -> Result<(), Fail> {
     let data = random(15, 4 << 20);
     let mut p = start_producer(ctx, Who::Student, &name, Some(capacity), &data)?;
     wait_ready(ctx, &name, &mut p, Duration::from_secs(3))?;
-    let ring = peer::watch(&name).map_err(|e| Fail::new(format!("the grader cannot map {name}: {e}")))?;
+    let ring = peer::watch(&name).map_err(|e| {
+        Fail::new(format!("the grader cannot map {name}: {}", ipc_engine::text::without_os_error(e.to_string())))
+    })?;
     let (head, tail) = (ring.word(OFF_HEAD), ring.word(OFF_TAIL));
     let mut consumer: Option<Proc> = None;
     let start = Instant::now();

@@ -116,7 +116,7 @@ fn opt(opts: &[(String, u64)], key: &str, default: u64) -> u64 {
 }
 
 fn die(program: &str, status: u8, what: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{program}: {what}");
+    eprintln!("{program}: {}", ipc_engine::text::without_os_error(what.to_string()));
     ExitCode::from(status)
 }
 

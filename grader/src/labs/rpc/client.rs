@@ -14,6 +14,7 @@ use nix::sys::socket::{self, sockopt};
 
 use super::wire::{self, Call, Msg};
 use ipc_engine::check::Fail;
+use ipc_engine::text::os_reason;
 
 /// Read and write timeout of the check's own sockets.
 pub const IO_WAIT: Duration = Duration::from_secs(3);
@@ -52,7 +53,8 @@ pub struct Client {
 impl Client {
     /// Connects, with read and write timeouts of [`IO_WAIT`].
     pub fn connect(addr: &Addr) -> Result<Client, Fail> {
-        let cannot = |e: std::io::Error| Fail::new(format!("cannot connect to the server at {addr}: {e}"));
+        let cannot =
+            |e: std::io::Error| Fail::new(format!("cannot connect to the server at {addr}: {}", os_reason(&e)));
         let stream = match addr {
             Addr::Tcp(a) => {
                 let s = TcpStream::connect_timeout(a, IO_WAIT).map_err(cannot)?;
@@ -93,7 +95,7 @@ impl Client {
     /// Sends bytes; a failure is the server's (it closed or stopped reading).
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Fail> {
         self.write_all(bytes).map_err(|e| {
-            Fail::new(format!("sending {} bytes to the server at {} failed: {e}", bytes.len(), self.addr))
+            Fail::new(format!("sending {} bytes to the server at {} failed: {}", bytes.len(), self.addr, os_reason(&e)))
                 .note("the server closed the connection, or stopped reading it")
         })
     }
@@ -166,7 +168,8 @@ impl Client {
                     })
                 }
                 Some(e) => {
-                    Fail::new(format!("the connection failed while waiting for the reply to {what}: {e}")).note(HUNG_UP)
+                    Fail::new(format!("the connection failed while waiting for the reply to {what}: {}", os_reason(&e)))
+                        .note(HUNG_UP)
                 }
                 None => Fail::new(format!("the server closed the connection instead of replying to {what}"))
                     .got(if n == 0 {
@@ -186,7 +189,7 @@ impl Client {
             if n < len {
                 let _ = self.set_timeout(IO_WAIT);
                 let why = match err {
-                    Some(e) => format!("({e})"),
+                    Some(e) => format!("({})", os_reason(&e)),
                     None => "(end of file)".to_string(),
                 };
                 return Err(Fail::new(format!(
@@ -224,7 +227,7 @@ impl Client {
                 "the server neither closed the connection nor answered within {:.1}s {after}",
                 wait.as_secs_f64()
             ))),
-            Err(e) => Err(Fail::new(format!("reading {after} failed: {e}"))),
+            Err(e) => Err(Fail::new(format!("reading {after} failed: {}", os_reason(&e)))),
         }
     }
 

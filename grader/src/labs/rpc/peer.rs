@@ -52,7 +52,7 @@ struct Mode {
 }
 
 fn die(what: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{SERVER}: {what}");
+    eprintln!("{SERVER}: {}", ipc_engine::text::without_os_error(what.to_string()));
     ExitCode::from(1)
 }
 

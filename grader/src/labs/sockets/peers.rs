@@ -63,12 +63,7 @@ impl Words {
 
 fn die(peer: &str, what: impl std::fmt::Display) -> ExitCode {
     // Reports show this: the error's text, without Rust's `(os error N)`.
-    let what = what.to_string();
-    let what = match what.rfind(" (os error ") {
-        Some(at) if what.ends_with(')') => &what[..at],
-        _ => &what,
-    };
-    eprintln!("{peer}: {what}");
+    eprintln!("{peer}: {}", ipc_engine::text::without_os_error(what.to_string()));
     ExitCode::from(1)
 }
 
