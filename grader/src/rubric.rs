@@ -25,6 +25,10 @@ pub struct LabRubric {
     pub title: String,
     /// The handout, relative to the repository (e.g. `handouts/pipe.md`).
     pub handout: String,
+    /// Hints by kind of failure for every check of the lab that gives none
+    /// of that kind itself (`[hints]`, e.g. why the lab's programs hang).
+    #[serde(default)]
+    pub hints: BTreeMap<String, String>,
     #[serde(default, rename = "check")]
     pub checks: Vec<Entry>,
     /// Bugs that explain several failures together (`[[diagnosis]]`); the
@@ -265,9 +269,15 @@ impl Rubric {
 }
 
 fn parse(lab: &str, text: &str, origin: &str) -> Result<LabRubric> {
-    let parsed: LabRubric = toml::from_str(text).with_context(|| format!("{origin} is not a valid rubric file"))?;
+    let mut parsed: LabRubric = toml::from_str(text).with_context(|| format!("{origin} is not a valid rubric file"))?;
     if parsed.lab != lab {
         bail!("{origin} says lab = \"{}\" but belongs to lab `{lab}`", parsed.lab);
+    }
+    // The lab's hints stand in for every kind a check gives no hint of.
+    for entry in &mut parsed.checks {
+        for (kind, hint) in &parsed.hints {
+            entry.hints.entry(kind.clone()).or_insert_with(|| hint.clone());
+        }
     }
     Ok(parsed)
 }
@@ -276,6 +286,19 @@ fn parse(lab: &str, text: &str, origin: &str) -> Result<LabRubric> {
 mod tests {
     use super::*;
     use crate::labs::LABS;
+
+    /// A lab's `[hints]` stand in for the kinds a check has no hint of,
+    /// and never replace a check's own.
+    #[test]
+    fn lab_hints_fill_in_only_what_a_check_lacks() {
+        let text = "lab = \"fifo\"\ntitle = \"t\"\nhandout = \"h\"\n[hints]\ntimeout = \"lab\"\n\
+                    [[check]]\nname = \"a\"\npoints = 1\ntime_limit = 1\nhint = \"a's\"\ntests = \"t\"\n\
+                    [[check]]\nname = \"b\"\npoints = 1\ntime_limit = 1\nhint = \"b's\"\ntests = \"t\"\nhints.timeout = \"b hangs\"\n";
+        let parsed = parse("fifo", text, "test").unwrap();
+        assert_eq!(parsed.checks[0].hint_for(Kind::Timeout), "lab");
+        assert_eq!(parsed.checks[0].hint_for(Kind::Output), "a's");
+        assert_eq!(parsed.checks[1].hint_for(Kind::Timeout), "b hangs");
+    }
 
     /// Every check in code has a rubric entry and every entry a check.
     #[test]
