@@ -26,7 +26,7 @@ cargo --version
 # Only this machine's crates: the lock file also names Windows' and macOS'.
 cargo fetch --locked --target "$(rustc -vV | sed -n 's/^host: //p')"
 cargo build --locked -p ipc-grader
-# The untouched starter compiles: building it compiles what students' code
-# depends on (nix, clap, ...) once, here.
-cargo build --locked -p ipc-starter --bins
+# The untouched starter compiles: building the programs this assignment
+# grades compiles what students' code depends on (nix, clap, ...) once, here.
+cargo build --locked -p ipc-starter @BINS@
 echo "The autograder is ready."
