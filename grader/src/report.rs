@@ -79,6 +79,12 @@ pub fn human_with(
 ) -> std::io::Result<()> {
     let verbose = detail != Detail::Brief;
     writeln!(out, "Grading {origin}")?;
+    // A bug that explains several failures is named before anything else;
+    // its hint and the failures follow under "What went wrong".
+    for (d, _) in diagnoses(outcomes) {
+        let program = d.program.as_ref().map(|p| format!(" in {p}")).unwrap_or_default();
+        writeln!(out, "{BAD}{BOLD}Likely bug{program}:{BOLD:#}{BAD:#} {}", indent(&d.says))?;
+    }
     let mut labs: Vec<&str> = Vec::new();
     for o in outcomes {
         if !labs.contains(&o.lab.as_str()) {
