@@ -385,10 +385,20 @@ fn client_stat(ctx: &mut Ctx) -> Result<(), Fail> {
 }
 
 /// With `--unix PATH` the client reaches the grader's server on its socket
-/// file: `add`, `upper`, `div` and `sum` work as over TCP.
+/// file: `add`, `upper`, `div`, `sum`, `sleep` and `stat` work as over TCP.
 fn client_unix(ctx: &mut Ctx) -> Result<(), Fail> {
+    let file = ctx.write_file("stat me", &[b'u'; 321])?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(Fail::infra)?;
     let server = peer_server(ctx, Transport::Unix, &[])?;
-    for call in [Call::Add(40, 2), Call::Upper("over a socket file".into()), Call::Div(-9, 4), Call::Sum(vec![5, -6])] {
+    let calls = [
+        Call::Add(40, 2),
+        Call::Upper("over a socket file".into()),
+        Call::Div(-9, 4),
+        Call::Sum(vec![5, -6]),
+        Call::Sleep(20),
+        Call::Stat(file.display().to_string().into_bytes()),
+    ];
+    for call in calls {
         client_call(ctx, &server, &[], &call)?;
     }
     server.stop();
