@@ -108,3 +108,45 @@ fn bin_lists_match_the_labs_programs() {
     }
     assert!(problems.is_empty(), "the [[bin]] lists and the labs disagree:\n{}", problems.join("\n"));
 }
+
+/// No lab uses another lab's code: each lab's folder under
+/// grader/src/labs/ names no other lab's module (a lab can be removed or
+/// hidden on its own; shared code lives in the engine or labs/mod.rs).
+#[test]
+fn no_lab_uses_another_labs_module() {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for lab in LABS {
+        let mut sources = Vec::new();
+        files(&workspace_root().join("grader/src/labs").join(lab.name), &mut sources);
+        assert!(!sources.is_empty(), "grader/src/labs/{}/ has no sources", lab.name);
+        for file in sources {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for other in LABS.iter().filter(|o| o.name != lab.name) {
+                for pattern in [
+                    format!("labs::{}", other.name),
+                    format!("super::super::{}", other.name),
+                    format!("../{}/", other.name),
+                ] {
+                    if text.contains(&pattern) {
+                        found.push(format!("{} uses `{pattern}`", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "labs using each other's code (move it to the engine or labs/mod.rs):\n{}",
+        found.join("\n")
+    );
+}
