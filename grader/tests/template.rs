@@ -188,14 +188,20 @@ fn exported_template_builds_grades_and_reveals_nothing() {
 
     // A compile error costs only what it breaks: the pipe lab solved (the
     // reference's programs) and an mq-send that does not compile grade pipe
-    // in full, and mq-send's checks at 0 with the compiler's error.
+    // in full, and mq-send's checks at 0 with the compiler's error. An
+    // error in a lab's shared module (ring's mod.rs) costs that lab's
+    // programs, and nothing else.
     let reference = workspace_root().join("reference/src/pipe");
     for program in ["pipe-message", "pipeline"] {
         std::fs::copy(reference.join(format!("{program}.rs")), dest.join(format!("starter/src/pipe/{program}.rs")))
             .unwrap();
     }
     std::fs::write(dest.join("starter/src/mq/mq-send.rs"), "fn main() { let x: u32 = \"not a number\"; }\n").unwrap();
-    let out = run(&cargo(), &["grade", "--format", "json", "pipe", "mq::send-creates-queue"], &dest, &[]);
+    let ring_mod = dest.join("starter/src/ring/mod.rs");
+    let text = std::fs::read_to_string(&ring_mod).unwrap() + "\npub fn broken() -> u32 {\n    \"not a number\"\n}\n";
+    std::fs::write(&ring_mod, text).unwrap();
+    let filters = ["grade", "--format", "json", "pipe", "mq::send-creates-queue", "mq::recv-usage", "ring::one-byte"];
+    let out = run(&cargo(), &filters, &dest, &[]);
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(out.exit, Some(Exit::Code(2)), "some code did not compile: exit 2");
@@ -209,7 +215,16 @@ fn exported_template_builds_grades_and_reveals_nothing() {
         "{output}"
     );
     assert!(report["notes"].to_string().contains("`mq-send` did not compile"), "the report does not name it: {report}");
-    for file in ["mq/mq-send.rs", "pipe/pipe-message.rs", "pipe/pipeline.rs"] {
+    // mq-recv compiled, and was graded (the starter's todo!() fails it).
+    let recv = tests.iter().find(|t| t["name"] == "mq::recv-usage").unwrap();
+    assert!(!recv["output"].as_str().unwrap().contains("did not compile"), "{recv}");
+    let ring = tests.iter().find(|t| t["name"] == "ring::one-byte").unwrap();
+    let output = ring["output"].as_str().unwrap();
+    assert!(
+        ring["score"] == 0 && output.contains("did not compile") && output.contains("mismatched types"),
+        "{output}"
+    );
+    for file in ["mq/mq-send.rs", "pipe/pipe-message.rs", "pipe/pipeline.rs", "ring/mod.rs"] {
         std::fs::copy(workspace_root().join("starter/src").join(file), dest.join("starter/src").join(file)).unwrap();
     }
 
