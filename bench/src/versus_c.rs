@@ -264,22 +264,7 @@ impl Bench {
             &send_args,
             Input::Null,
         );
-        let started = Instant::now();
-        let mut receiver = proc::spawn(&recv_spec)?;
-        let mut sender = proc::spawn(&send_spec)?;
-        let sent = finish(&mut sender, started + RUN_LIMIT);
-        let received = finish(&mut receiver, started + RUN_LIMIT);
-        let elapsed = started.elapsed();
-        if sent? != Exit::Code(0) || received? != Exit::Code(0) {
-            receiver.kill_group();
-            bail!(
-                "{} or {} failed: {}{}",
-                send.display(),
-                recv.display(),
-                String::from_utf8_lossy(&sender.stderr.bytes()),
-                String::from_utf8_lossy(&receiver.stderr.bytes())
-            );
-        }
+        let elapsed = run_pair(send, recv, &send_spec, &recv_spec)?;
         Ok(total as f64 / elapsed.as_secs_f64())
     }
 
@@ -385,9 +370,16 @@ fn mq_pair_once(send: &Path, recv: &Path, bytes: usize, count: usize) -> anyhow:
     let args = std::iter::once(queue.name.clone()).chain(std::iter::repeat_n(message, count));
     let mut send_spec = Spec::new(send, args, std::env::temp_dir());
     send_spec.output_cap = 1 << 16;
+    run_pair(send, recv, &send_spec, &recv_spec)
+}
+
+/// Starts the receiver, then the sender, waits for both, and returns the
+/// time from the first start until both have ended; either failing is an
+/// error with both programs' stderr.
+fn run_pair(send: &Path, recv: &Path, send_spec: &Spec, recv_spec: &Spec) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let mut receiver = proc::spawn(&recv_spec).with_context(|| format!("cannot start {}", recv.display()))?;
-    let mut sender = proc::spawn(&send_spec).with_context(|| format!("cannot start {}", send.display()))?;
+    let mut receiver = proc::spawn(recv_spec).with_context(|| format!("cannot start {}", recv.display()))?;
+    let mut sender = proc::spawn(send_spec).with_context(|| format!("cannot start {}", send.display()))?;
     let sent = finish(&mut sender, started + RUN_LIMIT);
     let received = finish(&mut receiver, started + RUN_LIMIT);
     let elapsed = started.elapsed();
