@@ -166,6 +166,52 @@ pub fn fault_on(enabled: bool, name: &str) -> bool {
     faults.split(|&b| b == b',').any(|f| f == name.as_bytes())
 }
 
+/// Runs `on_signal` on a thread of its own when SIGINT or SIGTERM arrives
+/// (the fifo, sockets and rpc servers stop this way; how it works is the
+/// `signals` lab's subject).
+///
+/// Call it first in `main`, before any other thread exists: it blocks both
+/// signals in the calling thread (every later thread inherits the mask), so
+/// they are never delivered asynchronously. The waiting thread takes them
+/// with sigwait(3): no handler, no async-signal-safety rules, and it works
+/// wherever the main thread is blocked (in `open`, `read`, `recvfrom` or
+/// `accept`), with no race between checking a flag and blocking.
+///
+/// ```no_run
+/// ipc_common::on_termination(|_signal| std::process::exit(0)).expect("sigprocmask");
+/// ```
+pub fn on_termination(on_signal: impl FnOnce(nix::sys::signal::Signal) + Send + 'static) -> nix::Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block()?;
+    std::thread::spawn(move || {
+        // sigwait only fails for an invalid set.
+        if let Ok(signal) = set.wait() {
+            on_signal(signal);
+        }
+    });
+    Ok(())
+}
+
+/// Tries `f` on each address in turn (as getaddrinfo(3) gave them); returns
+/// the first success, or the last error. E.g.
+/// `first_that_works(&addrs, TcpStream::connect)`.
+pub fn first_that_works<T>(
+    addrs: &[std::net::SocketAddr],
+    mut f: impl FnMut(std::net::SocketAddr) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address found");
+    for &addr in addrs {
+        match f(addr) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,6 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use nix::sys::signal::{SigSet, Signal};
-
 /// The largest LEN a server reads: 1 MiB. Anything larger, and anything
 /// below [`MIN_REQUEST_LEN`], closes the connection unread.
 pub const MAX_LEN: u32 = 1 << 20;
@@ -242,34 +240,10 @@ pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
-/// Tries `f` on each address in turn; returns the first success, or the last error.
-pub fn first_that_works<T>(addrs: &[SocketAddr], mut f: impl FnMut(SocketAddr) -> io::Result<T>) -> io::Result<T> {
-    let mut last = io::Error::new(ErrorKind::NotFound, "no address found");
-    for &addr in addrs {
-        match f(addr) {
-            Ok(t) => return Ok(t),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
+/// Given complete, in common/src/lib.rs (see its documentation there).
+#[allow(unused_imports)]
+pub use ipc_common::first_that_works;
 
-/// Runs `on_signal` on a thread of its own when SIGINT or SIGTERM arrives.
-///
-/// Call it first in `main`, before any other thread exists: it blocks both
-/// signals in the calling thread (every later thread inherits the mask), so
-/// they are never delivered asynchronously. The waiting thread takes them
-/// with sigwait(3): no handler, no async-signal-safety rules.
-pub fn on_termination(on_signal: impl FnOnce(Signal) + Send + 'static) -> nix::Result<()> {
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set.thread_block()?;
-    std::thread::spawn(move || {
-        // sigwait only fails for an invalid set.
-        if let Ok(signal) = set.wait() {
-            on_signal(signal);
-        }
-    });
-    Ok(())
-}
+/// Given complete, in common/src/lib.rs (see its documentation there).
+#[allow(unused_imports)]
+pub use ipc_common::on_termination;
