@@ -311,7 +311,12 @@ fn assert_pays_nothing(dir: &Path, what: &str) {
     );
     assert_eq!(report["score"], 0);
     assert_eq!(tests_of(&report).len(), all_checks().len(), "every check ran");
-    assert_eq!(status, 1);
+    let errors: Vec<String> = tests_of(&report)
+        .iter()
+        .filter(|t| t["output"].as_str().unwrap_or_default().contains("grader error"))
+        .map(|t| format!("{}: {}", t["name"], t["output"]))
+        .collect();
+    assert_eq!(status, 1, "exit status 1 expected (2 is a grader error) with programs that {what}: {errors:#?}");
 }
 
 /// No check pays for nothing: programs that do nothing and exit 0 score 0.
