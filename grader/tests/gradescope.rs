@@ -10,7 +10,7 @@ use ipc_grader::labs::LABS;
 use serde_json::Value;
 
 mod common;
-use common::assert_gradescope_keys;
+use common::{assert_gradescope_keys, repository_with_a_hidden_check_per_lab};
 
 /// Runs `program` with the autograder's environment: its root, and the
 /// Cargo target folder the other heavy tests share (dependencies built once).
@@ -54,23 +54,30 @@ fn tests(json: &Value) -> &Vec<Value> {
 }
 
 /// The reference's programs (as a starter, one folder down, as an upload
-/// of the repository's folder gives it) score in full; the untouched
-/// starter scores 0; a starter that does not compile scores 0 with the
-/// compiler's message; a submission without starter/ scores 0 with the
-/// reason.
+/// of the repository's folder gives it) score in full on the visible
+/// checks; the untouched starter scores 0; a starter that does not compile
+/// scores 0 with the compiler's message; a submission without starter/
+/// scores 0 with the reason. The zip is exported from a copy of the
+/// repository with a hidden check in every lab: the instructor's zip
+/// carries it, and results.json shows it only once grades are published.
 #[test]
 fn the_autograder_zip_grades_every_kind_of_submission() {
     let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join("repository");
+    repository_with_a_hidden_check_per_lab(&copy);
     let zip_path = work.path().join("autograder.zip");
-    let out = run(
-        env!("CARGO_BIN_EXE_ipc-grader"),
-        // One assignment per lab, as many courses do: here `pipe` (and
-        // `mq::send-usage`, to show that filters of any kind carry over).
-        &["--export-gradescope", zip_path.to_str().unwrap(), "pipe", "mq::send-usage"],
-        &workspace_root(),
-        work.path(),
-    );
+    // One assignment per lab, as many courses do: here `pipe` (and
+    // `mq::send-usage`, to show that filters of any kind carry over).
+    let filters = ["pipe".to_string(), "mq::send-usage".to_string()];
+    ipc_grader::gradescope::export(&copy, &copy.join("rubric"), &zip_path, &filters).unwrap();
+    // The same export from the command line, as an instructor runs it (of
+    // this repository, which has no hidden check).
+    let plain = work.path().join("plain.zip");
+    let args = ["--export-gradescope", plain.to_str().unwrap(), "pipe", "mq::send-usage"];
+    let out = run(env!("CARGO_BIN_EXE_ipc-grader"), &args, &workspace_root(), work.path());
     assert_eq!(out.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Wrote Gradescope's autograder"));
+    assert!(plain.is_file());
 
     // Unpacked as Gradescope does, into ROOT/source.
     let root = work.path().join("autograder");
@@ -86,8 +93,9 @@ fn the_autograder_zip_grades_every_kind_of_submission() {
     let setup = run("bash", &[root.join("source/setup.sh").to_str().unwrap()], &root, &root);
     assert_eq!(setup.exit, Some(Exit::Code(0)), "setup.sh: {}", String::from_utf8_lossy(&setup.stderr));
 
+    // pipe's checks, mq::send-usage, and the hidden pipe::secret-pipe.
     let checks: usize =
-        LABS.iter().filter(|lab| lab.name == "pipe").map(|lab| lab.all_checks().len()).sum::<usize>() + 1;
+        LABS.iter().filter(|lab| lab.name == "pipe").map(|lab| lab.all_checks().len()).sum::<usize>() + 2;
 
     // The reference's programs in the starter's crate, one folder down.
     let starter = submission(&root).join("my-repo/starter");
@@ -97,15 +105,25 @@ fn the_autograder_zip_grades_every_kind_of_submission() {
     let manifest = manifest.replace("clap.workspace = true\n", "clap.workspace = true\nrustix.workspace = true\n");
     std::fs::write(starter.join("Cargo.toml"), manifest).unwrap();
     let json = grade(&root);
-    let failed: Vec<String> = tests(&json)
+    let (hidden, visible): (Vec<&Value>, Vec<&Value>) =
+        tests(&json).iter().partition(|t| t["visibility"] == "after_published");
+    let failed: Vec<String> = visible
         .iter()
         .filter(|t| t["status"] != "passed")
         .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
         .collect();
     assert!(failed.is_empty(), "the reference, submitted, fails checks:\n{}", failed.join("\n\n"));
-    let max: f64 = tests(&json).iter().map(|t| t["max_score"].as_f64().unwrap()).sum();
-    assert_eq!(json["score"].as_f64(), Some(max));
     assert_eq!(tests(&json).len(), checks);
+    // The hidden check (it fails everything, by design) came with the zip,
+    // is shown after publishing only, and the top-level output, visible at
+    // once, counts only the visible checks.
+    assert_eq!(hidden.len(), 1, "{json}");
+    assert_eq!(hidden[0]["name"], "pipe::secret-pipe");
+    assert!(visible.iter().all(|t| t["visibility"] == "visible"));
+    let max: f64 = visible.iter().map(|t| t["max_score"].as_f64().unwrap()).sum();
+    assert_eq!(json["score"].as_f64(), Some(max));
+    let output = json["output"].as_str().unwrap();
+    assert!(output.contains(&format!("{max}/{max} points")) && !output.contains("secret"), "{output}");
 
     // The untouched starter, at the submission's root.
     copy_dir(&workspace_root().join("starter"), &submission(&root).join("starter"));

@@ -144,3 +144,42 @@ pub fn bin_dir_with_fault(dir: &Path, program: &str, fault: &str) {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&target, perms).unwrap();
 }
+
+/// A copy of this repository (no target/ or .git/) in which every lab has
+/// one hidden check, `secret-LAB`, in `grader/src/hidden/LAB.rs`, with its
+/// rubric entry. Returns the marker strings that must not reach a template.
+pub fn repository_with_a_hidden_check_per_lab(copy: &Path) -> Vec<String> {
+    ipc_grader::export::copy_tree(&build::workspace_root(), copy).unwrap();
+    let mut markers = Vec::new();
+    let mut arms = String::new();
+    let mut mods = String::new();
+    for lab in ipc_grader::labs::LABS {
+        let check = format!("secret-{}", lab.name);
+        let marker = format!("SECRET_MARKER_{}", lab.name.to_uppercase());
+        std::fs::write(
+            copy.join(format!("grader/src/hidden/{}.rs", lab.name)),
+            format!(
+                "use ipc_engine::check::{{Check, Fail}};\nuse ipc_engine::ctx::Ctx;\n\npub fn checks() -> Vec<Check> {{\n    vec![Check::new(\"{check}\", run)]\n}}\n\nfn run(_: &mut Ctx) -> Result<(), Fail> {{\n    Err(Fail::new(\"{marker}\"))\n}}\n"
+            ),
+        )
+        .unwrap();
+        mods.push_str(&format!("mod {};\n", lab.name));
+        arms.push_str(&format!("        \"{0}\" => {0}::checks(),\n", lab.name));
+        let rubric = copy.join(format!("rubric/{}.toml", lab.name));
+        let mut text = std::fs::read_to_string(&rubric).unwrap();
+        text.push_str(&format!(
+            "\n[[check]]\nname = \"{check}\"\npoints = 3\ntime_limit = 5\nhidden = true\ntests = \"{marker} in the table.\"\nhint = \"A hint that names {marker} and says more than six words.\"\n"
+        ));
+        std::fs::write(&rubric, text).unwrap();
+        markers.push(check);
+        markers.push(marker);
+    }
+    std::fs::write(
+        copy.join("grader/src/hidden/mod.rs"),
+        format!(
+            "use ipc_engine::check::Check;\n\n{mods}\npub fn checks(lab: &str) -> Vec<Check> {{\n    match lab {{\n{arms}        _ => Vec::new(),\n    }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    markers
+}
