@@ -29,6 +29,7 @@ pub mod check;
 pub mod ctx;
 pub mod leaks;
 pub mod misuse;
+pub mod net;
 pub mod peer;
 pub mod proc;
 pub mod runner;

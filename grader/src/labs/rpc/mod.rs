@@ -10,7 +10,7 @@
 //! own implementation of the wire format (`wire.rs`). Servers listen on
 //! port 0 of the loopback, or on a socket file in the check's folder.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -592,7 +592,7 @@ fn client_bad_reply(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Exit 1 each time.
 fn client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
     // A port that was just free: bind it, note it, close it.
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(Fail::infra)?.port();
+    let port = ipc_engine::net::refused_tcp_port().map_err(Fail::infra)?;
     let done = ctx.program("rpc-client").args(["127.0.0.1", &port.to_string(), "add", "1", "2"]).run()?;
     done.expect_code(1)?.expect_stderr_line(&format!("rpc-client: 127.0.0.1:{port}: Connection refused"))?;
     let missing = socket_path(ctx, "nobody.sock")?;
@@ -600,7 +600,7 @@ fn client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
     done.expect_code(1)?
         .expect_stderr_line(&format!("rpc-client: {}: No such file or directory", missing.display()))?;
     let stale = socket_path(ctx, "stale.sock")?;
-    drop(UnixListener::bind(&stale).map_err(Fail::infra)?);
+    ipc_engine::net::stale_unix_socket(&stale).map_err(Fail::infra)?;
     let done = ctx.program("rpc-client").arg("--unix").arg(&stale).args(["add", "1", "2"]).run()?;
     done.expect_code(1)?.expect_stderr_line(&format!("rpc-client: {}: Connection refused", stale.display()))?;
     Ok(())
@@ -1112,9 +1112,7 @@ fn server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
 /// it) is replaced: the server prints `listening on PATH` and answers there.
 fn server_unix_stale(ctx: &mut Ctx) -> Result<(), Fail> {
     let path = socket_path(ctx, "rpc.sock")?;
-    // Binding makes the socket file; dropping the listener leaves it behind.
-    drop(UnixListener::bind(&path).map_err(Fail::infra)?);
-    ensure(UnixStream::connect(&path).is_err(), || Fail::infra("the stale socket file accepts connections"))?;
+    ipc_engine::net::stale_unix_socket(&path).map_err(Fail::infra)?;
     with_server(ctx, Transport::Unix, |_, server| calls(server, &[Call::Add(2, 3)])).map_err(|f| {
         f.note("a socket file nobody listens on (connect says ECONNREFUSED) is left over: unlink it and bind again")
     })

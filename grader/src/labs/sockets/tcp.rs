@@ -462,7 +462,7 @@ pub(super) fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Nobody listening: `tcp-client: 127.0.0.1:PORT: Connection refused`, exit 1.
 pub(super) fn tcp_client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
     // A port that was just free: bind it, note it, close it.
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(io_infra)?.port();
+    let port = ipc_engine::net::refused_tcp_port().map_err(io_infra)?;
     let done = ctx.program("tcp-client").args(["127.0.0.1", &port.to_string()]).run()?;
     done.expect_code(1)?.expect_stderr_line(&format!("tcp-client: 127.0.0.1:{port}: Connection refused"))?;
     Ok(())
