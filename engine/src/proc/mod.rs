@@ -322,7 +322,13 @@ pub fn sweep(tag: &str) {
 /// while its own check was cleaned up (a process in the middle of `exec`)
 /// would otherwise outlive the run.
 pub fn sweep_run(run_id: &str) {
-    sweep_found(|| tagged_in_run(run_id));
+    // Several looks, 20 ms apart: a process that was in the middle of
+    // `fork` or `exec` at one look (its tag not yet readable) is seen at
+    // the next (an escapee once outlived a run under load).
+    for _ in 0..5 {
+        sweep_found(|| tagged_in_run(run_id));
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn sweep_found(find: impl Fn() -> Vec<Tagged>) {
