@@ -21,9 +21,9 @@ pub const ERROR_STATUS: u8 = 1;
 ///     ipc_common::usage("pipe-message [--exit CODE] [TEXT]")
 /// }
 /// ```
-pub fn usage(usage: &str) -> ExitCode {
+pub fn usage<S: From<u8>>(usage: &str) -> S {
     eprintln!("usage: {usage}");
-    ExitCode::from(USAGE_STATUS)
+    S::from(USAGE_STATUS)
 }
 
 /// The REASON part of an error message: the operating system's text.
@@ -54,14 +54,14 @@ pub fn reason(err: impl Display) -> String {
 ///
 /// `reason` is usually a [`nix::Error`] or [`std::io::Error`]; only the
 /// operating system's text is printed (`No such file or directory`, see [`reason`]).
-pub fn fail(program: &str, context: impl Display, reason: impl Display) -> ExitCode {
+pub fn fail<S: From<u8>>(program: &str, context: impl Display, reason: impl Display) -> S {
     fail_with(ERROR_STATUS, program, context, reason)
 }
 
 /// Like [`fail`], with the exit status a lab names (e.g. 3 for `queue full`).
-pub fn fail_with(status: u8, program: &str, context: impl Display, why: impl Display) -> ExitCode {
+pub fn fail_with<S: From<u8>>(status: u8, program: &str, context: impl Display, why: impl Display) -> S {
     eprintln!("{program}: {context}: {}", reason(why));
-    ExitCode::from(status)
+    S::from(status)
 }
 
 /// The text of an OS error without Rust's ` (os error N)` suffix.

@@ -1,22 +1,61 @@
-//! Code shared by the programs of lab `mq`: reading the command line.
+//! Code shared by the programs of lab `mq`: the entry point and reading
+//! the command line.
 //!
-//! The starter reads its command line with clap, the right choice while
-//! learning. The reference reads it by hand, because here the cost shows:
-//! `cargo bench-ipc` starts an `mq-send` for every batch of messages, and
-//! the reference is what students compare their programs with. Measured
-//! (handouts/performance.md, "What a process costs before it does any
-//! IPC"): clap built its parser and kept copies of every argument, and for
-//! 200 messages of 4 KiB that took longer than sending them. Here each
-//! argument is copied once, by std's `args_os`, and then moved, never copied
-//! again.
+//! The starter reads its command line with clap and starts in Rust's
+//! `fn main`, the right choices while learning. The reference does neither,
+//! because here the cost shows: `cargo bench-ipc` starts an `mq-send` for
+//! every batch of messages, and the reference is what students compare
+//! their programs with. Measured (handouts/performance.md, "What a process
+//! costs before it does any IPC"): clap built its parser and kept copies of
+//! every argument, and for 200 messages of 4 KiB that took longer than
+//! sending them; `std::env::args_os` still copied every argument once.
+//!
+//! So each program starts where a C program starts, in `main(argc, argv)`
+//! (`#![no_main]` and [`c_args`]), and reads its words where the kernel put
+//! them: a message is never copied before `mq_send` copies it into the queue.
 //!
 //! The rules are the contract's: options (`--count 3` or `--count=3`) may
 //! come anywhere before `--`, operands keep their order, and anything else
 //! that starts with `-` is an unknown option, a usage error.
 
-use std::ffi::OsString;
+use std::ffi::{CStr, OsStr, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::str::FromStr;
+
+/// The arguments after the program's name, as `main(argc, argv)` got them.
+///
+/// A program with `#![no_main]` exports the C entry point itself,
+///
+/// ```ignore
+/// #[unsafe(no_mangle)]
+/// extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int
+/// ```
+///
+/// and the C library calls it as it would call a C program's `main`.
+/// Rust's own start-up does not run then: standard input, output and error
+/// are not checked to be open, `SIGPIPE` keeps its default action (death, as
+/// in C), there is no guard page against stack overflow, and nothing is
+/// flushed at exit but what the program flushes itself. Neither mq program
+/// needs any of that: `mq-send` prints nothing on stdout, and `mq-recv`
+/// writes every line with one write(2).
+///
+/// # Safety
+///
+/// `argc` and `argv` must be the ones the C library passed to `main`:
+/// `argc` pointers to NUL-terminated strings.
+pub unsafe fn c_args(argc: c_int, argv: *const *const c_char) -> Vec<&'static OsStr> {
+    let count = usize::try_from(argc).unwrap_or(0);
+    (1..count)
+        .map(|i| {
+            // SAFETY: by this function's contract argv holds argc valid
+            // pointers to NUL-terminated strings. They are the process's
+            // arguments, on its stack since execve(2), and stay there,
+            // unchanged, until it exits: 'static.
+            let word = unsafe { CStr::from_ptr(*argv.add(i)) };
+            OsStr::from_bytes(word.to_bytes())
+        })
+        .collect()
+}
 
 /// A usage error: the caller prints its one usage line and exits 2.
 #[derive(Debug)]
@@ -26,26 +65,24 @@ pub struct Usage;
 pub enum Word {
     /// `--NAME` (also `--NAME=VALUE`: [`Words::value`] then returns VALUE),
     /// or any other word starting with `-` before `--`.
-    Option(String),
+    Option(&'static str),
     /// An operand: a word not starting with `-`, `-` alone, or any word after `--`.
-    Operand(OsString),
+    Operand(&'static OsStr),
 }
 
 /// The command line after the program's name, one word at a time.
 pub struct Words {
-    args: std::env::ArgsOs,
+    args: std::vec::IntoIter<&'static OsStr>,
     /// VALUE of a `--NAME=VALUE` just returned, until [`Words::value`] takes it.
-    inline: Option<OsString>,
+    inline: Option<&'static OsStr>,
     /// `--` was seen: every later word is an operand.
     operands_only: bool,
 }
 
 impl Words {
-    /// The process's arguments, without its name.
-    pub fn new() -> Words {
-        let mut args = std::env::args_os();
-        args.next();
-        Words { args, inline: None, operands_only: false }
+    /// The words of a command line, without the program's name ([`c_args`]).
+    pub fn new(args: Vec<&'static OsStr>) -> Words {
+        Words { args: args.into_iter(), inline: None, operands_only: false }
     }
 
     /// The next word, `Ok(None)` at the end. An option given a value it does
@@ -73,17 +110,17 @@ impl Words {
             let text = word.to_str().ok_or(Usage)?;
             return Ok(Some(match text.split_once('=') {
                 Some((name, value)) if name.starts_with("--") => {
-                    self.inline = Some(value.into());
-                    Word::Option(name.to_string())
+                    self.inline = Some(OsStr::new(value));
+                    Word::Option(name)
                 }
-                _ => Word::Option(text.to_string()),
+                _ => Word::Option(text),
             }));
         }
         Ok(None)
     }
 
     /// The value of the option just returned: after its `=`, or the next word.
-    pub fn value(&mut self) -> Result<OsString, Usage> {
+    pub fn value(&mut self) -> Result<&'static OsStr, Usage> {
         self.inline.take().or_else(|| self.args.next()).ok_or(Usage)
     }
 
@@ -95,7 +132,7 @@ impl Words {
     }
 }
 
-/// An operand that must be text (a queue's name), as a `String`.
-pub fn text(word: OsString) -> Result<String, Usage> {
-    word.into_string().map_err(|_| Usage)
+/// An operand that must be text (a queue's name).
+pub fn text(word: &'static OsStr) -> Result<&'static str, Usage> {
+    word.to_str().ok_or(Usage)
 }

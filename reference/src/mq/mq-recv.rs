@@ -1,6 +1,11 @@
 //! `mq-recv [--count N | --all] [--nonblock] [--timeout MS] [--unlink] NAME`:
 //! receives messages from the existing POSIX message queue NAME, highest
 //! priority first, and prints each as `PRIORITY MESSAGE`.
+//!
+//! It starts as a C program does, in `main(argc, argv)` (see src/mq/mod.rs,
+//! [`mq::c_args`]), so nothing flushes standard output at exit: every line
+//! goes out with its own write(2).
+#![no_main]
 
 // This lab's shared code (src/mq/mod.rs) is compiled into each of the
 // lab's programs: there is no library crate, so a mistake in another lab's
@@ -9,9 +14,9 @@
 #[path = "mod.rs"]
 mod mq;
 
+use std::ffi::{c_char, c_int};
 use std::fs::File;
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use ipc_common::{fail, fail_with, fault};
@@ -42,16 +47,16 @@ struct Args {
     /// Remove the queue after receiving.
     unlink: bool,
     /// The queue's name, e.g. `/jobs`.
-    name: String,
+    name: &'static str,
 }
 
 /// Reads the command line (see src/mq/mod.rs for why not clap).
 fn parse(mut words: Words) -> Result<Args, Usage> {
-    let mut args = Args { count: 1, all: false, nonblock: false, timeout: None, unlink: false, name: String::new() };
+    let mut args = Args { count: 1, all: false, nonblock: false, timeout: None, unlink: false, name: "" };
     let (mut count_given, mut name) = (false, None);
     while let Some(word) = words.next_word()? {
         match word {
-            Word::Option(option) => match option.as_str() {
+            Word::Option(option) => match option {
                 "--count" => (args.count, count_given) = (words.number(..)?, true),
                 "--all" => args.all = true,
                 "--nonblock" => args.nonblock = true,
@@ -78,11 +83,21 @@ enum Stop {
     Failed(Errno),
 }
 
-fn main() -> ExitCode {
-    let Ok(mut args) = parse(Words::new()) else {
+/// The C entry point: the C library calls it with the command line and
+/// exits with the status it returns.
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: argc and argv are main's own, from the C library.
+    let words = Words::new(unsafe { mq::c_args(argc, argv) });
+    let Ok(args) = parse(words) else {
         return ipc_common::usage(USAGE);
     };
-    if !ipc_common::is_valid_ipc_name(&args.name) {
+    receive_all(args)
+}
+
+/// Receives and prints the messages: the program's exit status.
+fn receive_all(mut args: Args) -> c_int {
+    if !ipc_common::is_valid_ipc_name(args.name) {
         return ipc_common::usage(USAGE);
     }
     if fault!("ignore-count") {
@@ -93,18 +108,18 @@ fn main() -> ExitCode {
     if args.nonblock || (args.all && !fault!("all-blocks")) || fault!("always-nonblock") {
         flags |= MQ_OFlag::O_NONBLOCK;
     }
-    let queue = match mq_open(args.name.as_str(), flags, Mode::empty(), None) {
+    let queue = match mq_open(args.name, flags, Mode::empty(), None) {
         Ok(queue) => queue,
         // nix's Debug text is the errno's name (`ENOENT`), not the OS's text.
-        Err(e) if fault!("errno-name") => return fail(PROGRAM, &args.name, format!("{e:?}")),
+        Err(e) if fault!("errno-name") => return fail(PROGRAM, args.name, format!("{e:?}")),
         // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
-        Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+        Err(e) => return fail(PROGRAM, args.name, e.desc()),
     };
     // mq_receive fails with EMSGSIZE if the buffer is smaller than the
     // queue's mq_msgsize, so size it from the queue, not from a guess.
     let msgsize = match mq_getattr(&queue) {
         Ok(attr) => attr.msgsize(),
-        Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+        Err(e) => return fail(PROGRAM, args.name, e.desc()),
     };
     let mut buf = vec![0u8; if fault!("fixed-buffer") { 1024 } else { usize::try_from(msgsize).unwrap_or(0) }];
     // Each line is built here, then written with one write(2) straight to
@@ -127,13 +142,13 @@ fn main() -> ExitCode {
             Ok(got) => got,
             Err(Stop::Empty) if args.all => break,
             Err(Stop::TimedOut) if args.unlink && fault!("unlink-always") => {
-                let _ = mq_unlink(args.name.as_str());
-                return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out");
+                let _ = mq_unlink(args.name);
+                return fail_with(TIMEOUT_STATUS, PROGRAM, args.name, "timed out");
             }
-            Err(Stop::Empty) if fault!("empty-status-1") => return fail(PROGRAM, &args.name, "queue empty"),
-            Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, &args.name, "queue empty"),
-            Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, &args.name, "timed out"),
-            Err(Stop::Failed(e)) => return fail(PROGRAM, &args.name, e.desc()),
+            Err(Stop::Empty) if fault!("empty-status-1") => return fail(PROGRAM, args.name, "queue empty"),
+            Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, args.name, "queue empty"),
+            Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, args.name, "timed out"),
+            Err(Stop::Failed(e)) => return fail(PROGRAM, args.name, e.desc()),
         };
         let priority = if fault!("priority-zero") { 0 } else { priority };
         if let Err(e) = print_message(&mut out, &mut line, priority, &buf[..len]) {
@@ -142,14 +157,15 @@ fn main() -> ExitCode {
         received += 1;
     }
     if fault!("flush-at-exit") {
-        let _ = std::io::stdout().write_all(&PENDING.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut stdout = std::io::stdout();
+        let _ = stdout.write_all(&PENDING.lock().unwrap_or_else(|e| e.into_inner())).and_then(|()| stdout.flush());
     }
     if args.unlink && !fault!("ignore-unlink") {
-        if let Err(e) = mq_unlink(args.name.as_str()) {
-            return fail(PROGRAM, &args.name, e.desc());
+        if let Err(e) = mq_unlink(args.name) {
+            return fail(PROGRAM, args.name, e.desc());
         }
     }
-    ExitCode::SUCCESS
+    0
 }
 
 /// Receives one message into `buf`: its length and priority.

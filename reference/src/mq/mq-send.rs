@@ -1,6 +1,10 @@
 //! `mq-send [--priority P] [--nonblock] [--maxmsg N] [--msgsize S] NAME MESSAGE...`:
 //! sends each MESSAGE as one message on the POSIX message queue NAME,
 //! creating the queue if it does not exist.
+//!
+//! It starts as a C program does, in `main(argc, argv)`, and sends each
+//! message from where the kernel put it (see src/mq/mod.rs, [`mq::c_args`]).
+#![no_main]
 
 // This lab's shared code (src/mq/mod.rs) is compiled into each of the
 // lab's programs: there is no library crate, so a mistake in another lab's
@@ -9,9 +13,8 @@
 #[path = "mod.rs"]
 mod mq;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::{OsStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use ipc_common::{fail, fail_with, fault};
 use mq::{Usage, Word, Words};
@@ -35,26 +38,25 @@ struct Args {
     /// Largest message, in bytes, of a queue this program creates.
     msgsize: i64,
     /// The queue's name, e.g. `/jobs`.
-    name: String,
-    /// The messages, sent in order.
-    messages: Vec<OsString>,
+    name: &'static str,
+    /// The messages, sent in order, where `main` found them.
+    messages: Vec<&'static OsStr>,
 }
 
 /// Reads the command line (see src/mq/mod.rs for why not clap).
 fn parse(mut words: Words) -> Result<Args, Usage> {
-    let mut args =
-        Args { priority: 0, nonblock: false, maxmsg: 10, msgsize: 1024, name: String::new(), messages: vec![] };
+    let mut args = Args { priority: 0, nonblock: false, maxmsg: 10, msgsize: 1024, name: "", messages: vec![] };
     let mut operands = Vec::new();
     while let Some(word) = words.next_word()? {
         match word {
-            Word::Option(option) => match option.as_str() {
+            Word::Option(option) => match option {
                 "--priority" => args.priority = words.number(0..=32767)?,
                 "--nonblock" => args.nonblock = true,
                 "--maxmsg" => args.maxmsg = words.number(1..)?,
                 "--msgsize" => args.msgsize = words.number(1..)?,
                 _ => return Err(Usage),
             },
-            // Moved, not copied: a message's bytes stay where args_os put them.
+            // A message is a pointer to its bytes, where execve(2) put them.
             Word::Operand(operand) => operands.push(operand),
         }
     }
@@ -67,11 +69,21 @@ fn parse(mut words: Words) -> Result<Args, Usage> {
     Ok(args)
 }
 
-fn main() -> ExitCode {
-    let Ok(mut args) = parse(Words::new()) else {
+/// The C entry point: the C library calls it with the command line and
+/// exits with the status it returns.
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: argc and argv are main's own, from the C library.
+    let words = Words::new(unsafe { mq::c_args(argc, argv) });
+    let Ok(args) = parse(words) else {
         return ipc_common::usage(USAGE);
     };
-    if !ipc_common::is_valid_ipc_name(&args.name) && !fault!("no-name-check") {
+    send(args)
+}
+
+/// Sends the messages: the program's exit status.
+fn send(args: Args) -> c_int {
+    if !ipc_common::is_valid_ipc_name(args.name) && !fault!("no-name-check") {
         return ipc_common::usage(USAGE);
     }
     let mut flags = if fault!("no-create") { MQ_OFlag::O_WRONLY } else { MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT };
@@ -80,27 +92,29 @@ fn main() -> ExitCode {
     }
     if fault!("recreate-existing") {
         // Removing the queue first throws away its attributes and messages.
-        let _ = nix::mqueue::mq_unlink(args.name.as_str());
+        let _ = nix::mqueue::mq_unlink(args.name);
     }
     // The attributes count only if this call creates the queue; an existing
     // queue keeps its own. (mq_flags and mq_curmsgs are ignored by mq_open.)
     let attr = MqAttr::new(0, args.maxmsg, args.msgsize, 0);
     let attr = if fault!("ignore-attributes") { None } else { Some(&attr) };
     let mode = Mode::from_bits_truncate(if fault!("mode-0644") { 0o644 } else { 0o600 });
-    let queue = match mq_open(args.name.as_str(), flags, mode, attr) {
+    let queue = match mq_open(args.name, flags, mode, attr) {
         Ok(queue) => queue,
         // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
-        Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+        Err(e) => return fail(PROGRAM, args.name, e.desc()),
     };
+    let mut changed: Vec<OsString> = vec![];
     if fault!("join-messages") {
         // One message for all the words loses the boundaries between them.
-        args.messages = vec![args.messages.join(OsStr::new(" "))];
+        changed = vec![args.messages.join(OsStr::new(" "))];
     }
     if fault!("nul-terminator") {
         // A C string's terminator is not part of the message.
-        args.messages.iter_mut().for_each(|m| m.push("\0"));
+        changed = args.messages.iter().map(|m| [*m, OsStr::new("\0")].join(OsStr::new(""))).collect();
     }
-    for message in &args.messages {
+    let messages = if changed.is_empty() { args.messages } else { changed.iter().map(|m| m.as_os_str()).collect() };
+    for message in messages {
         let mut message = message.as_bytes();
         if fault!("truncate-long") {
             // Cutting a message to the queue's size loses its end silently.
@@ -110,11 +124,11 @@ fn main() -> ExitCode {
         // One mq_send is one message: the receiver gets exactly these bytes.
         match mq_send(&queue, message, if fault!("ignore-priority") { 0 } else { args.priority }) {
             Ok(()) => {}
-            Err(Errno::EAGAIN) if fault!("full-status-1") => return fail(PROGRAM, &args.name, "queue full"),
-            Err(Errno::EAGAIN) => return fail_with(FULL_STATUS, PROGRAM, &args.name, "queue full"),
-            Err(Errno::EMSGSIZE) => return fail(PROGRAM, &args.name, "message too long"),
-            Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+            Err(Errno::EAGAIN) if fault!("full-status-1") => return fail(PROGRAM, args.name, "queue full"),
+            Err(Errno::EAGAIN) => return fail_with(FULL_STATUS, PROGRAM, args.name, "queue full"),
+            Err(Errno::EMSGSIZE) => return fail(PROGRAM, args.name, "message too long"),
+            Err(e) => return fail(PROGRAM, args.name, e.desc()),
         }
     }
-    ExitCode::SUCCESS
+    0
 }
