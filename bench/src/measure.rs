@@ -185,7 +185,7 @@ impl Bench {
         let mut figures = Vec::new();
         let mut notes = Vec::new();
         // The C baselines, if a figure that uses them is wanted.
-        let c = if ["start-up", "mq", "tcp", "mq-send", "mq-recv", "tcp-server", "tcp-client"]
+        let c = if ["start-up", "mq", "tcp", "ring", "mq-send", "mq-recv", "tcp-server", "tcp-client", "mmap-copy"]
             .iter()
             .any(|w| self.wanted(w))
         {
@@ -258,44 +258,70 @@ impl Bench {
             )?);
         }
         if self.wanted("ring") {
-            let producer = self.program("ring-producer")?;
-            let consumer = self.program("ring-consumer")?;
-            let fork = self.program("ring-fork")?;
-            figures.extend(self.throughput(
-                "ring-producer + ring-consumer",
-                false,
-                format!("ring-producer NAME < INPUT & ring-consumer NAME > /dev/null ({gib})"),
-                || {
-                    let name = ipc_name("ring");
-                    let t = timed_sh(
-                        "\"$1\" \"$3\" < \"$4\" & p=$!; \"$2\" \"$3\" > /dev/null || exit 1; wait $p",
-                        &[&producer, &consumer, &name, &input],
-                    );
-                    if let Ok(c) = CString::new(name) {
-                        let _ = nix::sys::mman::shm_unlink(c.as_c_str());
-                    }
-                    t
-                },
-            )?);
-            figures.extend(self.throughput(
-                "ring-fork",
-                false,
-                format!("ring-fork < INPUT > /dev/null ({gib})"),
-                || timed_sh("exec \"$1\" < \"$2\" > /dev/null", &[&fork, &input]),
-            )?);
+            // Each with its C baseline, if built, run for run.
+            let mut pairs =
+                vec![(String::new(), false, "", self.program("ring-producer")?, self.program("ring-consumer")?)];
+            let mut forks = vec![(String::new(), false, "", self.program("ring-fork")?)];
+            if let Some(c) = c {
+                pairs.push((versus_c::c_name(""), true, "C ", c.path("ring-producer"), c.path("ring-consumer")));
+                forks.push((versus_c::c_name(""), true, "C ", c.path("ring-fork")));
+            }
+            let name = "ring-producer + ring-consumer";
+            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
+            for (suffix, baseline, who, producer, consumer) in pairs {
+                let input = &input;
+                entries.push((
+                    format!("{name}{suffix}"),
+                    baseline,
+                    format!("{who}ring-producer NAME < INPUT & {who}ring-consumer NAME > /dev/null ({gib})"),
+                    Box::new(move || {
+                        let name = ipc_name("ring");
+                        let t = timed_sh(
+                            "\"$1\" \"$3\" < \"$4\" & p=$!; \"$2\" \"$3\" > /dev/null || exit 1; wait $p",
+                            &[&producer, &consumer, &name, input],
+                        );
+                        if let Ok(c) = CString::new(name) {
+                            let _ = nix::sys::mman::shm_unlink(c.as_c_str());
+                        }
+                        Ok(self.mb_per_s(t?))
+                    }),
+                ));
+            }
+            if self.wanted(name) {
+                figures.extend(self.alternating("throughput", "MB/s", name, entries)?);
+            }
+            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
+            for (suffix, baseline, who, fork) in forks {
+                let input = &input;
+                entries.push((
+                    format!("ring-fork{suffix}"),
+                    baseline,
+                    format!("{who}ring-fork < INPUT > /dev/null ({gib})"),
+                    Box::new(move || Ok(self.mb_per_s(timed_sh("exec \"$1\" < \"$2\" > /dev/null", &[&fork, input])?))),
+                ));
+            }
+            figures.extend(self.alternating("throughput", "MB/s", "ring-fork", entries)?);
         }
         if self.wanted("mmap-copy") {
-            let mmap_copy = self.program("mmap-copy")?;
-            figures.extend(self.throughput(
-                "mmap-copy",
-                false,
-                format!("mmap-copy INPUT /dev/shm/COPY ({gib})"),
-                || {
-                    let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&mmap_copy, &input, &out]);
-                    let _ = std::fs::remove_file(&out);
-                    t
-                },
-            )?);
+            let mut copies = vec![(String::new(), false, "", self.program("mmap-copy")?)];
+            if let Some(c) = c {
+                copies.push((versus_c::c_name(""), true, "C ", c.path("mmap-copy")));
+            }
+            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
+            for (suffix, baseline, who, copy) in copies {
+                let (input, out) = (&input, &out);
+                entries.push((
+                    format!("mmap-copy{suffix}"),
+                    baseline,
+                    format!("{who}mmap-copy INPUT /dev/shm/COPY ({gib})"),
+                    Box::new(move || {
+                        let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&copy, input, out]);
+                        let _ = std::fs::remove_file(out);
+                        Ok(self.mb_per_s(t?))
+                    }),
+                ));
+            }
+            figures.extend(self.alternating("throughput", "MB/s", "mmap-copy", entries)?);
         }
         if self.wanted("tcp") {
             let name = "tcp-client + tcp-server (echo)";

@@ -109,6 +109,9 @@ pub fn targets(figures: &[Figure]) -> Vec<Target> {
         ("mq 64 B messages/s vs C", "messages", "mq 64 B messages"),
         ("mq 4 KiB messages/s vs C", "messages", "mq 4 KiB messages"),
         ("TCP echo vs C", "throughput", "tcp-client + tcp-server (echo)"),
+        ("ring-producer + ring-consumer vs C", "throughput", "ring-producer + ring-consumer"),
+        ("ring-fork vs C", "throughput", "ring-fork"),
+        ("mmap-copy vs C", "throughput", "mmap-copy"),
     ] {
         if let Some(c) = versus_c.iter().find(|c| c.group == group && c.name == name) {
             out.push(Target { what, ratio: c.ratio, goal: ">= 1.0", met: c.ratio >= 1.0, pairs: min_max(&c.pairs) });

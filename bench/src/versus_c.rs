@@ -9,7 +9,7 @@
 //!   messages in its arguments, and one `mq-recv`, less the time of the same
 //!   pair with 10 messages: what the messages cost, without process starts.
 //! - **Baselines written in C** from the contract alone (`src/c/*.c`: the
-//!   message queue and the TCP echo), built with `cc -O2` into a temporary
+//!   message queue, the TCP echo, the ring and `mmap-copy`), built with `cc -O2` into a temporary
 //!   folder when the machine has a C compiler, and skipped with a note when
 //!   it has not. Every run measures the labs' program and then its C
 //!   baseline, so both see the same load, and the report gives the ratio of
@@ -29,11 +29,15 @@ use crate::Figure;
 const STARTS: usize = 200;
 
 /// The C baselines: contract name and source.
-const C_SOURCES: [(&str, &str); 4] = [
+const C_SOURCES: [(&str, &str); 8] = [
     ("mq-send", include_str!("c/mq-send.c")),
     ("mq-recv", include_str!("c/mq-recv.c")),
     ("tcp-server", include_str!("c/tcp-server.c")),
     ("tcp-client", include_str!("c/tcp-client.c")),
+    ("ring-producer", include_str!("c/ring-producer.c")),
+    ("ring-consumer", include_str!("c/ring-consumer.c")),
+    ("ring-fork", include_str!("c/ring-fork.c")),
+    ("mmap-copy", include_str!("c/mmap-copy.c")),
 ];
 
 /// Each program's start-up run: arguments that the contract makes a usage
@@ -431,12 +435,12 @@ mod tests {
     /// The C baselines are complete programs: each source has a `main`, and
     /// `has` knows exactly them.
     #[test]
-    fn the_c_baselines_are_the_four_programs_compared() {
+    fn the_c_baselines_are_the_programs_compared() {
         for (name, source) in C_SOURCES {
             assert!(source.contains("int main(int argc, char **argv)"), "{name}.c has no main");
         }
         let c = CPrograms { dir: tempfile::tempdir().expect("a temporary folder") };
-        assert!(c.has("mq-send") && c.has("tcp-client") && !c.has("ring-fork"));
+        assert!(c.has("mq-send") && c.has("tcp-client") && c.has("ring-fork") && !c.has("pipeline"));
         assert_eq!(c_name("mq 64 B messages"), "mq 64 B messages, C baseline");
     }
 }

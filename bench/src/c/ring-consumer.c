@@ -1,0 +1,141 @@
+/* The C baseline of `cargo bench-ipc` for ring-consumer:
+   `ring-consumer [--wait MS] NAME` re-tries every millisecond, for at most
+   MS ms (default 10000), until the shared-memory object NAME exists and its
+   magic is set, checks the header, maps 256 + capacity bytes, then writes
+   the stream to stdout straight from the ring (at most up to the wrap point
+   per write; partial writes publish what they wrote), publishing progress
+   with a release store of `tail`. Once `closed == 1` and `tail == head` it
+   unlinks NAME and exits 0. Waiting on an empty ring: 256 spins, then 20 us
+   sleeps between checks. Written from the contract alone, with C11 atomics. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC 0x31474E4952435049ULL
+
+struct header { /* the contract's layout: one field per 64-byte line */
+    _Atomic uint64_t magic, capacity, pad0[6];
+    _Atomic uint64_t head, pad1[7];
+    _Atomic uint64_t tail, pad2[7];
+    _Atomic uint64_t closed, pad3[7];
+};
+_Static_assert(sizeof(struct header) == 256, "header is 256 bytes");
+
+static const char *name;
+
+static int number(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end || errno)
+        return 0;
+    *out = n;
+    return 1;
+}
+
+static int valid_name(const char *s) {
+    size_t len = strlen(s);
+    return s[0] == '/' && len >= 2 && len <= 255 && !strchr(s + 1, '/');
+}
+
+static void fail(const char *context, const char *reason) {
+    fprintf(stderr, "ring-consumer: %s: %s\n", context, reason);
+    exit(1);
+}
+
+/* The ready ring NAME, or NULL while it is missing or its magic unset. */
+static struct header *try_open(void) {
+    int fd = shm_open(name, O_RDWR, 0);
+    if (fd < 0 && errno == ENOENT)
+        return NULL;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st))
+        fail(name, strerror(errno));
+    struct header *ring = NULL;
+    if (st.st_size >= 256) {
+        ring = mmap(NULL, 256, PROT_READ, MAP_SHARED, fd, 0);
+        if (ring == MAP_FAILED)
+            fail(name, strerror(errno));
+        uint64_t magic = atomic_load_explicit(&ring->magic, memory_order_acquire);
+        uint64_t capacity = atomic_load_explicit(&ring->capacity, memory_order_relaxed);
+        munmap(ring, 256);
+        ring = NULL;
+        if (magic != 0 && (magic != MAGIC || capacity == 0 || capacity > (uint64_t)st.st_size - 256))
+            fail(name, "not a ring buffer");
+        if (magic != 0 && (ring = mmap(NULL, 256 + capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+            fail(name, strerror(errno));
+    } else if (st.st_size > 0) {
+        fail(name, "not a ring buffer");
+    }
+    close(fd);
+    return ring;
+}
+
+int main(int argc, char **argv) {
+    uint64_t wait_ms = 10000;
+    int bad = 0, options = 1;
+    for (int i = 1; i < argc; i++) {
+        if (options && !strcmp(argv[i], "--"))
+            options = 0;
+        else if (options && !strcmp(argv[i], "--wait") && i + 1 < argc)
+            bad |= !number(argv[++i], &wait_ms);
+        else if ((options && argv[i][0] == '-') || name)
+            bad = 1;
+        else
+            name = argv[i];
+    }
+    if (bad || !name || !valid_name(name)) {
+        fputs("usage: ring-consumer [--wait MS] NAME\n", stderr);
+        return 2;
+    }
+
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double deadline = now.tv_sec + now.tv_nsec / 1e9 + wait_ms / 1e3;
+    struct header *ring;
+    while (!(ring = try_open())) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec + now.tv_nsec / 1e9 >= deadline)
+            fail(name, "timed out waiting for producer");
+        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+    }
+
+    uint64_t capacity = atomic_load_explicit(&ring->capacity, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+    const char *data = (const char *)ring + 256;
+    unsigned spins = 0;
+    for (;;) {
+        uint64_t closed = atomic_load_explicit(&ring->closed, memory_order_acquire);
+        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+        if (head == tail) {
+            if (closed == 1)
+                break;
+            if (++spins > 256)
+                nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
+            continue;
+        }
+        spins = 0;
+        uint64_t at = tail % capacity, want = head - tail;
+        ssize_t n = write(1, data + at, want < capacity - at ? want : capacity - at);
+        if (n < 0 && errno != EINTR) { /* give up the stream: leave no object behind */
+            const char *reason = strerror(errno);
+            shm_unlink(name);
+            fail("stdout", reason);
+        }
+        if (n > 0) {
+            tail += n;
+            atomic_store_explicit(&ring->tail, tail, memory_order_release);
+        }
+    }
+    if (shm_unlink(name))
+        fail(name, strerror(errno));
+    return 0;
+}
