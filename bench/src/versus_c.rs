@@ -40,6 +40,9 @@ const C_SOURCES: [(&str, &str); 8] = [
     ("mmap-copy", include_str!("c/mmap-copy.c")),
 ];
 
+/// Headers the baselines include, written beside them.
+const C_HEADERS: [(&str, &str); 1] = [("ring.h", include_str!("c/ring.h"))];
+
 /// Each program's start-up run: arguments that the contract makes a usage
 /// error (exit status 2) only once every one of them has been read (a bad
 /// IPC name, a number that does not parse, an operand missing or extra),
@@ -86,6 +89,10 @@ impl CPrograms {
             .prefix("ipc-bench-c-")
             .tempdir()
             .map_err(|e| format!("no temporary folder for the C baselines: {e}"))?;
+        for (name, text) in C_HEADERS {
+            let file = dir.path().join(name);
+            std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+        }
         for (name, source) in C_SOURCES {
             let file = dir.path().join(format!("{name}.c"));
             std::fs::write(&file, source).map_err(|e| format!("{}: {e}", file.display()))?;

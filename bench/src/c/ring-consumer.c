@@ -2,49 +2,17 @@
    `ring-consumer [--wait MS] NAME` re-tries every millisecond, for at most
    MS ms (default 10000), until the shared-memory object NAME exists and its
    magic is set, checks the header, maps 256 + capacity bytes, then writes
-   the stream to stdout straight from the ring (at most up to the wrap point
-   per write; partial writes publish what they wrote), publishing progress
-   with a release store of `tail`. Once `closed == 1` and `tail == head` it
-   unlinks NAME and exits 0. Waiting on an empty ring: 256 spins, then 20 us
-   sleeps between checks. Written from the contract alone, with C11 atomics. */
-#include <errno.h>
+   the stream to stdout straight from the ring (ring.h). Once `closed == 1`
+   and `tail == head` it unlinks NAME and exits 0. Written from the contract
+   alone. */
 #include <fcntl.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define MAGIC 0x31474E4952435049ULL
-
-struct header { /* the contract's layout: one field per 64-byte line */
-    _Atomic uint64_t magic, capacity, pad0[6];
-    _Atomic uint64_t head, pad1[7];
-    _Atomic uint64_t tail, pad2[7];
-    _Atomic uint64_t closed, pad3[7];
-};
-_Static_assert(sizeof(struct header) == 256, "header is 256 bytes");
+#include "ring.h"
 
 static const char *name;
-
-static int number(const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    if (*s < '0' || *s > '9' || *end || errno)
-        return 0;
-    *out = n;
-    return 1;
-}
-
-static int valid_name(const char *s) {
-    size_t len = strlen(s);
-    return s[0] == '/' && len >= 2 && len <= 255 && !strchr(s + 1, '/');
-}
 
 static void fail(const char *context, const char *reason) {
     fprintf(stderr, "ring-consumer: %s: %s\n", context, reason);
@@ -109,31 +77,10 @@ int main(int argc, char **argv) {
     }
 
     uint64_t capacity = atomic_load_explicit(&ring->capacity, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-    const char *data = (const char *)ring + 256;
-    unsigned spins = 0;
-    for (;;) {
-        uint64_t closed = atomic_load_explicit(&ring->closed, memory_order_acquire);
-        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-        if (head == tail) {
-            if (closed == 1)
-                break;
-            if (++spins > 256)
-                nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
-            continue;
-        }
-        spins = 0;
-        uint64_t at = tail % capacity, want = head - tail;
-        ssize_t n = write(1, data + at, want < capacity - at ? want : capacity - at);
-        if (n < 0 && errno != EINTR) { /* give up the stream: leave no object behind */
-            const char *reason = strerror(errno);
-            shm_unlink(name);
-            fail("stdout", reason);
-        }
-        if (n > 0) {
-            tail += n;
-            atomic_store_explicit(&ring->tail, tail, memory_order_release);
-        }
+    if (consume(ring, capacity) < 0) { /* give up the stream: leave no object behind */
+        const char *reason = strerror(errno);
+        shm_unlink(name);
+        fail("stdout", reason);
     }
     if (shm_unlink(name))
         fail(name, strerror(errno));
