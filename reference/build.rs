@@ -11,14 +11,35 @@
 //! `libgcc_s`, which is then not needed and left out (`--as-needed`).
 //! Panics, `catch_unwind` and backtraces work as before.
 //!
-//! Only the reference does this: the starter is built the usual way.
+//! A C compiler without that archive (some clang installations) gets the
+//! usual link and a warning, never a failed build. Only the reference does
+//! this: the starter is built the usual way.
+
+use std::process::Command;
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
-    let linux_gnu = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
-        && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
-    let static_crt = std::env::var("CARGO_CFG_TARGET_FEATURE").is_ok_and(|f| f.split(',').any(|f| f == "crt-static"));
-    if linux_gnu && !static_crt {
+    println!("cargo::rerun-if-env-changed=CC");
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let linux_gnu = var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu";
+    let static_crt = var("CARGO_CFG_TARGET_FEATURE").split(',').any(|f| f == "crt-static");
+    if !linux_gnu || static_crt {
+        return;
+    }
+    // `cc -print-file-name=libgcc_eh.a` prints the archive's path if the
+    // compiler has it, else the bare name.
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let found = Command::new(&cc)
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .is_some_and(|path| path != "libgcc_eh.a" && std::path::Path::new(&path).is_file());
+    if found {
         println!("cargo::rustc-link-lib=static=gcc_eh");
+    } else {
+        println!(
+            "cargo::warning=`{cc}` has no libgcc_eh.a: the reference links libgcc_s.so as usual (starts a little slower)"
+        );
     }
 }
