@@ -261,97 +261,63 @@ impl Bench {
                 || timed_sh("exec \"$1\" cat cat < \"$2\" > /dev/null", &[&pipeline, &input]),
             )?);
         }
+        // The next three with their C baselines, if built, run for run.
         if self.wanted("ring") {
-            // Each with its C baseline, if built, run for run.
-            let mut pairs =
-                vec![(String::new(), false, "", self.program("ring-producer")?, self.program("ring-consumer")?)];
-            let mut forks = vec![(String::new(), false, "", self.program("ring-fork")?)];
-            if let Some(c) = c {
-                pairs.push((versus_c::c_name(""), true, "C ", c.path("ring-producer"), c.path("ring-consumer")));
-                forks.push((versus_c::c_name(""), true, "C ", c.path("ring-fork")));
-            }
             let name = "ring-producer + ring-consumer";
-            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
-            for (suffix, baseline, who, producer, consumer) in pairs {
-                let input = &input;
-                entries.push((
-                    format!("{name}{suffix}"),
-                    baseline,
-                    format!("{who}ring-producer NAME < INPUT & {who}ring-consumer NAME > /dev/null ({gib})"),
-                    Box::new(move || {
-                        let name = ipc_name("ring");
+            if self.wanted(name) {
+                figures.extend(self.throughput_against_c(
+                    c,
+                    name,
+                    &["ring-producer", "ring-consumer"],
+                    |who| format!("{who}ring-producer NAME < INPUT & {who}ring-consumer NAME > /dev/null ({gib})"),
+                    |p| {
+                        let ring = ipc_name("ring");
                         let t = timed_sh(
                             "\"$1\" \"$3\" < \"$4\" & p=$!; \"$2\" \"$3\" > /dev/null || exit 1; wait $p",
-                            &[&producer, &consumer, &name, input],
+                            &[&p[0], &p[1], &ring, &input],
                         );
-                        if let Ok(c) = CString::new(name) {
+                        if let Ok(c) = CString::new(ring) {
                             let _ = nix::sys::mman::shm_unlink(c.as_c_str());
                         }
-                        Ok(self.mb_per_s(t?))
-                    }),
-                ));
+                        t
+                    },
+                )?);
             }
-            if self.wanted(name) {
-                figures.extend(self.alternating("throughput", "MB/s", name, entries)?);
-            }
-            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
-            for (suffix, baseline, who, fork) in forks {
-                let input = &input;
-                entries.push((
-                    format!("ring-fork{suffix}"),
-                    baseline,
-                    format!("{who}ring-fork < INPUT > /dev/null ({gib})"),
-                    Box::new(move || Ok(self.mb_per_s(timed_sh("exec \"$1\" < \"$2\" > /dev/null", &[&fork, input])?))),
-                ));
-            }
-            figures.extend(self.alternating("throughput", "MB/s", "ring-fork", entries)?);
+            figures.extend(self.throughput_against_c(
+                c,
+                "ring-fork",
+                &["ring-fork"],
+                |who| format!("{who}ring-fork < INPUT > /dev/null ({gib})"),
+                |p| timed_sh("exec \"$1\" < \"$2\" > /dev/null", &[&p[0], &input]),
+            )?);
         }
         if self.wanted("mmap-copy") {
-            let mut copies = vec![(String::new(), false, "", self.program("mmap-copy")?)];
-            if let Some(c) = c {
-                copies.push((versus_c::c_name(""), true, "C ", c.path("mmap-copy")));
-            }
-            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
-            for (suffix, baseline, who, copy) in copies {
-                let (input, out) = (&input, &out);
-                entries.push((
-                    format!("mmap-copy{suffix}"),
-                    baseline,
-                    format!("{who}mmap-copy INPUT /dev/shm/COPY ({gib})"),
-                    Box::new(move || {
-                        let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&copy, input, out]);
-                        let _ = std::fs::remove_file(out);
-                        Ok(self.mb_per_s(t?))
-                    }),
-                ));
-            }
-            figures.extend(self.alternating("throughput", "MB/s", "mmap-copy", entries)?);
+            figures.extend(self.throughput_against_c(
+                c,
+                "mmap-copy",
+                &["mmap-copy"],
+                |who| format!("{who}mmap-copy INPUT /dev/shm/COPY ({gib})"),
+                |p| {
+                    let t = timed_sh("exec \"$1\" \"$2\" \"$3\"", &[&p[0], &input, &out]);
+                    let _ = std::fs::remove_file(&out);
+                    t
+                },
+            )?);
         }
         if self.wanted("tcp") {
-            let name = "tcp-client + tcp-server (echo)";
-            let mut entries: Vec<versus_c::Entry<'_>> = Vec::new();
-            let mut programs =
-                vec![(name.to_string(), false, "", self.program("tcp-server")?, self.program("tcp-client")?)];
-            if let Some(c) = c {
-                programs.push((versus_c::c_name(name), true, "C ", c.path("tcp-server"), c.path("tcp-client")));
-            }
-            for (label, baseline, who, server, client) in programs {
-                let input = &input;
-                let command = format!("{who}tcp-client 127.0.0.1 PORT < INPUT > /dev/null, {who}tcp-server 0 ({gib})");
-                entries.push((
-                    label,
-                    baseline,
-                    command,
-                    Box::new(move || {
-                        let (running, port) = start_server(&server)?;
-                        let port = port.to_string();
-                        let t = timed_sh("exec \"$1\" 127.0.0.1 \"$2\" < \"$3\" > /dev/null", &[&client, &port, input]);
-                        stop(running);
-                        Ok(self.mb_per_s(t?))
-                    }),
-                ));
-            }
-            figures.extend(self.alternating("throughput", "MB/s", name, entries)?);
+            figures.extend(self.throughput_against_c(
+                c,
+                "tcp-client + tcp-server (echo)",
+                &["tcp-server", "tcp-client"],
+                |who| format!("{who}tcp-client 127.0.0.1 PORT < INPUT > /dev/null, {who}tcp-server 0 ({gib})"),
+                |p| {
+                    let (running, port) = start_server(&p[0])?;
+                    let port = port.to_string();
+                    let t = timed_sh("exec \"$1\" 127.0.0.1 \"$2\" < \"$3\" > /dev/null", &[&p[1], &port, &input]);
+                    stop(running);
+                    t
+                },
+            )?);
         }
         if self.wanted("mq") {
             for (bytes, per_process, processes) in MQ_PLAN {

@@ -167,6 +167,32 @@ impl Bench {
         Ok(figures)
     }
 
+    /// Throughput of the labs' `programs` (contract names), one run being
+    /// `one` given their paths, alternating run for run with the same run of
+    /// their C baselines when they were built: the figures `name` and
+    /// `name, C baseline`. `command` tells how, given "" or "C ".
+    pub(super) fn throughput_against_c<'a>(
+        &'a self,
+        c: Option<&CPrograms>,
+        name: &str,
+        programs: &[&str],
+        command: impl Fn(&str) -> String,
+        one: impl Fn(&[PathBuf]) -> anyhow::Result<Duration> + Copy + 'a,
+    ) -> anyhow::Result<Vec<Figure>> {
+        let ours = programs.iter().map(|p| self.program(p)).collect::<anyhow::Result<Vec<_>>>()?;
+        let mut versions = vec![(name.to_string(), false, "", ours)];
+        if let Some(c) = c {
+            versions.push((c_name(name), true, "C ", programs.iter().map(|p| c.path(p)).collect()));
+        }
+        let entries = versions
+            .into_iter()
+            .map(|(label, baseline, who, paths)| -> Entry<'a> {
+                (label, baseline, command(who), Box::new(move || Ok(self.mb_per_s(one(&paths)?))))
+            })
+            .collect();
+        self.alternating("throughput", "MB/s", name, entries)
+    }
+
     /// Microseconds per start of every program there is (and of its C
     /// baseline), next to `/bin/true`. A program whose start-up run does not
     /// end with the usage status 2 is left out, with a note.

@@ -4,30 +4,12 @@
 //! contract forbids would make the benchmark's "reference against C" a
 //! comparison with something else.
 
-use std::path::Path;
-use std::time::Duration;
-
 use ipc_engine::build::workspace_root;
-use ipc_engine::proc::{self, Collected, Exit, Spec};
+use ipc_engine::proc::Exit;
 use serde_json::Value;
 
-fn run(program: &str, args: &[&str], cwd: &Path) -> Collected {
-    let mut spec = Spec::new(program, args.iter().copied(), cwd);
-    spec.env = vec![("NO_COLOR".into(), "1".into())];
-    // Through the grader's own spawn: only one party may reap children.
-    proc::output(spec, Duration::from_secs(600)).expect("runs")
-}
-
-/// Graded checks that did not pass, with why.
-fn failed(report: &Value) -> Vec<String> {
-    report["tests"]
-        .as_array()
-        .expect("tests[]")
-        .iter()
-        .filter(|t| t["status"] != "passed")
-        .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
-        .collect()
-}
+mod common;
+use common::{failed_checks, run_to_end};
 
 #[test]
 fn the_c_baselines_of_the_ring_and_mmap_copy_pass_their_checks() {
@@ -38,7 +20,7 @@ fn the_c_baselines_of_the_ring_and_mmap_copy_pass_their_checks() {
         let exe = bin.path().join(program);
         // As the benchmark builds them (`cc -O2`), with warnings as errors.
         let args = ["-O2", "-Wall", "-Wextra", "-Werror", "-o", exe.to_str().unwrap(), source.to_str().unwrap()];
-        let out = run("cc", &args, &sources);
+        let out = run_to_end("cc", &args, &sources);
         assert_eq!(out.exit, Some(Exit::Code(0)), "cc {program}.c: {}", String::from_utf8_lossy(&out.stderr));
     }
     // Lab `ring` whole, and the checks of lab `mmap` that run `mmap-copy`
@@ -49,11 +31,11 @@ fn the_c_baselines_of_the_ring_and_mmap_copy_pass_their_checks() {
     filters.extend(mmap_copy.iter().map(|c| format!("mmap::{c}")));
     let mut args = vec!["--bin-dir", bin.path().to_str().unwrap(), "--format", "json"];
     args.extend(filters.iter().map(String::as_str));
-    let out = run(env!("CARGO_BIN_EXE_ipc-grader"), &args, &workspace_root());
+    let out = run_to_end(env!("CARGO_BIN_EXE_ipc-grader"), &args, &workspace_root());
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("no JSON report ({e}); {:?}\nstderr:\n{}", out.exit, String::from_utf8_lossy(&out.stderr))
     });
-    let failed = failed(&report);
+    let failed = failed_checks(&report);
     assert!(failed.is_empty(), "a C baseline fails checks:\n{}", failed.join("\n\n"));
     let tests = report["tests"].as_array().expect("tests[]");
     assert!(tests.len() >= 20 + mmap_copy.len(), "too few checks ran: {}", tests.len());

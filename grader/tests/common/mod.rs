@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use ipc_engine::build::{self, Crate, Programs};
+use ipc_engine::proc::{self, Collected, Spec};
 
 use serde_json::Value;
 
@@ -182,4 +183,23 @@ pub fn repository_with_a_hidden_check_per_lab(copy: &Path) -> Vec<String> {
     )
     .unwrap();
     markers
+}
+
+/// Runs `program` to the end through the grader's own spawn (only one party
+/// may reap children in a test process that grades), with `NO_COLOR`.
+pub fn run_to_end(program: &str, args: &[&str], cwd: &Path) -> Collected {
+    let mut spec = Spec::new(program, args.iter().copied(), cwd);
+    spec.env = vec![("NO_COLOR".into(), "1".into())];
+    proc::output(spec, Duration::from_secs(600)).expect("runs")
+}
+
+/// The checks of a JSON report that did not pass, each with its output.
+pub fn failed_checks(report: &Value) -> Vec<String> {
+    report["tests"]
+        .as_array()
+        .expect("tests[]")
+        .iter()
+        .filter(|t| t["status"] != "passed")
+        .map(|t| format!("{}: {}", t["name"], t["output"].as_str().unwrap_or_default()))
+        .collect()
 }
