@@ -17,7 +17,7 @@ use std::ffi::{OsStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 
 use ipc_common::{fail, fail_with, fault};
-use mq::{Usage, Word, Words};
+use mq::{Arg, Usage, Word, Words};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_send};
 use nix::sys::stat::Mode;
@@ -40,7 +40,7 @@ struct Args {
     /// The queue's name, e.g. `/jobs`.
     name: &'static str,
     /// The messages, sent in order, where `main` found them.
-    messages: Vec<&'static OsStr>,
+    messages: Vec<Arg>,
 }
 
 /// Reads the command line (see src/mq/mod.rs for why not clap).
@@ -107,15 +107,18 @@ fn send(args: Args) -> c_int {
     let mut changed: Vec<OsString> = vec![];
     if fault!("join-messages") {
         // One message for all the words loses the boundaries between them.
-        changed = vec![args.messages.join(OsStr::new(" "))];
+        changed = vec![args.messages.iter().map(|m| m.os_str()).collect::<Vec<_>>().join(OsStr::new(" "))];
     }
     if fault!("nul-terminator") {
         // A C string's terminator is not part of the message.
-        changed = args.messages.iter().map(|m| [*m, OsStr::new("\0")].join(OsStr::new(""))).collect();
+        changed = args.messages.iter().map(|m| [m.os_str(), OsStr::new("\0")].join(OsStr::new(""))).collect();
     }
-    let messages = if changed.is_empty() { args.messages } else { changed.iter().map(|m| m.as_os_str()).collect() };
-    for message in messages {
-        let mut message = message.as_bytes();
+    // Each message is measured as it is sent (Arg::bytes), so the kernel's
+    // copy finds it in the cache.
+    let mut plain = args.messages.iter().map(|m| m.bytes());
+    let mut faulty = changed.iter().map(|m| m.as_bytes());
+    let messages: &mut dyn Iterator<Item = &[u8]> = if changed.is_empty() { &mut plain } else { &mut faulty };
+    for mut message in messages {
         if fault!("truncate-long") {
             // Cutting a message to the queue's size loses its end silently.
             let size = nix::mqueue::mq_getattr(&queue).map_or(1024, |a| a.msgsize() as usize);
