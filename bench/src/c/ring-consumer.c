@@ -49,18 +49,7 @@ static struct header *try_open(void) {
 
 int main(int argc, char **argv) {
     uint64_t wait_ms = 10000;
-    int bad = 0, options = 1;
-    for (int i = 1; i < argc; i++) {
-        if (options && !strcmp(argv[i], "--"))
-            options = 0;
-        else if (options && !strcmp(argv[i], "--wait") && i + 1 < argc)
-            bad |= !number(argv[++i], &wait_ms);
-        else if ((options && argv[i][0] == '-') || name)
-            bad = 1;
-        else
-            name = argv[i];
-    }
-    if (bad || !name || !valid_name(name)) {
+    if (!command_line(argc, argv, "--wait", &wait_ms, &name)) {
         fputs("usage: ring-consumer [--wait MS] NAME\n", stderr);
         return 2;
     }

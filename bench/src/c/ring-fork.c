@@ -24,16 +24,7 @@ static int child_gone(void) {
 
 int main(int argc, char **argv) {
     uint64_t capacity = 65536;
-    int bad = 0, options = 1;
-    for (int i = 1; i < argc; i++) {
-        if (options && !strcmp(argv[i], "--"))
-            options = 0;
-        else if (options && !strcmp(argv[i], "--capacity") && i + 1 < argc)
-            bad |= !number(argv[++i], &capacity) || capacity == 0 || capacity > INT64_MAX - 256;
-        else
-            bad = 1; /* no operands */
-    }
-    if (bad) {
+    if (!command_line(argc, argv, "--capacity", &capacity, NULL) || capacity == 0 || capacity > INT64_MAX - 256) {
         fputs("usage: ring-fork [--capacity BYTES]\n", stderr);
         return 2;
     }

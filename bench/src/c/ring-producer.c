@@ -13,18 +13,7 @@
 int main(int argc, char **argv) {
     uint64_t capacity = 65536;
     const char *name = NULL;
-    int bad = 0, options = 1;
-    for (int i = 1; i < argc; i++) {
-        if (options && !strcmp(argv[i], "--"))
-            options = 0;
-        else if (options && !strcmp(argv[i], "--capacity") && i + 1 < argc)
-            bad |= !number(argv[++i], &capacity) || capacity == 0 || capacity > INT64_MAX - 256;
-        else if ((options && argv[i][0] == '-') || name)
-            bad = 1;
-        else
-            name = argv[i];
-    }
-    if (bad || !name || !valid_name(name)) {
+    if (!command_line(argc, argv, "--capacity", &capacity, &name) || capacity == 0 || capacity > INT64_MAX - 256) {
         fputs("usage: ring-producer [--capacity BYTES] NAME\n", stderr);
         return 2;
     }

@@ -1,5 +1,5 @@
 /* What the C baselines of the ring share (ring-producer.c, ring-consumer.c,
-   ring-fork.c): the contract's layout, reading numbers and names, and the
+   ring-fork.c): the contract's layout, reading the command line, and the
    two copy loops. Waiting, as the contract allows ("spinning briefly, then
    yielding or sleeping"): 256 re-checks, then a 20 us sleep between
    re-checks. Plain, not tuned. Written from the contract alone, with C11
@@ -37,6 +37,26 @@ static inline int number(const char *s, uint64_t *out) {
 static inline int valid_name(const char *s) {
     size_t len = strlen(s);
     return s[0] == '/' && len >= 2 && len <= 255 && !strchr(s + 1, '/');
+}
+
+/* The command line `[OPTION N] [NAME]`, in any order, `--` ending the
+   options: N into *value, the one NAME into *name (no operand at all when
+   name is NULL). 0 on a usage error: an unknown option, a missing or bad
+   N, a missing, extra or invalid NAME. */
+static inline int command_line(int argc, char **argv, const char *option, uint64_t *value, const char **name) {
+    int options = 1;
+    for (int i = 1; i < argc; i++) {
+        if (options && !strcmp(argv[i], "--"))
+            options = 0;
+        else if (options && !strcmp(argv[i], option) && i + 1 < argc) {
+            if (!number(argv[++i], value))
+                return 0;
+        } else if (!name || (options && argv[i][0] == '-') || *name)
+            return 0;
+        else
+            *name = argv[i];
+    }
+    return !name || (*name && valid_name(*name));
 }
 
 /* Called each time there is nothing to do: spin a little, then sleep. */
