@@ -29,7 +29,7 @@ done
 # `-p ipc-grader`),
 # then the starter's programs. Each on its own, as the grader runs them, so
 # that cargo reuses both as they are.
-cargo build --package ipc-grader --bin ipc-grader
+cargo build --package ipc-grader --bin ipc-grader --bin ipc-grader-peers
 cargo build --package ipc-grade --bin ipc-grade
 if ! cargo build --package ipc-starter --bins --keep-going; then
   # Not a fault of the container: some of the student's code does not compile.

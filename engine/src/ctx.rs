@@ -140,10 +140,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// One of the grader's own trusted programs (a peer or probe), by name,
-    /// started by the check itself: the grader's executable with `argv[0]`
+    /// started by the check itself: the peers executable with `argv[0]`
     /// set to the name, and the token that lets a partner run.
     pub fn peer(&mut self, name: &str) -> Result<Cmd<'_, 'a>, Fail> {
-        let exe = std::env::current_exe().map_err(Fail::infra)?;
+        let exe = peer::executable().map_err(Fail::infra)?;
         let mut cmd = Cmd::new(self, exe, None);
         cmd.spec.arg0 = Some(name.into());
         cmd.spec.env.push((peer::TOKEN_VAR.into(), crate::misuse::issue().into()));
@@ -209,15 +209,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Makes the grader's probe `name` callable by that name on the PATH of
-    /// the programs this check runs (a link to the grader's own executable,
-    /// which dispatches on its name), and returns its path. Only probes run
+    /// the programs this check runs (a link to the peers executable, which
+    /// dispatches on its name), and returns its path. Only probes run
     /// this way: a partner started by a program under test refuses
     /// ([`crate::misuse`]).
     pub fn peer_on_path(&mut self, name: &str) -> Result<PathBuf, Fail> {
         self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).on_path.insert(name.to_string());
         let link = self.bin_dir.join(name);
         if !link.exists() {
-            let exe = std::env::current_exe().map_err(Fail::infra)?;
+            let exe = peer::executable().map_err(Fail::infra)?;
             std::fs::create_dir_all(&self.bin_dir).map_err(Fail::infra)?;
             std::os::unix::fs::symlink(exe, &link).map_err(Fail::infra)?;
         }

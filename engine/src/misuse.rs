@@ -12,9 +12,10 @@
 //!    nonce and passes `SOCKET NONCE` in the partner's environment
 //!    ([`crate::peer::TOKEN_VAR`]); programs under test never get one.
 //! 2. The partner connects, and checks that the process that answers is
-//!    its own parent (`SO_PEERCRED` against `getppid`) and runs the same
-//!    executable (same file, or the same bytes). It sends the nonce; the
-//!    grader answers `yes` once per nonce, then forgets it.
+//!    its own parent (`SO_PEERCRED` against `getppid`) and runs the grader
+//!    (the `ipc-grader` beside the peers executable: the same file, or the
+//!    same bytes). It sends the nonce; the grader answers `yes` once per
+//!    nonce, then forgets it.
 //!
 //! A wrapper script that execs a peer, by any name or path, or a copy of
 //! the binary, has no valid nonce (a nonce read from a running peer's
@@ -88,7 +89,7 @@ pub(crate) fn verify() -> Result<(), String> {
     if cred.pid() != parent {
         return Err("the process that vouches for it is not its parent".into());
     }
-    if !same_executable(parent) {
+    if !runs_the_grader(parent) {
         return Err("its parent is not the grader".into());
     }
     stream.write_all(format!("{nonce}\n").as_bytes()).map_err(|e| e.to_string())?;
@@ -101,33 +102,35 @@ pub(crate) fn verify() -> Result<(), String> {
     }
 }
 
-/// Whether process `pid` runs the same executable as this one: the same
-/// file, or a file with the same bytes.
-fn same_executable(pid: i32) -> bool {
-    let (Ok(theirs), Ok(ours)) = (std::fs::metadata(format!("/proc/{pid}/exe")), std::fs::metadata("/proc/self/exe"))
-    else {
+/// Whether process `pid` runs the grader: the `ipc-grader` executable
+/// beside this peers executable (the same file, or a file with the same
+/// bytes).
+fn runs_the_grader(pid: i32) -> bool {
+    let Ok(ours) = std::fs::read_link("/proc/self/exe") else { return false };
+    let grader = ours.with_file_name(crate::peer::GRADER);
+    let (Ok(theirs), Ok(expected)) = (std::fs::metadata(format!("/proc/{pid}/exe")), std::fs::metadata(&grader)) else {
         return false;
     };
-    if theirs.dev() == ours.dev() && theirs.ino() == ours.ino() {
+    if theirs.dev() == expected.dev() && theirs.ino() == expected.ino() {
         return true;
     }
-    theirs.size() == ours.size()
+    theirs.size() == expected.size()
         && matches!(
-            (std::fs::read(format!("/proc/{pid}/exe")), std::fs::read("/proc/self/exe")),
+            (std::fs::read(format!("/proc/{pid}/exe")), std::fs::read(&grader)),
             (Ok(a), Ok(b)) if a == b
         )
 }
 
-/// Whether a grading process (one running this same executable) is among
-/// the ancestors of this process: then `--peer` by hand is refused, for it
-/// was started, however indirectly, by a program under test.
+/// Whether a grading process (one running the grader) is among the
+/// ancestors of this process: then `--peer` by hand is refused, for it was
+/// started, however indirectly, by a program under test.
 pub(crate) fn under_a_grader() -> bool {
     let mut pid = nix::unistd::getppid().as_raw();
     for _ in 0..64 {
         if pid <= 1 {
             return false;
         }
-        if same_executable(pid) {
+        if runs_the_grader(pid) {
             return true;
         }
         match crate::proc::procfs::stat(nix::unistd::Pid::from_raw(pid)) {

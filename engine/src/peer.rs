@@ -1,11 +1,13 @@
-//! Trusted programs: the grader's own executable, started under another
-//! name, acts as a partner of a program under test (a ring consumer, an
-//! echo server) or as a probe.
+//! Trusted programs: the peers executable (`ipc-grader-peers`, beside the
+//! grader's), started under a peer's name, acts as a partner of a program
+//! under test (a ring consumer, an echo server) or as a probe. It holds no
+//! rubric and no hidden check: only the peers (crate `ipc-peers`).
 //!
-//! A check makes a peer callable through [`crate::ctx::Ctx::peer`], which
-//! puts a link named after the peer on the PATH of the check's programs;
-//! the binary's `main` calls [`dispatch`] first, which runs the peer named
-//! by `argv[0]` (or by `ipc-grader peer NAME ARGS...`).
+//! A check starts a peer through [`crate::ctx::Ctx::peer`], or puts a link
+//! named after a probe on the PATH of the check's programs
+//! ([`crate::ctx::Ctx::peer_on_path`]); the executable's `main` calls
+//! [`dispatch`] first, which runs the peer named by `argv[0]` (or by
+//! `ipc-grader --peer NAME ARGS...`, by hand).
 //!
 //! The engine has its own peer, [`SPIN`], which calibrates CPU checks
 //! ([`crate::ctx::Ctx::cpu_used`]); labs bring theirs.
@@ -20,6 +22,32 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+/// The name of the peers executable, beside the grader's.
+pub const EXECUTABLE: &str = "ipc-grader-peers";
+
+/// The peers executable: [`EXECUTABLE`] beside this process's own
+/// executable (or this one, if it is the peers executable), unless
+/// [`use_executable`] said otherwise.
+pub fn executable() -> std::io::Result<PathBuf> {
+    if let Some(path) = CHOSEN.get() {
+        return Ok(path.clone());
+    }
+    let exe = std::env::current_exe()?;
+    if exe.file_name().is_some_and(|n| n == EXECUTABLE) {
+        return Ok(exe);
+    }
+    Ok(exe.with_file_name(EXECUTABLE))
+}
+
+static CHOSEN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes [`executable`] return `path` from now on (a copy of the peers
+/// executable that the programs under test may run). Only the first call
+/// counts.
+pub fn use_executable(path: PathBuf) {
+    let _ = CHOSEN.set(path);
+}
 
 /// A trusted program the grader runs as a partner or probe.
 #[derive(Clone, Copy)]
@@ -92,19 +120,20 @@ pub fn run_by_hand(name: &str, args: Vec<OsString>, peers: &[Peer]) -> ExitCode 
     (peer.run)(args)
 }
 
-/// The name of the grader's own executable in [`by_hand_dir`]: commands
-/// that reproduce a check run a peer as `ipc-grader --peer NAME ARGS...`.
+/// The name the commands that reproduce a check give the peers executable
+/// in [`by_hand_dir`]: they run a peer as `ipc-grader --peer NAME ARGS...`
+/// (as `cargo grade --peer NAME ARGS...` does).
 pub const GRADER: &str = "ipc-grader";
 
 /// A folder that puts the grader's own programs on `PATH` for a person
 /// reproducing a check by hand, in any directory: links named `names`
-/// (probes, and [`GRADER`]) to this executable, which dispatches on its
-/// name. It is `ipc-peers/` next to the executable (`target/debug/`), or
-/// under the temporary directory if that one cannot be written. Links
-/// already there are kept; missing or stale ones are made (atomically, so
-/// two graders at once do not disturb each other).
+/// (probes, and [`GRADER`]) to the peers executable, which dispatches on
+/// its name. It is `ipc-peers/` next to it (`target/debug/`), or under
+/// the temporary directory if that one cannot be written. Links already
+/// there are kept; missing or stale ones are made (atomically, so two
+/// graders at once do not disturb each other).
 pub fn by_hand_dir(names: &BTreeSet<String>) -> std::io::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
+    let exe = executable()?;
     let beside = exe.parent().map(|d| d.join("ipc-peers"));
     let fallback = std::env::temp_dir().join(format!("ipc-peers-{}", nix::unistd::getuid()));
     let mut last = std::io::Error::other("no folder for the links");

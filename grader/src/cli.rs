@@ -11,7 +11,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::formats;
 use crate::grading::{self, Outcome, Selected};
-use crate::labs::{self, LABS};
+use crate::labs::LABS;
 use crate::report;
 use crate::rubric::Rubric;
 use ipc_engine::build::{self, BuildError, Crate, Programs};
@@ -121,17 +121,12 @@ pub enum Format {
 
 /// Entry point of the `ipc-grader` binary.
 pub fn main() -> ExitCode {
-    // Started under a peer's name (a link on a check's PATH), or as
-    // `ipc-grader peer NAME ARGS...`: be that peer.
-    let argv: Vec<OsString> = std::env::args_os().collect();
-    if let Some(code) = ipc_engine::peer::dispatch(&argv, &labs::peers()[..]) {
-        return code;
-    }
     // `cargo grade --peer NAME ARGS...`: a peer by hand, as `--verbose`
-    // prints it in the commands that reproduce a failure.
+    // prints it in the commands that reproduce a failure. The peers
+    // executable runs it.
+    let argv: Vec<OsString> = std::env::args_os().collect();
     if argv.get(1).is_some_and(|a| a == "--peer") {
-        let name = argv.get(2).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return ipc_engine::peer::run_by_hand(&name, argv.get(3..).unwrap_or_default().to_vec(), &labs::peers());
+        return run_peer_by_hand(&argv[1..]);
     }
     let args = match Args::from_arg_matches(&command().get_matches()) {
         Ok(args) => args,
@@ -160,6 +155,22 @@ pub fn main() -> ExitCode {
 }
 
 /// `cargo grade --watch [LAB]...`: see [`crate::watch`].
+/// `--peer NAME ARGS...`: becomes the peers executable with these
+/// arguments (it runs the peer by hand, and refuses inside a check).
+fn run_peer_by_hand(args: &[OsString]) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let peers = match ipc_engine::peer::executable() {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("cargo grade --peer: cannot find the grader's own executable: {e}");
+            return ExitCode::from(ERROR);
+        }
+    };
+    let error = std::process::Command::new(&peers).arg0(ipc_engine::peer::GRADER).args(args).exec();
+    eprintln!("cargo grade --peer: cannot run {}: {error} (build it: cargo build -p ipc-grader)", peers.display());
+    ExitCode::from(ERROR)
+}
+
 fn watch(args: &Args) -> Result<u8> {
     let rubric = match &args.rubric {
         Some(dir) => Rubric::load(dir, LABS)?,
@@ -244,7 +255,7 @@ fn grade(args: &Args) -> Result<u8> {
     };
     rubric.validate(LABS)?;
     if args.peer_path {
-        let dir = ipc_engine::peer::by_hand_dir(&ipc_engine::peer::by_hand_names(&labs::peers()))
+        let dir = ipc_engine::peer::by_hand_dir(&ipc_engine::peer::by_hand_names(&ipc_peers::all()))
             .context("cannot make the folder of the grader's own programs")?;
         println!("{}", dir.display());
         return Ok(PASSED);

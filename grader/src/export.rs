@@ -80,9 +80,10 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     copy_tree(&root.join("template"), dest)?;
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     copy_tree(&root.join("engine"), &dest.join("engine"))?;
+    copy_tree(&root.join("peers"), &dest.join("peers"))?;
     std::fs::write(
         dest.join("Cargo.toml"),
-        workspace_manifest(&manifest, &["common", "starter", "engine", "grader", "launcher"])?,
+        workspace_manifest(&manifest, &["common", "starter", "engine", "peers", "grader", "launcher"])?,
     )?;
     prune_lockfile(dest)?;
 
@@ -130,7 +131,7 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
 
     // Fingerprints of everything that decides a grade, as exported.
     let mut files = Vec::new();
-    for dir in ["grader", "rubric", ".cargo", ".github"] {
+    for dir in ["grader", "engine", "peers", "rubric", ".cargo", ".github"] {
         list_files(dest, &dest.join(dir), &mut files)?;
     }
     files.retain(|f| f != "grader/fingerprints.txt");

@@ -256,12 +256,13 @@ fn huge_arguments_are_shown_by_the_command_that_makes_them() {
 }
 
 /// Wrappers around the grader's own ring peers, by every path (its `--peer`
-/// option, a link named after the peer, a copy of the binary, a forged
-/// token), and programs that do nothing otherwise, score 0 in `ring`, with
-/// a message that names the rule.
+/// option, a link named after the peer, a copy of the peers executable, a
+/// forged token), and programs that do nothing otherwise, score 0 in
+/// `ring`, with a message that names the rule.
 #[test]
 fn wrappers_around_the_graders_peers_earn_nothing() {
     let grader_exe = assert_cmd::cargo::cargo_bin("ipc-grader");
+    let peers_exe = assert_cmd::cargo::cargo_bin("ipc-grader-peers");
     let g = grader_exe.display();
     for (how, producer, consumer) in [
         (
@@ -290,8 +291,8 @@ fn wrappers_around_the_graders_peers_earn_nothing() {
             std::fs::create_dir(dir.path().join(sub)).unwrap();
         }
         for peer in ["ipc-ring-producer", "ipc-ring-consumer"] {
-            std::os::unix::fs::symlink(&grader_exe, dir.path().join("x").join(peer)).unwrap();
-            std::fs::copy(&grader_exe, dir.path().join("y").join(peer)).unwrap();
+            std::os::unix::fs::symlink(&peers_exe, dir.path().join("x").join(peer)).unwrap();
+            std::fs::copy(&peers_exe, dir.path().join("y").join(peer)).unwrap();
         }
         script(dir.path(), "ring-producer", &producer);
         script(dir.path(), "ring-consumer", &consumer);

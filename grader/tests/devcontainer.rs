@@ -189,18 +189,17 @@ fn creating_the_container_builds_what_cargo_grade_builds() {
     let script = command.strip_prefix("bash ").expect("postCreateCommand runs a script with bash");
     let text = std::fs::read_to_string(root.join(script)).unwrap_or_else(|e| panic!("{script}: {e}"));
     // `cargo grade` is `cargo run ... --package ipc-grade --bin ipc-grade`
-    // (launcher/), which builds `--package ipc-grader --bin ipc-grader`; then
+    // (launcher/), which builds `--package ipc-grader --bin ipc-grader --bin
+    // ipc-grader-peers`; then
     // the grader builds `--package ipc-starter --bins` (engine/src/build.rs).
     let alias = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
     let grade = alias.lines().find(|l| l.starts_with("grade = ")).expect("the `grade` alias");
     assert!(grade.contains("--package ipc-grade --bin ipc-grade"), "the `grade` alias changed: update {script}");
     let launcher = std::fs::read_to_string(root.join("launcher/src/main.rs")).unwrap();
-    assert!(launcher.contains(r#"["--package", "ipc-grader", "--bin", "ipc-grader"]"#), "the launcher's build changed");
-    for package in ["ipc-grader", "ipc-grade"] {
-        assert!(
-            text.contains(&format!("\ncargo build --package {package} --bin {package}\n")),
-            "{script} does not build {package}"
-        );
+    let grader_build = r#"["--package", "ipc-grader", "--bin", "ipc-grader", "--bin", "ipc-grader-peers"]"#;
+    assert!(launcher.contains(grader_build), "the launcher's build changed");
+    for build in ["ipc-grader --bin ipc-grader --bin ipc-grader-peers", "ipc-grade --bin ipc-grade"] {
+        assert!(text.contains(&format!("\ncargo build --package {build}\n")), "{script} does not build {build}");
     }
     assert!(text.contains("cargo build --package ipc-starter --bins"), "{script} does not build the starter");
     for tool in ["gdb", "strace", "cargo clippy", "cargo fmt", "man -w"] {

@@ -150,3 +150,59 @@ fn no_lab_uses_another_labs_module() {
         found.join("\n")
     );
 }
+
+/// The peers executable, which programs under test may run (a probe on a
+/// pipeline's PATH), holds none of the rubric (hidden checks' entries
+/// included): no check's hint is in it, while the grader's executable,
+/// which compiles the rubric in, holds every one.
+#[test]
+fn the_peers_executable_holds_no_rubric() {
+    let rubric = Rubric::builtin(LABS).unwrap();
+    let hints: std::collections::BTreeSet<&[u8]> = rubric
+        .labs
+        .values()
+        .flat_map(|lab| lab.checks.iter().map(|c| c.hint.trim().as_bytes()))
+        .filter(|hint| hint.len() >= PREFIX)
+        .map(|hint| &hint[..PREFIX])
+        .collect();
+    let hints: Vec<&[u8]> = hints.into_iter().collect();
+    assert!(hints.len() > 100, "too few hints to test with: {}", hints.len());
+    let grader = found(&std::fs::read(env!("CARGO_BIN_EXE_ipc-grader")).unwrap(), &hints);
+    let peers = found(&std::fs::read(env!("CARGO_BIN_EXE_ipc-grader-peers")).unwrap(), &hints);
+    assert_eq!(grader.len(), hints.len(), "the grader's executable should hold every hint");
+    let leaked: Vec<String> = peers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
+    assert!(leaked.is_empty(), "the peers executable holds the rubric's hints {leaked:#?}");
+}
+
+/// How many bytes of each hint [`found`] looks for.
+const PREFIX: usize = 40;
+
+/// Which of `needles` (each `PREFIX` bytes) occur in `haystack`: one pass
+/// with a rolling hash, so that a 20 MiB executable takes well under a
+/// second even without optimisation.
+fn found<'n>(haystack: &[u8], needles: &[&'n [u8]]) -> std::collections::BTreeSet<&'n [u8]> {
+    const BASE: u64 = 257;
+    let hash = |bytes: &[u8]| bytes.iter().fold(0u64, |h, &b| h.wrapping_mul(BASE).wrapping_add(u64::from(b)));
+    let by_hash: std::collections::HashMap<u64, Vec<&[u8]>> =
+        needles.iter().fold(std::collections::HashMap::new(), |mut map, n| {
+            map.entry(hash(n)).or_insert_with(Vec::new).push(*n);
+            map
+        });
+    let top = (0..PREFIX - 1).fold(1u64, |p, _| p.wrapping_mul(BASE));
+    let mut seen = std::collections::BTreeSet::new();
+    if haystack.len() < PREFIX {
+        return seen;
+    }
+    let mut h = hash(&haystack[..PREFIX]);
+    for start in 0..=haystack.len() - PREFIX {
+        if start > 0 {
+            let (out, inn) = (haystack[start - 1], haystack[start + PREFIX - 1]);
+            h = h.wrapping_sub(u64::from(out).wrapping_mul(top)).wrapping_mul(BASE).wrapping_add(u64::from(inn));
+        }
+        if let Some(candidates) = by_hash.get(&h) {
+            let window = &haystack[start..start + PREFIX];
+            seen.extend(candidates.iter().filter(|c| **c == window));
+        }
+    }
+    seen
+}

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     };
     let mut build = Command::new(&cargo);
     build.arg("build").arg("--manifest-path").arg(root.join("Cargo.toml"));
-    build.args(["--package", "ipc-grader", "--bin", "ipc-grader"]);
+    build.args(["--package", "ipc-grader", "--bin", "ipc-grader", "--bin", "ipc-grader-peers"]);
     let status = if grader.exists() {
         // Usually nothing to do (a fraction of a second); after an edit of
         // the rubric or the grader, a rebuild that says so.

@@ -22,8 +22,18 @@ const RUN: &str = include_str!("run_autograder");
 const README: &str = include_str!("README.md");
 
 /// Top-level entries of the repository the autograder's workspace holds.
-const COPIED: &[&str] =
-    &[".cargo", "rustfmt.toml", "clippy.toml", "Cargo.lock", "common", "engine", "grader", "launcher", "starter"];
+const COPIED: &[&str] = &[
+    ".cargo",
+    "rustfmt.toml",
+    "clippy.toml",
+    "Cargo.lock",
+    "common",
+    "engine",
+    "peers",
+    "grader",
+    "launcher",
+    "starter",
+];
 
 /// Files of the grader it leaves out (tests need the reference or are solutions).
 const LEFT_OUT: &[&str] = &["grader/tests"];
@@ -48,7 +58,7 @@ pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path, filters: &[String
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     std::fs::write(
         ws.join("Cargo.toml"),
-        workspace_manifest(&manifest, &["common", "starter", "engine", "grader", "launcher"])?,
+        workspace_manifest(&manifest, &["common", "starter", "engine", "peers", "grader", "launcher"])?,
     )?;
     prune_lockfile(&ws)?;
 

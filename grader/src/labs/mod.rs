@@ -1,10 +1,10 @@
-//! The labs: each module holds one lab's checks and the grader's trusted
-//! peers for it. Points, time limits and hints are in `rubric/LAB.toml`.
+//! The labs: each module holds one lab's checks (its trusted peers are in
+//! the `ipc-peers` crate). Points, time limits and hints are in
+//! `rubric/LAB.toml`.
 
 //! A lab's hidden checks are in `grader/src/hidden/` (see there).
 
 use ipc_engine::check::Check;
-use ipc_engine::peer::Peer;
 
 pub mod fifo;
 pub mod mmap;
@@ -22,7 +22,6 @@ pub struct Lab {
     /// The contract's programs of this lab.
     pub programs: &'static [&'static str],
     pub checks: fn() -> Vec<Check>,
-    pub peers: fn() -> Vec<Peer>,
     /// The lab's rubric file, compiled in.
     pub rubric: &'static str,
 }
@@ -42,68 +41,44 @@ pub static LABS: &[Lab] = &[
         name: "pipe",
         programs: pipe::PROGRAMS,
         checks: pipe::checks,
-        peers: pipe::peers,
         rubric: include_str!("../../../rubric/pipe.toml"),
     },
     Lab {
         name: "fifo",
         programs: fifo::PROGRAMS,
         checks: fifo::checks,
-        peers: fifo::peers,
         rubric: include_str!("../../../rubric/fifo.toml"),
     },
     Lab {
         name: "ring",
         programs: ring::PROGRAMS,
         checks: ring::checks,
-        peers: ring::peers,
         rubric: include_str!("../../../rubric/ring.toml"),
     },
     Lab {
         name: "sysv",
         programs: sysv::PROGRAMS,
         checks: sysv::checks,
-        peers: sysv::peers,
         rubric: include_str!("../../../rubric/sysv.toml"),
     },
-    Lab {
-        name: "mq",
-        programs: mq::PROGRAMS,
-        checks: mq::checks,
-        peers: mq::peers,
-        rubric: include_str!("../../../rubric/mq.toml"),
-    },
+    Lab { name: "mq", programs: mq::PROGRAMS, checks: mq::checks, rubric: include_str!("../../../rubric/mq.toml") },
     Lab {
         name: "sockets",
         programs: sockets::PROGRAMS,
         checks: sockets::checks,
-        peers: sockets::peers,
         rubric: include_str!("../../../rubric/sockets.toml"),
     },
-    Lab {
-        name: "rpc",
-        programs: rpc::PROGRAMS,
-        checks: rpc::checks,
-        peers: rpc::peers,
-        rubric: include_str!("../../../rubric/rpc.toml"),
-    },
+    Lab { name: "rpc", programs: rpc::PROGRAMS, checks: rpc::checks, rubric: include_str!("../../../rubric/rpc.toml") },
     Lab {
         name: "signals",
         programs: signals::PROGRAMS,
         checks: signals::checks,
-        peers: signals::peers,
         rubric: include_str!("../../../rubric/signals.toml"),
     },
     Lab {
         name: "mmap",
         programs: mmap::PROGRAMS,
         checks: mmap::checks,
-        peers: mmap::peers,
         rubric: include_str!("../../../rubric/mmap.toml"),
     },
 ];
-
-/// Every lab's peers.
-pub fn peers() -> Vec<Peer> {
-    LABS.iter().flat_map(|lab| (lab.peers)()).collect()
-}

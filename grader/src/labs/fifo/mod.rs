@@ -21,11 +21,10 @@ use nix::sys::stat::Mode;
 
 use ipc_engine::check::{Check, Done, Fail, Kind, ensure, first_line, mismatch};
 use ipc_engine::ctx::Ctx;
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::{Exit, Proc};
 use ipc_engine::text;
 
-mod peers;
+use ipc_peers::fifo as peers;
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["fifo-server", "fifo-client"];
@@ -52,14 +51,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("client-broken-pipe", client_broken_pipe),
         Check::new("pair", pair),
         Check::new("usage-errors", usage_errors),
-    ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![
-        Peer::partner(peers::SERVER, peers::server),
-        Peer::partner(peers::CLIENT, peers::client),
-        Peer::partner(peers::UMASK, peers::umask_exec),
     ]
 }
 

@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 
 use ipc_engine::check::{Check, Done, Fail, Kind, ensure, mismatch};
 use ipc_engine::ctx::Ctx;
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::Exit;
 use ipc_engine::text::os_reason;
 
-mod gate;
+use ipc_peers::mmap as gate;
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["mmap-write", "mmap-read", "mmap-counter", "mmap-private", "mmap-copy"];
@@ -45,10 +44,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("copy-truncates-longer-dst", copy_truncates_longer_dst),
         Check::new("mmap-usage", mmap_usage),
     ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![Peer::partner(gate::NAME, gate::main)]
 }
 
 // ---------------------------------------------------------------------------

@@ -12,12 +12,10 @@ use std::time::{Duration, Instant};
 use ipc_engine::check::{Check, Fail, Kind, ensure};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::leaks::{queue_exists, remove_queue};
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::Proc;
 
-mod queue;
-
-use queue::{Attr, Message, Queue, show};
+use ipc_peers::mq as queue;
+use ipc_peers::mq::{Attr, Message, Queue, show};
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["mq-send", "mq-recv"];
@@ -50,10 +48,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("recv-usage", recv_usage),
         Check::new("send-recv-together", send_recv_together),
     ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![Peer::partner(queue::NAME, queue::main)]
 }
 
 /// Removes the check's queue when the check ends, however it ends: the

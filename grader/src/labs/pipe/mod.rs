@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use ipc_engine::check::{Check, Fail, ensure};
 use ipc_engine::ctx::Ctx;
-use ipc_engine::peer::Peer;
 
-mod probe;
+use ipc_peers::pipe as probe;
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["pipe-message", "pipeline"];
@@ -33,10 +32,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("pipeline-waits-for-every-stage", pipeline_waits_for_every_stage),
         Check::new("pipeline-usage", pipeline_usage),
     ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![Peer::probe(probe::NAME, probe::main)]
 }
 
 /// What `pipe-message` prints for TEXT and CODE.

@@ -14,12 +14,10 @@ use std::time::{Duration, Instant};
 use ipc_engine::check::{Check, Done, Fail, ensure};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::leaks::{remove_shm, shm_exists};
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::{Exit, Proc};
 
-mod peer;
-
-use peer::{CONSUMER, HEADER, MAGIC, OFF_CAPACITY, OFF_CLOSED, OFF_HEAD, OFF_MAGIC, OFF_TAIL, PRODUCER};
+use ipc_peers::ring as peer;
+use ipc_peers::ring::{CONSUMER, HEADER, MAGIC, OFF_CAPACITY, OFF_CLOSED, OFF_HEAD, OFF_MAGIC, OFF_TAIL, PRODUCER};
 
 /// The contract's programs of this lab.
 pub const PROGRAMS: &[&str] = &["ring-producer", "ring-consumer", "ring-fork"];
@@ -50,10 +48,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("consumer-usage", consumer_usage),
         Check::new("fork-usage", fork_usage),
     ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![Peer::partner(PRODUCER, peer::producer), Peer::partner(CONSUMER, peer::consumer)]
 }
 
 /// Which program plays a part: the student's or the grader's.

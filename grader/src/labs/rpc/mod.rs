@@ -21,12 +21,11 @@ use nix::sys::signal::Signal;
 
 use ipc_engine::check::{Check, Done, Fail, ensure, first_line};
 use ipc_engine::ctx::{Cmd, Ctx};
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::{Exit, Proc};
 
 pub mod client;
-mod peer;
-pub mod wire;
+use ipc_peers::rpc::server as peer;
+pub use ipc_peers::rpc::wire;
 
 use client::{Addr, Client, IO_WAIT};
 use wire::{Call, Msg, Outcome};
@@ -80,10 +79,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("server-usage-errors", server_usage_errors),
         Check::new("pair", pair),
     ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![Peer::partner(peer::SERVER, peer::server)]
 }
 
 /// How long a server may take to print `listening on ...`.

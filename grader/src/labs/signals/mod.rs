@@ -19,7 +19,6 @@ use nix::unistd::Pid;
 
 use ipc_engine::check::{Check, Done, Fail, Kind, ensure};
 use ipc_engine::ctx::Ctx;
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::procfs::{self, InSyscall};
 use ipc_engine::proc::{Exit, Proc};
 
@@ -56,10 +55,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("timeout-fractional", timeout_fractional),
         Check::new("timeout-usage", timeout_usage),
     ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    Vec::new()
 }
 
 // ---------------------------------------------------------------------------

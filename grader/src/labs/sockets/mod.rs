@@ -17,12 +17,11 @@ use nix::unistd::Pid;
 
 use ipc_engine::check::{Check, Done, Fail, Kind, ensure, first_line, mismatch};
 use ipc_engine::ctx::{Cmd, Ctx};
-use ipc_engine::peer::Peer;
 use ipc_engine::proc::Proc;
 use ipc_engine::proc::procfs::{self, InSyscall};
 use ipc_engine::text::os_reason;
 
-mod peers;
+use ipc_peers::sockets as peers;
 mod tcp;
 mod udp;
 
@@ -59,15 +58,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("tcp-pair-echo", tcp_pair_echo),
         Check::new("clients-resolve-localhost", clients_resolve_localhost),
         Check::new("usage-errors", usage_errors),
-    ]
-}
-
-pub fn peers() -> Vec<Peer> {
-    vec![
-        Peer::partner(peers::UDP_SERVER, peers::udp_server),
-        Peer::partner(peers::TCP_SERVER, peers::tcp_server),
-        Peer::partner(peers::TCP_CLIENT, peers::tcp_client),
-        Peer::partner(peers::RESETTER, peers::resetter),
     ]
 }
 

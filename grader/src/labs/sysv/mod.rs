@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use crate::labs::Peer;
 use ipc_engine::check::{Check, Done, Fail, ensure, mismatch};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::sysv::{KeyFile, created_by};
@@ -36,11 +35,6 @@ pub fn checks() -> Vec<Check> {
         Check::new("smaller-segment", smaller_segment),
         Check::new("usage", usage),
     ]
-}
-
-/// No partner program: the grader itself creates, reads and removes segments.
-pub fn peers() -> Vec<Peer> {
-    Vec::new()
 }
 
 /// The project id the contract passes to `ftok`.
