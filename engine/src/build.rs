@@ -65,6 +65,50 @@ impl Programs {
         self.map.iter()
     }
 
+    /// Where the programs are: each file of the map, and the folder given
+    /// (`--bin-dir`), whose files programs may also use (a script's own
+    /// modules), with what its links point to (the folder is the
+    /// instructor's: `ln -s` of each program is a way to make one). What a
+    /// program under test may read and run of them.
+    pub fn locations(&self) -> Vec<PathBuf> {
+        let mut places: Vec<PathBuf> = self.map.values().cloned().collect();
+        if let Some(dir) = &self.fallback_dir {
+            places.push(dir.clone());
+            let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+            let linked = entries.filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()));
+            places.extend(linked.filter_map(|e| std::fs::canonicalize(e.path()).ok()));
+        }
+        places
+    }
+
+    /// The same programs, copied under `stage` (a file of the map as
+    /// `stage/NAME`; the folder's files, what its links point to, and its
+    /// folders, into `stage/`): for programs under test that may not reach
+    /// where they are.
+    pub fn staged(&self, stage: &Path) -> std::io::Result<Programs> {
+        let mut staged = self.clone();
+        for (name, path) in staged.map.iter_mut() {
+            if path.is_file() {
+                let copy = stage.join(name);
+                std::fs::copy(&*path, &copy)?;
+                *path = copy;
+            }
+        }
+        if let Some(dir) = &staged.fallback_dir {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let (from, to) = (entry.path(), stage.join(entry.file_name()));
+                if entry.file_type()?.is_dir() {
+                    crate::sandbox::copy_folder(&from, &to)?;
+                } else if from.is_file() {
+                    std::fs::copy(&from, &to)?;
+                }
+            }
+            staged.fallback_dir = Some(stage.to_owned());
+        }
+        Ok(staged)
+    }
+
     /// The path of a program (which may not exist).
     pub fn path(&self, name: &str) -> PathBuf {
         if let Some(path) = self.map.get(name) {
@@ -212,6 +256,24 @@ pub fn build(
     build_profile(krate, manifest_dir, target_dir, time_limit, false, None)
 }
 
+/// Builds a submission's starter in its sandbox (`sandbox::build`): the
+/// workspace `work/ws` into `work/target`, offline, with only `programs`
+/// if given (as [`build_programs`]).
+pub fn build_submission(
+    work: &crate::sandbox::build::Work,
+    sandbox: &crate::sandbox::build::BuildSandbox,
+    time_limit: Duration,
+    programs: Option<&[&str]>,
+) -> Result<Built, BuildError> {
+    let how = Confined { sandbox };
+    cargo_build(Crate::Starter, &work.workspace(), Some(&work.target()), time_limit, false, programs, Some(how))
+}
+
+/// How a build of student code runs: its cargo, environment and sandbox.
+struct Confined<'s> {
+    sandbox: &'s crate::sandbox::build::BuildSandbox,
+}
+
 /// As [`build`], but only the programs named (contract names), when the
 /// crate's manifest declares them: grading one lab builds that lab's
 /// programs, not all of them (a batch of a class, a first `cargo grade
@@ -262,7 +324,22 @@ pub fn build_profile(
     release: bool,
     programs: Option<&[&str]>,
 ) -> Result<Built, BuildError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    cargo_build(krate, manifest_dir, target_dir, time_limit, release, programs, None)
+}
+
+fn cargo_build(
+    krate: Crate,
+    manifest_dir: &Path,
+    target_dir: Option<&Path>,
+    time_limit: Duration,
+    release: bool,
+    programs: Option<&[&str]>,
+    confined: Option<Confined>,
+) -> Result<Built, BuildError> {
+    let cargo = match &confined {
+        Some(c) => c.sandbox.cargo.clone().into_os_string(),
+        None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    };
     let mut args: Vec<std::ffi::OsString> = vec![
         "build".into(),
         "--manifest-path".into(),
@@ -284,7 +361,10 @@ pub fn build_profile(
         args.push("--target-dir".into());
         args.push(dir.into());
     }
-    let spec = Spec {
+    if confined.is_some() {
+        args.push("--offline".into());
+    }
+    let mut spec = Spec {
         program: cargo.into(),
         arg0: None,
         args,
@@ -294,7 +374,14 @@ pub fn build_profile(
         output_cap: 64 << 20,
         // Captured, and passed on line by line as it comes (see below).
         inherit_stderr: false,
+        clear_env: false,
+        confine: None,
     };
+    if let Some(c) = &confined {
+        spec.clear_env = true;
+        spec.env = c.sandbox.env.clone();
+        spec.confine = Some(c.sandbox.confine.clone());
+    }
     let mut running = proc::spawn(&spec).map_err(|e| BuildError::Cargo(format!("cannot run cargo: {e}")))?;
     let until = Instant::now() + time_limit;
     let mut relay = Relay::default();

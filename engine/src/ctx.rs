@@ -12,7 +12,8 @@ use nix::unistd::Pid;
 use crate::build::Programs;
 use crate::check::{Done, Fail, Kind};
 use crate::peer;
-use crate::proc::{self, Input, Proc, Spec};
+use crate::proc::{self, Input, Members, Proc, Spec};
+use crate::sandbox::{Confine, Rules};
 use crate::text::shell_quote;
 
 /// Bytes of stdout and of stderr kept per program unless a check asks for more.
@@ -44,6 +45,26 @@ pub struct Ctx<'a> {
     path_env: OsString,
     /// System V segments: those before the check, its keys (`sysv.rs`).
     pub(crate) sysv: crate::sysv::CheckSegments,
+    /// How the check's processes are known.
+    pub(crate) members: Members,
+    /// What confines its programs under test, and its peers.
+    program_confine: Arc<Confine>,
+    peer_confine: Arc<Confine>,
+    /// The peers executable its programs may run.
+    peers: PathBuf,
+}
+
+/// How a check's programs are confined, made by the runner.
+pub(crate) struct CheckSandbox {
+    pub members: Members,
+    /// The check's user and group (root only).
+    pub user: Option<(u32, u32)>,
+    /// The Landlock ruleset of its programs under test.
+    pub rules: Option<Rules>,
+    /// The peers executable, where the check's user may run it.
+    pub peers: PathBuf,
+    /// The check has an IPC namespace of its own.
+    pub private_ipc: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -53,6 +74,7 @@ impl<'a> Ctx<'a> {
         ipc_prefix: String,
         programs: &'a Programs,
         limit: Duration,
+        sandbox: CheckSandbox,
     ) -> Ctx<'a> {
         let bin_dir = dir.join(".bin");
         let mut path = OsString::from(&bin_dir);
@@ -60,8 +82,14 @@ impl<'a> Ctx<'a> {
             path.push(":");
             path.push(entry);
         }
+        let peer_confine = Confine { user: sandbox.user, ..Confine::default() };
+        let program_confine = Confine { rules: sandbox.rules, ..peer_confine.clone() };
         Ctx {
-            sysv: crate::sysv::CheckSegments::start(&tag),
+            sysv: crate::sysv::CheckSegments::start(&tag, sandbox.private_ipc),
+            members: sandbox.members,
+            program_confine: Arc::new(program_confine),
+            peer_confine: Arc::new(peer_confine),
+            peers: sandbox.peers,
             dir,
             bin_dir,
             tag,
@@ -97,9 +125,15 @@ impl<'a> Ctx<'a> {
         self.limit
     }
 
-    /// The environment tag of this check's processes.
+    /// The environment tag of this check's processes (where they are
+    /// known by it: see [`Members`]).
     pub fn tag(&self) -> &str {
         &self.tag
+    }
+
+    /// How this check's processes are known.
+    pub fn members(&self) -> &Members {
+        &self.members
     }
 
     /// `deadline` or `now + timeout`, whichever is sooner.
@@ -133,6 +167,17 @@ impl<'a> Ctx<'a> {
         Cmd::new(self, path, Some(name.to_string()))
     }
 
+    /// One of the grader's probes that becomes a program under test (a
+    /// starting gate that execs it): started and confined as a program
+    /// under test, under the probe's name.
+    pub fn launcher(&mut self, name: &str) -> Cmd<'_, 'a> {
+        let exe = self.peers.clone();
+        let mut cmd = Cmd::new(self, exe, None);
+        cmd.spec.arg0 = Some(name.into());
+        cmd.peer = Some(name.to_string());
+        cmd
+    }
+
     /// Where the program under test `name` is (it may not exist), e.g. for
     /// a peer that execs it.
     pub fn program_path(&self, name: &str) -> PathBuf {
@@ -143,8 +188,10 @@ impl<'a> Ctx<'a> {
     /// started by the check itself: the peers executable with `argv[0]`
     /// set to the name, and the token that lets a partner run.
     pub fn peer(&mut self, name: &str) -> Result<Cmd<'_, 'a>, Fail> {
-        let exe = peer::executable().map_err(Fail::infra)?;
+        let exe = self.peers.clone();
+        let confine = self.peer_confine.clone();
         let mut cmd = Cmd::new(self, exe, None);
+        cmd.spec.confine = Some(confine);
         cmd.spec.arg0 = Some(name.into());
         cmd.spec.env.push((peer::TOKEN_VAR.into(), crate::misuse::issue().into()));
         cmd.peer = Some(name.to_string());
@@ -217,7 +264,7 @@ impl<'a> Ctx<'a> {
         self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).on_path.insert(name.to_string());
         let link = self.bin_dir.join(name);
         if !link.exists() {
-            let exe = peer::executable().map_err(Fail::infra)?;
+            let exe = &self.peers;
             std::fs::create_dir_all(&self.bin_dir).map_err(Fail::infra)?;
             std::os::unix::fs::symlink(exe, &link).map_err(Fail::infra)?;
         }
@@ -367,16 +414,23 @@ pub struct Cmd<'c, 'a> {
 }
 
 impl<'c, 'a> Cmd<'c, 'a> {
+    /// A program under test (or a launcher), confined as one; [`Ctx::peer`]
+    /// confines its peers otherwise. Either starts from an empty
+    /// environment with only these variables: nothing of the grader's
+    /// (tokens, paths, secrets) reaches it.
     fn new(ctx: &'c mut Ctx<'a>, program: PathBuf, name: Option<String>) -> Cmd<'c, 'a> {
-        let env = vec![
-            (OsString::from(proc::TAG_VAR), OsString::from(&ctx.tag)),
+        let mut env = vec![
             (OsString::from("PATH"), ctx.path_env.clone()),
             (OsString::from("LC_ALL"), OsString::from("C")),
             // A panic's message is what helps; a backtrace only buries it.
             (OsString::from("RUST_BACKTRACE"), OsString::from("0")),
             // Temporary files land in the check's own folder, removed after it.
             (OsString::from("TMPDIR"), ctx.dir.clone().into_os_string()),
+            (OsString::from("HOME"), ctx.dir.clone().into_os_string()),
         ];
+        if let Members::Tag(tag) = &ctx.members {
+            env.push((OsString::from(proc::TAG_VAR), OsString::from(tag)));
+        }
         let spec = Spec {
             program,
             arg0: None,
@@ -386,6 +440,8 @@ impl<'c, 'a> Cmd<'c, 'a> {
             stdin: Input::Null,
             output_cap: DEFAULT_OUTPUT_CAP,
             inherit_stderr: false,
+            clear_env: true,
+            confine: Some(ctx.program_confine.clone()),
         };
         Cmd {
             ctx,
@@ -712,20 +768,35 @@ fn shown_arg(arg: &str) -> String {
     shell_quote(arg)
 }
 
-/// The entries of the grader's PATH that this user may search. A directory
-/// the user cannot enter makes `execvp` fail with EACCES instead of ENOENT
-/// for a missing program, which would blame a correct program for the
-/// environment (a grader run by `su nobody` keeping root's PATH).
+/// The entries of the grader's PATH that a program under test may search:
+/// its user may enter them (checked with the effective ids, which are the
+/// check's while the check is set up), and, under Landlock, the sandbox
+/// lets it read them (the system's folders: `sandbox::rules::system`). A
+/// directory it cannot enter makes `execvp` fail with EACCES instead of
+/// ENOENT for a missing program, which would blame a correct program for
+/// the environment (root's PATH with `/root/.cargo/bin` in it).
 fn searchable_path() -> Vec<OsString> {
     use std::os::unix::ffi::OsStrExt;
     let Some(path) = std::env::var_os("PATH") else {
         return vec!["/usr/local/bin".into(), "/usr/bin".into(), "/bin".into()];
     };
+    let landlock = crate::sandbox::support().landlock.is_some();
+    let readable: Vec<PathBuf> = crate::sandbox::rules::system().into_iter().map(|(p, _)| p).collect();
+    let searchable = |entry: &Path| {
+        nix::unistd::faccessat(
+            nix::fcntl::AT_FDCWD,
+            entry,
+            nix::unistd::AccessFlags::X_OK,
+            nix::fcntl::AtFlags::AT_EACCESS,
+        )
+        .is_ok()
+    };
     path.as_bytes()
         .split(|&b| b == b':')
         .filter(|entry| !entry.is_empty())
-        .map(|entry| OsStr::from_bytes(entry).to_owned())
-        .filter(|entry| nix::unistd::access(Path::new(entry), nix::unistd::AccessFlags::X_OK).is_ok())
+        .map(|entry| PathBuf::from(OsStr::from_bytes(entry)))
+        .filter(|entry| searchable(entry) && (!landlock || readable.iter().any(|r| entry.starts_with(r))))
+        .map(PathBuf::into_os_string)
         .collect()
 }
 

@@ -1,8 +1,9 @@
 //! What a check left behind in the POSIX IPC namespaces, and removing it.
 //!
 //! Shared-memory objects are files in `/dev/shm`. Message queues are files
-//! in `/dev/mqueue` when that file system is mounted; otherwise the grader
-//! probes every name it handed out (`Ctx::ipc_name`).
+//! of the IPC namespace's mqueue file system, listed where it is mounted
+//! (a check's private one, or `/dev/mqueue`); otherwise the grader probes
+//! every name it handed out (`Ctx::ipc_name`).
 
 use std::ffi::CString;
 use std::path::Path;
@@ -16,10 +17,14 @@ fn shm_objects(prefix: &str) -> Vec<String> {
     list_prefixed(Path::new("/dev/shm"), prefix)
 }
 
-/// Message queues whose names start with `prefix`, or, where the queue file
-/// system is not mounted, those among `names` that exist.
-fn queues(prefix: &str, names: &[String]) -> Vec<String> {
-    if mqueue_mounted() {
+/// Message queues whose names start with `prefix`, listed in `dir` (the
+/// queue file system) or `/dev/mqueue` where it is mounted, or else those
+/// among `names` that exist.
+fn queues(prefix: &str, names: &[String], dir: Option<&Path>) -> Vec<String> {
+    if let Some(dir) = dir {
+        return list_prefixed(dir, prefix);
+    }
+    if crate::sandbox::namespace::queues_mounted() {
         return list_prefixed(Path::new("/dev/mqueue"), prefix);
     }
     names.iter().filter(|name| queue_exists(name)).cloned().collect()
@@ -43,11 +48,11 @@ pub fn shm_exists(name: &str) -> bool {
 }
 
 /// Removes every shared-memory object and message queue under `prefix`
-/// (where /dev/mqueue is not mounted, queues are found by probing `names`),
+/// (queues listed in `queue_dir`, see [`queues`]),
 /// and says what it removed, e.g. "the shared-memory object /ipcl.1a.3.ring",
 /// leaving out of that list the objects named in `unblamed` (removed all
 /// the same: the grader's own peers made them).
-pub fn remove_all(prefix: &str, names: &[String], unblamed: &[String]) -> Vec<String> {
+pub fn remove_all(prefix: &str, names: &[String], unblamed: &[String], queue_dir: Option<&Path>) -> Vec<String> {
     let mut removed = Vec::new();
     for name in shm_objects(prefix) {
         remove_shm(&name);
@@ -55,7 +60,7 @@ pub fn remove_all(prefix: &str, names: &[String], unblamed: &[String]) -> Vec<St
             removed.push(format!("the shared-memory object {name}"));
         }
     }
-    for name in queues(prefix, names) {
+    for name in queues(prefix, names, queue_dir) {
         remove_queue(&name);
         if !unblamed.contains(&name) {
             removed.push(format!("the message queue {name}"));
@@ -74,12 +79,6 @@ pub fn remove_queue(name: &str) {
     if let Ok(cname) = CString::new(name) {
         let _ = mq_unlink(cname.as_c_str());
     }
-}
-
-fn mqueue_mounted() -> bool {
-    std::fs::read_to_string("/proc/self/mounts")
-        .map(|m| m.lines().any(|l| l.split(' ').nth(1) == Some("/dev/mqueue") && l.split(' ').nth(2) == Some("mqueue")))
-        .unwrap_or(false)
 }
 
 fn list_prefixed(dir: &Path, prefix: &str) -> Vec<String> {

@@ -22,6 +22,8 @@
 //! - [`build`]: building a crate of the workspace into programs to grade.
 //! - [`peer`]: trusted programs the engine and the labs run as partners.
 //! - [`misuse`]: a program under test that runs the grader's own programs.
+//! - [`sandbox`]: what confines student code: separate users, Landlock,
+//!   private IPC namespaces, the seccomp filters.
 //! - [`text`]: escaping and excerpts of whatever programs print.
 
 pub mod build;
@@ -33,5 +35,6 @@ pub mod net;
 pub mod peer;
 pub mod proc;
 pub mod runner;
+pub mod sandbox;
 pub mod sysv;
 pub mod text;

@@ -12,10 +12,13 @@
 //!    nonce and passes `SOCKET NONCE` in the partner's environment
 //!    ([`crate::peer::TOKEN_VAR`]); programs under test never get one.
 //! 2. The partner connects, and checks that the process that answers is
-//!    its own parent (`SO_PEERCRED` against `getppid`) and runs the grader
-//!    (the `ipc-grader` beside the peers executable: the same file, or the
-//!    same bytes). It sends the nonce; the grader answers `yes` once per
-//!    nonce, then forgets it.
+//!    its own parent (`SO_PEERCRED` against `getppid`) and is the grader:
+//!    a process with capabilities, where the sandbox keeps every program
+//!    under test from having any (another user, a user namespace; the
+//!    peer then has none either), or else a process that runs the
+//!    `ipc-grader` beside the peers executable (the same file, or the same
+//!    bytes). It sends the nonce; the grader answers `yes` once per nonce,
+//!    then forgets it.
 //!
 //! A wrapper script that execs a peer, by any name or path, or a copy of
 //! the binary, has no valid nonce (a nonce read from a running peer's
@@ -37,6 +40,13 @@ pub const MARKER: &str = ".ipc-grader-peer-misuse";
 struct Server {
     name: String,
     nonces: Mutex<HashSet<String>>,
+}
+
+/// Starts the grader's side (at most once), before any check runs: the
+/// socket's credentials are those of the thread that listens, which must
+/// be the grader's own, not a check's user's.
+pub(crate) fn start() {
+    let _ = server();
 }
 
 fn server() -> Option<&'static Server> {
@@ -89,7 +99,18 @@ pub(crate) fn verify() -> Result<(), String> {
     if cred.pid() != parent {
         return Err("the process that vouches for it is not its parent".into());
     }
-    if !runs_the_grader(parent) {
+    // A program under test never has a capability (another user, or a user
+    // namespace it may not leave, and no_new_privs): a parent with some,
+    // for a peer with none, is the grader. Otherwise its parent runs the
+    // grader's executable.
+    let privileged = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|status| u64::from_str_radix(crate::proc::procfs::field(&status, "CapEff:")?, 16).ok())
+            .is_some_and(|caps| caps != 0)
+    };
+    let vouched = privileged(&parent.to_string()) && !privileged("self");
+    if !vouched && !runs_the_grader(parent) {
         return Err("its parent is not the grader".into());
     }
     stream.write_all(format!("{nonce}\n").as_bytes()).map_err(|e| e.to_string())?;

@@ -182,7 +182,7 @@ fn refuse(name: &str, why: &str) -> ExitCode {
         "{name}: this is one of the grader's own programs, and {why}: it runs only for the grader. The rule: {RULE}."
     );
     if let Some(dir) = std::env::var_os("TMPDIR") {
-        let _ = std::fs::write(Path::new(&dir).join(crate::misuse::MARKER), name);
+        let _ = std::fs::write(Path::new(&dir).join(crate::misuse::MARKER), format!("{name} {why}"));
     }
     ExitCode::from(2)
 }

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::build::Programs;
 use crate::check::{Check, Fail, Kind};
-use crate::ctx::Ctx;
+use crate::ctx::{CheckSandbox, Ctx};
 use crate::leaks;
-use crate::proc;
+use crate::proc::{self, Members};
+use crate::sandbox::{self, identity, namespace};
 
 /// How long past its time limit a check's processes live before the
 /// watchdog kills them all (the check's own waits end at the limit).
@@ -92,6 +93,15 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run_id = format!("{:x}r{}{:02x}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst), fastrand::u8(..));
     active().runs.push(run_id.clone());
+    let setup = match Setup::new(programs) {
+        Ok(setup) => setup,
+        Err(fail) => {
+            let failed = || Run::single(Some(fail.clone()), Duration::ZERO, Vec::new());
+            return jobs.iter().map(|_| failed()).collect();
+        }
+    };
+    let programs = &setup.programs;
+    crate::misuse::start();
     let watchdog = Watchdog::start();
     let repeat = options.repeat.max(1) as usize;
     // Each job's repetitions by number, filled as they finish (in any order).
@@ -108,7 +118,7 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
                         let k = next.fetch_add(1, Ordering::SeqCst);
                         let Some(&(i, rep)) = work.get(k) else { break };
                         let n = serial_no.fetch_add(1, Ordering::SeqCst);
-                        let one = run_one(&jobs[i], programs, &run_id, n, &watchdog);
+                        let one = run_one(&jobs[i], programs, &setup.peers, &run_id, n, &watchdog);
                         let mut slots = results[i].lock().unwrap_or_else(|e| e.into_inner());
                         slots[rep] = Some(one);
                         if slots.iter().all(Option::is_some) {
@@ -124,12 +134,12 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
     proc::sweep_run(&run_id);
-    proc::kill_orphans();
+    proc::kill_orphans(&[]);
     // An escapee that only the line above could kill may have created an
     // object under its check's prefix after that check's leak scan. Every
     // process of this run is gone now: remove what is left under the run's
     // prefix. (Queues can only be listed where /dev/mqueue is mounted.)
-    leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[]);
+    leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[], None);
     crate::sysv::end_of_run(&run_id);
     active().runs.retain(|r| *r != run_id);
     results
@@ -166,7 +176,7 @@ pub fn abort() {
         (active.runs.clone(), active.dirs.clone())
     };
     for run_id in &runs {
-        leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[]);
+        leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[], None);
         crate::sysv::end_of_run(run_id);
     }
     for dir in dirs {
@@ -211,24 +221,118 @@ fn combine(reps: impl Iterator<Item = Run>) -> Run {
     combined.expect("at least one repetition")
 }
 
-fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Watchdog) -> Run {
+/// What a run prepares once: the programs and the peers executable, where
+/// the checks' users can run them.
+struct Setup {
+    programs: Programs,
+    peers: std::path::PathBuf,
+    /// Copies of programs that the checks' users could not reach.
+    _stage: Option<tempfile::TempDir>,
+}
+
+impl Setup {
+    fn new(programs: &Programs) -> Result<Setup, Fail> {
+        let peers = sandbox::peers_for_checks().map_err(|e| {
+            Fail::infra(format!("cannot find the grader's peers executable: {e} (build it: cargo build -p ipc-grader)"))
+        })?;
+        let reachable = |p: &std::path::PathBuf| !p.exists() || sandbox::reachable_by_others(p);
+        if !sandbox::support().users || programs.locations().iter().all(reachable) {
+            return Ok(Setup { programs: programs.clone(), peers, _stage: None });
+        }
+        let stage = || -> std::io::Result<(tempfile::TempDir, Programs)> {
+            let stage = tempfile::Builder::new().prefix("ipc-grader-programs-").tempdir()?;
+            std::fs::set_permissions(stage.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+            let staged = programs.staged(stage.path())?;
+            Ok((stage, staged))
+        };
+        let (stage, programs) = stage()
+            .map_err(|e| Fail::infra(format!("cannot copy the programs where the checks' users may run them: {e}")))?;
+        Ok(Setup { programs, peers, _stage: Some(stage) })
+    }
+}
+
+/// The check's own identity and namespaces, taken by the thread that runs
+/// it: its user (root only) and private IPC (where namespaces are had),
+/// with the root of its message-queue file system.
+struct Confined {
+    lease: Option<identity::Lease>,
+    queues: Option<std::os::fd::OwnedFd>,
+}
+
+impl Confined {
+    fn enter() -> Result<Confined, Fail> {
+        let support = sandbox::support();
+        let queues = match support.namespaces {
+            true => Some(
+                namespace::enter_private()
+                    .map_err(|e| Fail::infra(format!("cannot give the check its own IPC: {e}")))?,
+            ),
+            false => None,
+        };
+        Ok(Confined { lease: support.users.then(identity::lease), queues })
+    }
+
+    /// Where the check's message queues are listed (this thread's view of
+    /// the descriptor), if it has its own.
+    fn queue_dir(&self) -> Option<std::path::PathBuf> {
+        use std::os::fd::AsRawFd;
+        self.queues.as_ref().map(|fd| format!("/proc/thread-self/fd/{}", fd.as_raw_fd()).into())
+    }
+}
+
+fn run_one(
+    job: &Job,
+    programs: &Programs,
+    peers: &std::path::Path,
+    run_id: &str,
+    n: usize,
+    watchdog: &Watchdog,
+) -> Run {
     let limit = job.limit;
     let started = Instant::now();
+    let infra = |what: String| Run::single(Some(Fail::infra(what)), started.elapsed(), Vec::new());
+    let confined = match Confined::enter() {
+        Ok(confined) => confined,
+        Err(fail) => return Run::single(Some(fail), started.elapsed(), Vec::new()),
+    };
+    let tag = format!("{run_id}:{n}");
+    let namespace = || std::fs::read_link("/proc/thread-self/ns/mnt").ok()?.into_os_string().into_string().ok();
+    let members = match (&confined.lease, confined.queues.is_some().then(namespace).flatten()) {
+        (Some(lease), _) => Members::User(lease.uid),
+        (None, Some(ns)) => Members::Namespace(ns),
+        (None, None) => Members::Tag(tag.clone()),
+    };
+    // From here until the check's code has run, this thread acts as the
+    // check's user: its folder, files and IPC objects are the check's.
+    let as_user = match &confined.lease {
+        Some(lease) => match identity::AsUser::enter(lease.uid, lease.gid) {
+            Ok(as_user) => Some(as_user),
+            Err(e) => return infra(format!("cannot act as the check's user {}: {e}", lease.uid)),
+        },
+        None => None,
+    };
     let dir = match tempfile::Builder::new().prefix("ipc-grade-").tempdir() {
         Ok(dir) => dir,
-        Err(e) => {
-            let fail = Fail::infra(format!("cannot make a temporary directory: {e}"));
-            return Run::single(Some(fail), started.elapsed(), Vec::new());
-        }
+        Err(e) => return infra(format!("cannot make a temporary directory: {e}")),
+    };
+    let rules = match sandbox::rules::for_programs(dir.path(), &programs.locations(), peers, confined.queues.as_ref()) {
+        Ok(rules) => rules,
+        Err(e) => return infra(format!("cannot make the check's sandbox: {e}")),
     };
     active().dirs.push(dir.path().to_owned());
-    let tag = format!("{run_id}:{n}");
     let prefix = format!("/ipcl.{run_id}.{n}.");
-    let mut ctx = Ctx::new(dir.path().to_owned(), tag.clone(), prefix.clone(), programs, limit);
-    watchdog.watch(&tag, started + limit + WATCHDOG_GRACE);
+    let sandbox = CheckSandbox {
+        members: members.clone(),
+        user: confined.lease.as_ref().map(|l| (l.uid, l.gid)),
+        rules,
+        peers: peers.to_owned(),
+        private_ipc: confined.queues.is_some(),
+    };
+    let mut ctx = Ctx::new(dir.path().to_owned(), tag.clone(), prefix.clone(), programs, limit, sandbox);
+    watchdog.watch(&members, started + limit + WATCHDOG_GRACE);
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| (job.check.run)(&mut ctx)))
         .unwrap_or_else(|panic| Err(Fail::infra(format!("the check `{}` panicked: {}", job.name, panic_text(&panic)))));
-    watchdog.unwatch(&tag);
+    watchdog.unwatch(&members);
     let elapsed = started.elapsed();
 
     // A check stopped by its deadline says so first, and keeps what it saw.
@@ -241,8 +345,11 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
         other => other,
     };
 
-    // A program that ran the grader's own programs earns nothing here.
+    // A program that ran the grader's own programs earns nothing here. (Read
+    // as the check's user: the file is the program's to write, and may be a
+    // link to anywhere.)
     let marker = std::fs::read_to_string(dir.path().join(crate::misuse::MARKER)).ok();
+    drop(as_user);
     if let Some(peer) = marker {
         let what = format!("a program under test ran the grader's peer `{}`, which refused", peer.trim());
         let fail = Fail::new("a program under test ran the grader's own program, so this check earns nothing")
@@ -256,7 +363,7 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
 
     // Leaks: processes first (they may still be creating IPC objects).
     let leaked = leaked_processes(&ctx);
-    proc::sweep(&tag);
+    proc::sweep(&members);
     let mut left = Vec::new();
     if !leaked.is_empty() {
         left.push(format!(
@@ -265,7 +372,9 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
             leaked.iter().map(|p| format!("{} ({})", p.pid, p.command)).collect::<Vec<_>>().join(", ")
         ));
     }
-    left.extend(leaks::remove_all(&prefix, &ctx.ipc_names, &ctx.peer_objects));
+    // In a private namespace every object is the check's, whatever its name.
+    let scanned = if confined.queues.is_some() { "/" } else { prefix.as_str() };
+    left.extend(leaks::remove_all(scanned, &ctx.ipc_names, &ctx.peer_objects, confined.queue_dir().as_deref()));
     left.extend(crate::sysv::after_check(&mut ctx));
     if !left.is_empty() {
         let what = format!("left behind: {}", left.join("; "));
@@ -279,7 +388,11 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
     }
 
     active().dirs.retain(|d| d != dir.path());
-    Run::single(result.err(), elapsed, ctx.take_reproduction())
+    let commands = ctx.take_reproduction();
+    drop(ctx);
+    drop(dir);
+    drop(confined);
+    Run::single(result.err(), elapsed, commands)
 }
 
 /// Live processes of the check other than the ones it started directly and
@@ -292,7 +405,7 @@ fn leaked_processes(ctx: &Ctx) -> Vec<proc::Tagged> {
         .map(|p| p.as_raw())
         .collect();
     let find = || {
-        proc::tagged(ctx.tag())
+        proc::members(ctx.members())
             .into_iter()
             .filter(|p| {
                 let pgid = nix::unistd::getpgid(Some(p.pid)).map(|g| g.as_raw()).unwrap_or(-1);
@@ -323,23 +436,23 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// Kills every process of a check whose time ran out, even if the check's
 /// own code is stuck (e.g. writing to a program that never reads).
 struct Watchdog {
-    watched: Arc<Mutex<Vec<(String, Instant)>>>,
+    watched: Arc<Mutex<Vec<(Members, Instant)>>>,
 }
 
 impl Watchdog {
     fn start() -> Watchdog {
-        let watched: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+        let watched: Arc<Mutex<Vec<(Members, Instant)>>> = Arc::default();
         let list = Arc::downgrade(&watched);
         std::thread::spawn(move || {
             while let Some(list) = list.upgrade() {
                 let now = Instant::now();
-                let expired: Vec<String> = {
+                let expired: Vec<Members> = {
                     let guard = list.lock().unwrap_or_else(|e| e.into_inner());
-                    guard.iter().filter(|(_, at)| *at <= now).map(|(tag, _)| tag.clone()).collect()
+                    guard.iter().filter(|(_, at)| *at <= now).map(|(members, _)| members.clone()).collect()
                 };
                 drop(list);
-                for tag in expired {
-                    proc::sweep(&tag);
+                for members in expired {
+                    proc::sweep(&members);
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -347,11 +460,11 @@ impl Watchdog {
         Watchdog { watched }
     }
 
-    fn watch(&self, tag: &str, at: Instant) {
-        self.watched.lock().unwrap_or_else(|e| e.into_inner()).push((tag.to_string(), at));
+    fn watch(&self, members: &Members, at: Instant) {
+        self.watched.lock().unwrap_or_else(|e| e.into_inner()).push((members.clone(), at));
     }
 
-    fn unwatch(&self, tag: &str) {
-        self.watched.lock().unwrap_or_else(|e| e.into_inner()).retain(|(t, _)| t != tag);
+    fn unwatch(&self, members: &Members) {
+        self.watched.lock().unwrap_or_else(|e| e.into_inner()).retain(|(m, _)| m != members);
     }
 }

@@ -24,6 +24,10 @@
 //!
 //! Segments are listed from `/proc/sysvipc/shm` (Linux); where it is
 //! missing, nothing is found and nothing is removed.
+//!
+//! A check with an IPC namespace of its own (`sandbox::namespace`) sees no
+//! other check's segments: its keys need no lock, and everything it
+//! leaves goes with the namespace.
 
 use std::collections::HashSet;
 use std::ffi::CString;
@@ -133,10 +137,11 @@ pub struct KeyFile {
     pub key: libc::key_t,
 }
 
-/// A claimed key: its lock, held until the check's segments are removed.
+/// A claimed key: its lock (none in a private namespace), held until the
+/// check's segments are removed.
 struct Claim {
     key: libc::key_t,
-    _lock: KeyLock,
+    _lock: Option<KeyLock>,
 }
 
 /// The System V side of one check, made with its [`Ctx`].
@@ -146,16 +151,19 @@ pub struct CheckSegments {
     before: HashSet<i32>,
     started: i64,
     claims: Vec<Claim>,
+    /// The check has an IPC namespace of its own.
+    private: bool,
 }
 
 impl CheckSegments {
     /// Notes the segments that exist as the check with this tag (`RUN:N`) begins.
-    pub(crate) fn start(tag: &str) -> CheckSegments {
+    pub(crate) fn start(tag: &str, private: bool) -> CheckSegments {
         CheckSegments {
             run: run_of(tag).to_string(),
             before: segments().iter().map(|s| s.id).collect(),
             started: now_secs(),
             claims: Vec::new(),
+            private,
         }
     }
 }
@@ -180,10 +188,19 @@ impl Ctx<'_> {
         for attempt in 0..KEY_TRIES {
             std::fs::write(&path, b"").map_err(Fail::infra)?;
             let key = ftok(&path, proj).map_err(|e| Fail::infra(format!("ftok({}): {e}", path.display())))?;
-            if let Some(lock) = claim(key)? {
+            let claimed = match self.sysv.private {
+                true => segment_of(key).is_none().then_some(None),
+                false => claim(key)?.map(Some),
+            };
+            if let Some(lock) = claimed {
                 self.sysv.claims.push(Claim { key, _lock: lock });
-                let run = self.sysv.run.clone();
-                RUN_KEYS.lock().unwrap_or_else(|e| e.into_inner()).push((run, key, now_secs()));
+                // A private namespace ends with its check: nothing to look
+                // at after the run (and the machine's segments of the same
+                // key are none of its business).
+                if !self.sysv.private {
+                    let run = self.sysv.run.clone();
+                    RUN_KEYS.lock().unwrap_or_else(|e| e.into_inner()).push((run, key, now_secs()));
+                }
                 return Ok(KeyFile { path, name: name.to_string(), key });
             }
             // Keep the file (so the next one gets another inode), out of the way.
@@ -226,7 +243,8 @@ pub fn after_check(ctx: &mut Ctx) -> Vec<String> {
             && segment.ctime + 1 >= sysv.started
             && segment.mode & SHM_DEST == 0;
         // A key someone else holds is another check's (the pid was reused).
-        let theirs = || segment.key != libc::IPC_PRIVATE && matches!(KeyLock::try_lock(segment.key), Ok(None));
+        let theirs =
+            || !sysv.private && segment.key != libc::IPC_PRIVATE && matches!(KeyLock::try_lock(segment.key), Ok(None));
         if made_here && !theirs() {
             remove(segment.id);
             leaked.push(segment.describe());

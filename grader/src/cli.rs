@@ -40,6 +40,15 @@ pub struct Args {
     /// Grade the executables in this folder instead (named as in the contract).
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
+    /// Grade a student's submission (a checkout or an upload: its starter/ at the top or one folder down), built and run in the sandbox; exit 0 or 1 when it was graded, 2 when it could not be.
+    #[arg(long, value_name = "DIR", conflicts_with = "bin_dir")]
+    pub submission: Option<PathBuf>,
+    /// With --submission: the target folder of a build of this grader's starter (--prepare-build-cache), copied so that the dependencies are not compiled again.
+    #[arg(long, value_name = "DIR", requires = "submission")]
+    pub build_cache: Option<PathBuf>,
+    /// Build this repository's starter as a submission is built, keep its target folder in DIR/target for --build-cache, and exit.
+    #[arg(long, value_name = "DIR")]
+    pub prepare_build_cache: Option<PathBuf>,
     /// Checks run at once [default: twice the number of CPUs].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -121,6 +130,10 @@ pub enum Format {
 
 /// Entry point of the `ipc-grader` binary.
 pub fn main() -> ExitCode {
+    // First, while this process has one thread: a grader that is not root
+    // takes a user namespace of its own, where checks can have their own
+    // IPC namespaces (sandbox::namespace).
+    ipc_engine::sandbox::namespace::enter_own_user_namespace();
     // `cargo grade --peer NAME ARGS...`: a peer by hand, as `--verbose`
     // prints it in the commands that reproduce a failure. The peers
     // executable runs it.
@@ -268,6 +281,15 @@ fn grade(args: &Args) -> Result<u8> {
         }
         return Ok(PASSED);
     }
+    if let Some(dir) = &args.prepare_build_cache {
+        let limit = Duration::from_secs(args.build_time_limit);
+        crate::submission::prepare_cache(&build::workspace_root(), dir, limit)?;
+        println!(
+            "Wrote the build cache to {} (give --build-cache {0} with --submission).",
+            dir.join("target").display()
+        );
+        return Ok(PASSED);
+    }
     if let Some(reason) = &args.gradescope_zero {
         let selected = select(&rubric, &[])?;
         let fail = Fail::new(reason.clone()).kind(Kind::Missing);
@@ -338,7 +360,41 @@ fn grade(args: &Args) -> Result<u8> {
         return Ok(PASSED);
     }
     let started = Instant::now();
+    let mut notes = Vec::new();
+    // A submission's build, kept until its programs have been graded.
+    let mut work = None;
     let programs = match &args.bin_dir {
+        None if args.submission.is_some() => {
+            let submission = args.submission.as_deref().expect("matched above");
+            let Some(starter) = crate::submission::find_starter(submission) else {
+                let why = format!(
+                    "{} has no starter/ folder with a Cargo.toml in it, at its top or one folder down: submit your whole \
+                     repository, with starter/ as it came in the template",
+                    submission.display()
+                );
+                return not_graded(args, &selected, Fail::new(why).kind(Kind::Missing), started);
+            };
+            let dir = tempfile::Builder::new().prefix("ipc-grader-build-").tempdir().context("a folder to build in")?;
+            let built = {
+                let build_in = ipc_engine::sandbox::build::Work { root: dir.path().to_owned() };
+                let taken = crate::submission::take(&build::workspace_root(), &starter, &build_in)?;
+                notes.extend(taken.note());
+                if let Some(cache) = &args.build_cache {
+                    crate::submission::seed(cache, &build_in)?;
+                }
+                let limit = Duration::from_secs(args.build_time_limit);
+                let needed = crate::grading::programs_needed(&selected);
+                crate::submission::build(&build_in, limit, needed.as_deref())
+            };
+            work = Some(dir);
+            match built {
+                Ok(built) => built.programs,
+                Err(BuildError::Compile { messages, .. }) => {
+                    return does_not_compile(args, &selected, "ipc-starter", &messages, started);
+                }
+                Err(BuildError::Cargo(why)) => return does_not_compile(args, &selected, "ipc-starter", &why, started),
+            }
+        }
         Some(dir) => {
             if !dir.is_dir() {
                 bail!(
@@ -400,14 +456,18 @@ fn grade(args: &Args) -> Result<u8> {
         }
     };
     let outcomes = grading::run(&selected, &programs, &options, &progress);
+    drop(work);
     let elapsed = started.elapsed();
-    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric, &build_notes(&programs))?;
+    notes.extend(build_notes(&programs));
+    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric, &notes)?;
     // A program that did not compile is an error of the code (exit 2), even
-    // though everything else was graded.
-    if programs.failed().next().is_some()
-        || outcomes.iter().any(|o| o.fail.as_ref().is_some_and(Fail::is_infrastructure))
-    {
+    // though everything else was graded; for a submission, that is a
+    // failure it was graded for (exit 1).
+    if outcomes.iter().any(|o| o.fail.as_ref().is_some_and(Fail::is_infrastructure)) {
         return Ok(ERROR);
+    }
+    if programs.failed().next().is_some() {
+        return Ok(if args.submission.is_some() { FAILED } else { ERROR });
     }
     Ok(if outcomes.iter().all(Outcome::passed) { PASSED } else { FAILED })
 }
@@ -437,7 +497,8 @@ fn write_reports(
     extra_notes: &[String],
 ) -> Result<()> {
     let titles = |lab: &str| rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
-    let mut notes = crate::tamper::notes();
+    let mut notes: Vec<String> = ipc_engine::sandbox::headline().into_iter().collect();
+    notes.extend(crate::tamper::notes());
     notes.extend(extra_notes.iter().cloned());
     let mut human = Vec::new();
     for note in &notes {
@@ -518,18 +579,25 @@ fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages:
         .kind(Kind::Missing)
         .got(ipc_engine::text::cut(&ipc_engine::text::escape(first.as_bytes(), false), 2000))
         .note(format!("fix the first error above (`cargo build -p {package}` shows them all), then grade again"));
+    not_graded(args, selected, fail, started)
+}
+
+/// Every check scores 0 with `fail` (the code did not build, a submission
+/// has no starter/): every report is still written, with the reason.
+fn not_graded(args: &Args, selected: &[Selected], fail: Fail, started: Instant) -> Result<u8> {
     let outcomes: Vec<Outcome> =
         selected.iter().map(|s| Outcome::not_run(s, fail.clone(), "make the code build first")).collect();
     match args.format {
         Format::Human => {
             let total: u32 = selected.iter().map(|s| s.entry.points).sum();
             let mut out = anstream::stdout();
-            writeln!(out, "Your code could not be built (the messages above say why): no check could run.")?;
+            writeln!(out, "Your code could not be graded: {}", fail.what)?;
             writeln!(out, "Score: 0/{total}")?;
         }
-        _ => write_reports(args, package, &outcomes, started.elapsed(), &Rubric { labs: Default::default() }, &[])?,
+        _ => write_reports(args, "your code", &outcomes, started.elapsed(), &Rubric { labs: Default::default() }, &[])?,
     }
-    Ok(ERROR)
+    // A submission that does not build was graded (0 points): exit 1.
+    Ok(if args.submission.is_some() { FAILED } else { ERROR })
 }
 
 fn list(selected: &[Selected]) -> Result<()> {

@@ -21,5 +21,6 @@ pub mod interrupt;
 pub mod labs;
 pub mod report;
 pub mod rubric;
+pub mod submission;
 pub mod tamper;
 pub mod watch;

@@ -9,38 +9,21 @@
 //! and compares what they print with what the grader's report says it got.
 
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use ipc_engine::build::{self, Crate, Programs};
+use ipc_engine::build::{self, Crate};
 use ipc_engine::proc::{self, Exit, Spec};
 use ipc_grader::labs::LABS;
 use ipc_grader::rubric::Rubric;
 use serde_json::Value;
 
-fn built(krate: Crate) -> &'static Programs {
-    static REFERENCE: OnceLock<Programs> = OnceLock::new();
-    static BROKEN: OnceLock<Programs> = OnceLock::new();
-    let cell = if krate == Crate::Reference { &REFERENCE } else { &BROKEN };
-    cell.get_or_init(|| match build::build(krate, &build::workspace_root(), None, Duration::from_secs(900)) {
-        Ok(built) => built.programs,
-        Err(e) => panic!("cannot build {}: {e:?}", krate.package()),
-    })
-}
+mod common;
+use common::built;
 
 /// A folder of the reference's programs with `program` broken by `fault`.
 fn bin_dir_with_fault(program: &str, fault: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for (name, exe) in built(Crate::Reference).iter() {
-        std::os::unix::fs::symlink(exe, dir.path().join(name)).unwrap();
-    }
-    let twin = built(Crate::Broken).path(program);
-    let target = dir.path().join(program);
-    std::fs::remove_file(&target).unwrap();
-    std::fs::write(&target, format!("#!/bin/sh\nIPC_FAULT='{fault}' exec '{}' \"$@\"\n", twin.display())).unwrap();
-    let mut perms = std::fs::metadata(&target).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&target, perms).unwrap();
+    common::bin_dir_with_fault(dir.path(), program, fault);
     dir
 }
 

@@ -105,7 +105,9 @@ fn a_bug_no_diagnosis_knows_keeps_the_checks_hint() {
 
 /// A folder whose `sig-reaper` is the reference, except on its 2nd, 5th,
 /// ... run, when it is the broken twin with `raw-status` (wrong statuses):
-/// a program that fails one time in three.
+/// a program that fails one time in three. It counts its runs in a file
+/// beside it, which only a grader without the sandbox lets it write (see
+/// [`unconfined_grader`]).
 fn fails_one_time_in_three(dir: &Path) {
     let reference = built(Crate::Reference);
     let broken = built(Crate::Broken);
@@ -129,13 +131,26 @@ fn fails_one_time_in_three(dir: &Path) {
     std::fs::set_permissions(&target, perms).unwrap();
 }
 
+/// The grader without separate users, Landlock and private namespaces (as
+/// on a machine without them): for a test of `--repeat` whose program
+/// keeps a count across its runs, which the sandbox rightly forbids.
+fn unconfined_grader(args: &[&str]) -> Collected {
+    let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args.iter().copied(), build::workspace_root());
+    spec.env = vec![
+        ("NO_COLOR".into(), "1".into()),
+        ("IPC_FAULT".into(), "".into()),
+        (ipc_engine::sandbox::WITHOUT_VAR.into(), "users,landlock,namespaces".into()),
+    ];
+    proc::output(spec, Duration::from_secs(600)).expect("the grader runs")
+}
+
 #[test]
 fn repeat_says_a_check_failed_one_time_in_three() {
     let dir = tempfile::tempdir().unwrap();
     fails_one_time_in_three(dir.path());
     let bin_dir = dir.path().to_str().unwrap();
     // One job: the repetitions run in order, so the second is the bad one.
-    let out = grader(&["--bin-dir", bin_dir, "--repeat", "3", "--jobs", "1", "signals::reaper-fifty"]);
+    let out = unconfined_grader(&["--bin-dir", bin_dir, "--repeat", "3", "--jobs", "1", "signals::reaper-fifty"]);
     let report = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.exit, Some(Exit::Code(1)), "{report}");
     let row = report.lines().find(|l| l.contains("reaper-fifty") && l.contains("0/2")).expect("the check's row");
@@ -144,8 +159,17 @@ fn repeat_says_a_check_failed_one_time_in_three() {
     assert!(report.contains("the statuses are not those of the children"), "the failing run's details:\n{report}");
 
     std::fs::remove_file(dir.path().join("runs")).unwrap();
-    let out =
-        grader(&["--bin-dir", bin_dir, "--repeat", "3", "--jobs", "1", "--format", "json", "signals::reaper-fifty"]);
+    let out = unconfined_grader(&[
+        "--bin-dir",
+        bin_dir,
+        "--repeat",
+        "3",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+        "signals::reaper-fifty",
+    ]);
     let json: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
     let output = json["tests"][0]["output"].as_str().unwrap();
     assert!(output.contains("passed 2 of 3 repetitions (✔✘✔)"), "{output}");

@@ -28,7 +28,7 @@ pub fn all() -> Vec<Peer> {
         Peer::probe(pipe::NAME, pipe::main),
         Peer::partner(fifo::SERVER, fifo::server),
         Peer::partner(fifo::CLIENT, fifo::client),
-        Peer::partner(fifo::UMASK, fifo::umask_exec),
+        Peer::probe(fifo::UMASK, fifo::umask_exec),
         Peer::partner(ring::PRODUCER, ring::producer),
         Peer::partner(ring::CONSUMER, ring::consumer),
         Peer::partner(mq::NAME, mq::main),
@@ -37,7 +37,7 @@ pub fn all() -> Vec<Peer> {
         Peer::partner(sockets::TCP_CLIENT, sockets::tcp_client),
         Peer::partner(sockets::RESETTER, sockets::resetter),
         Peer::partner(rpc::server::SERVER, rpc::server::server),
-        Peer::partner(mmap::NAME, mmap::main),
+        Peer::probe(mmap::NAME, mmap::main),
     ]
 }
 

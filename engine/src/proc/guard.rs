@@ -1,46 +1,29 @@
 //! What every program the grader starts gets before `exec`: its own process
 //! group, default signal dispositions, an empty signal mask, only
-//! descriptors 0-2, and the `kill(-1)` guard.
+//! descriptors 0-2, the seccomp filters (`sandbox::filter`), and what its
+//! [`Confine`] adds: another user, a Landlock ruleset, bound folders.
 
-use std::sync::OnceLock;
+use std::ffi::CString;
 
 use nix::sys::signal::{self, SigSet, SigmaskHow};
 use nix::unistd::Pid;
 
-/// A seccomp filter that makes `kill(-1, ...)` fail with EPERM.
-///
-/// `kill(-1, SIGKILL)` signals every process the caller may signal: as root,
-/// the whole machine, the grader included. A beginner writes it by accident
-/// (`kill(pid, ...)` after a fork that failed and returned -1). Every program
-/// the grader starts, and everything it starts in turn (filters are inherited
-/// and cannot be removed), gets this filter; other signals are untouched.
-pub(super) fn kill_guard() -> Option<&'static [seccompiler::sock_filter]> {
-    static GUARD: OnceLock<Option<seccompiler::BpfProgram>> = OnceLock::new();
-    GUARD
-        .get_or_init(|| {
-            use seccompiler::{
-                SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
-            };
-            let arch = std::env::consts::ARCH.try_into().ok()?;
-            // pid_t is 32 bits: compare the low word of the first argument with -1.
-            let minus_one =
-                SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, u64::from(u32::MAX)).ok()?;
-            let rules = [(libc::SYS_kill, vec![SeccompRule::new(vec![minus_one]).ok()?])].into_iter().collect();
-            let filter =
-                SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch).ok()?;
-            filter.try_into().ok()
-        })
-        .as_deref()
-}
+use crate::sandbox::{Confine, filter};
 
-/// Prepares the child between `fork` and `exec`, as the module says.
+/// Prepares the child between `fork` and `exec`, as the module says. An
+/// error (a confinement that could not be applied) stops the spawn: a
+/// program never runs less confined than it was meant to.
 ///
 /// # Safety
 ///
 /// Runs in the child of a fork: it makes only async-signal-safe calls
-/// (setpgid, sigprocmask, signal, close_range, prctl, seccomp) and allocates
-/// nothing. `guard` was built before the fork.
-pub(super) unsafe fn in_child(guard: Option<&[seccompiler::sock_filter]>) -> std::io::Result<()> {
+/// (setpgid, sigprocmask, signal, close_range, unshare, mount, the id
+/// calls, prctl, landlock_restrict_self, seccomp) and allocates nothing:
+/// `confine` and `filters` were built before the fork.
+pub(super) unsafe fn in_child(
+    confine: Option<&Confine>,
+    filters: Option<&[seccompiler::BpfProgram]>,
+) -> std::io::Result<()> {
     nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
     signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
     for sig in 1..libc::SIGRTMAX() {
@@ -53,18 +36,55 @@ pub(super) unsafe fn in_child(guard: Option<&[seccompiler::sock_filter]>) -> std
     // Descriptors 0-2 are in place; everything above them (what the
     // grader's own environment may have leaked) is closed at exec. Not now:
     // std reports a failed exec to the parent through a pipe of its own
-    // among them (it is close-on-exec already).
+    // among them (it is close-on-exec already), and the ruleset's
+    // descriptor is used below.
     // SAFETY: close_range(2) on descriptors this process owns.
     unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
-    if let Some(filter) = guard {
-        // Failure leaves the program unguarded (e.g. no seccomp in the
-        // kernel); the hostile test checks that the guard holds.
-        let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut libc::sock_filter };
-        // SAFETY: prctl and seccomp with a filter that outlives the call.
-        unsafe {
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 {
-                libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog as *const libc::sock_fprog);
-            }
+    if let Some(confine) = confine {
+        if !confine.binds.is_empty() {
+            bind_all(&confine.binds)?;
+        }
+        if let Some(mask) = confine.umask {
+            // SAFETY: umask(2) only sets this process's mask.
+            unsafe { libc::umask(mask as libc::mode_t) };
+        }
+        if let Some((uid, gid)) = confine.user {
+            crate::sandbox::identity::take(uid, gid)?;
+        }
+    }
+    // SAFETY: prctl(2) with PR_SET_NO_NEW_PRIVS changes only this process.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if let Some(rules) = confine.and_then(|c| c.rules.as_ref()) {
+        // SAFETY: landlock_restrict_self(2) on a ruleset descriptor this
+        // process holds; it restricts only this process and its children.
+        if unsafe { libc::syscall(libc::SYS_landlock_restrict_self, rules.raw_fd(), 0u32) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    if let Some(filters) = filters {
+        // The filters hold where the kernel has seccomp; `sandbox::missing`
+        // says where it has not, and the hostile tests check that they hold.
+        let _ = filter::install(filters);
+    }
+    Ok(())
+}
+
+/// In a mount namespace of this process's own, binds each source folder
+/// read-only on its target.
+fn bind_all(binds: &[(CString, CString)]) -> std::io::Result<()> {
+    let check = |done: libc::c_int| if done == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) };
+    let none = std::ptr::null::<libc::c_char>();
+    // SAFETY: unshare(2) and mount(2) with NUL-terminated strings made before
+    // the fork (or null where allowed); they change only this process's view.
+    unsafe {
+        check(libc::unshare(libc::CLONE_NEWNS))?;
+        check(libc::mount(none, c"/".as_ptr(), none, libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()))?;
+        for (source, target) in binds {
+            check(libc::mount(source.as_ptr(), target.as_ptr(), none, libc::MS_BIND | libc::MS_REC, std::ptr::null()))?;
+            let read_only = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
+            check(libc::mount(none, target.as_ptr(), none, read_only, std::ptr::null()))?;
         }
     }
     Ok(())

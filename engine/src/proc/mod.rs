@@ -90,6 +90,10 @@ pub struct Spec {
     pub output_cap: usize,
     /// Let stderr go to the grader's own stderr instead of capturing it.
     pub inherit_stderr: bool,
+    /// Start from an empty environment (then `env`), not the grader's.
+    pub clear_env: bool,
+    /// What confines it, on top of what every process gets (`guard`).
+    pub confine: Option<Arc<crate::sandbox::Confine>>,
 }
 
 /// A running (or finished) program.
@@ -112,6 +116,9 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
     if let Some(arg0) = &spec.arg0 {
         cmd.arg0(arg0);
     }
+    if spec.clear_env {
+        cmd.env_clear();
+    }
     cmd.args(&spec.args).current_dir(&spec.cwd).envs(spec.env.iter().map(|(k, v)| (k, v)));
     cmd.stdout(Stdio::piped());
     cmd.stderr(if spec.inherit_stderr { Stdio::inherit() } else { Stdio::piped() });
@@ -119,13 +126,14 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
         Input::Null => cmd.stdin(Stdio::null()),
         Input::Bytes(_) | Input::Pipe => cmd.stdin(Stdio::piped()),
     };
-    let guard = guard::kill_guard();
+    let filters = crate::sandbox::filter::programs();
+    let confine = spec.confine.clone();
     // SAFETY: the closure runs in the child between fork and exec, so it may
     // only make async-signal-safe calls: `in_child` makes only those (see
-    // its documentation) and allocates nothing; the filter was built before
-    // the fork.
+    // its documentation) and allocates nothing; the filters and `confine`
+    // were built before the fork.
     unsafe {
-        cmd.pre_exec(move || guard::in_child(guard));
+        cmd.pre_exec(move || guard::in_child(confine.as_deref(), filters));
     }
     // Hold the reaper's lock across spawn and registration: if the child dies
     // at once, the reaper cannot record (or discard) it before it is ours.
@@ -255,6 +263,34 @@ impl Drop for Proc {
 // ---------------------------------------------------------------------------
 // Finding and killing what a check left behind.
 
+/// How the processes of one check are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Members {
+    /// Every process running under this user id: the check's own, which
+    /// they cannot change (`sandbox::identity`).
+    User(u32),
+    /// Every process in this mount namespace (`mnt:[INODE]`): the check's
+    /// own, which they cannot leave (`sandbox::namespace`; the filter
+    /// refuses them a user namespace, the only way to the capability).
+    Namespace(String),
+    /// Every process whose environment carries `TAG_VAR=tag`, inherited by
+    /// descendants even after `setsid` and a double fork. Where checks
+    /// share the grader's user: a process could clear or change it.
+    Tag(String),
+}
+
+impl Members {
+    fn holds(&self, pid: i32) -> bool {
+        match self {
+            Members::User(uid) => procfs::real_uid(pid) == Some(*uid),
+            Members::Namespace(ns) => {
+                std::fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok_and(|link| link.as_os_str() == ns.as_str())
+            }
+            Members::Tag(tag) => procfs::environ_has(pid, format!("{TAG_VAR}={tag}").as_bytes()),
+        }
+    }
+}
+
 /// A live process that carries `tag`.
 #[derive(Debug, Clone)]
 pub struct Tagged {
@@ -262,18 +298,21 @@ pub struct Tagged {
     pub command: String,
 }
 
-/// Every live (not zombie) process whose environment carries `TAG_VAR=tag`.
-pub fn tagged(tag: &str) -> Vec<Tagged> {
-    let entry = format!("{TAG_VAR}={tag}").into_bytes();
-    find_tagged(|pid| procfs::environ_has(pid, &entry))
+/// Every live (not zombie) process of a check.
+pub fn members(members: &Members) -> Vec<Tagged> {
+    find_tagged(|pid| members.holds(pid))
 }
 
-/// Every live process of any check of the run `run_id` (tags `RUN:N`).
-fn tagged_in_run(run_id: &str) -> Vec<Tagged> {
+/// Every live process of any check of the run `run_id` (tags `RUN:N`), or
+/// under any user id of this grader's range.
+fn of_run(run_id: &str) -> Vec<Tagged> {
     let prefix = format!("{TAG_VAR}={run_id}:").into_bytes();
+    let users: Vec<u32> =
+        if crate::sandbox::support().users { crate::sandbox::identity::all_ids().collect() } else { Vec::new() };
     find_tagged(|pid| {
-        std::fs::read(format!("/proc/{pid}/environ"))
-            .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e.starts_with(&prefix)))
+        procfs::real_uid(pid).is_some_and(|uid| users.contains(&uid))
+            || std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e.starts_with(&prefix)))
     })
 }
 
@@ -295,26 +334,31 @@ fn find_tagged(matches: impl Fn(i32) -> bool) -> Vec<Tagged> {
 }
 
 /// Kills every child of the grader that it did not start itself and that
-/// carries no check's tag: orphans re-parented to it as subreaper whose
-/// environment was cleared, so no check's sweep can find them. (Tagged ones
-/// are left to their own check, which reports them as leaks.)
-pub fn kill_orphans() {
+/// belongs to no check still running (`running`): orphans re-parented to
+/// it as subreaper whose check is over, or whose environment was cleared,
+/// so no check's sweep can find them.
+pub fn kill_orphans(running: &[Members]) {
     let me = std::process::id() as i32;
     let ours: Vec<i32> = reaper().lock().ours.keys().copied().collect();
     for pid in procfs::pids() {
         let Some(stat) = procfs::stat(Pid::from_raw(pid)) else { continue };
-        if stat.ppid != me || ours.contains(&pid) || procfs::environ_has_var(pid, TAG_VAR) {
+        if stat.ppid != me || ours.contains(&pid) || running.iter().any(|m| m.holds(pid)) {
             continue;
         }
         let _ = signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
 }
 
-/// Kills every process carrying `tag` until none is left (bounded: a
-/// process that keeps forking is outpaced by repeated sweeps; each round
-/// stops the survivors first so they cannot fork in between).
-pub fn sweep(tag: &str) {
-    sweep_found(|| tagged(tag));
+/// Kills every process of a check until none is left (bounded: a process
+/// that keeps forking is outpaced by repeated sweeps; each round stops the
+/// survivors first so they cannot fork in between).
+pub fn sweep(members: &Members) {
+    sweep_found(|| self::members(members));
+}
+
+/// Kills every process running under user id `uid` (as [`sweep`]).
+pub fn kill_user(uid: u32) {
+    sweep(&Members::User(uid));
 }
 
 /// Kills every process of any check of the run `run_id`, as [`sweep`]
@@ -326,7 +370,7 @@ pub fn sweep_run(run_id: &str) {
     // `fork` or `exec` at one look (its tag not yet readable) is seen at
     // the next (an escapee once outlived a run under load).
     for _ in 0..5 {
-        sweep_found(|| tagged_in_run(run_id));
+        sweep_found(|| of_run(run_id));
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -419,6 +463,8 @@ impl Spec {
             stdin: Input::Null,
             output_cap: 64 << 20,
             inherit_stderr: false,
+            clear_env: false,
+            confine: None,
         }
     }
 }

@@ -96,6 +96,12 @@ pub fn context_switches(pid: Pid) -> Option<(u64, u64)> {
     Some((voluntary, involuntary))
 }
 
+/// The real user id of `pid` (the first of `Uid:` in its status).
+pub fn real_uid(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    field(&status, "Uid:")?.split_whitespace().next()?.parse().ok()
+}
+
 /// Whether the environment of `pid` holds exactly the entry `entry`
 /// (`NAME=value`).
 pub fn environ_has(pid: i32, entry: &[u8]) -> bool {

@@ -130,16 +130,26 @@ pub fn built(krate: Crate) -> &'static Programs {
 /// A folder of the reference's programs in which `program` is replaced by
 /// its broken twin with `fault` switched on.
 pub fn bin_dir_with_fault(dir: &Path, program: &str, fault: &str) {
-    let reference = built(Crate::Reference);
-    let broken = built(Crate::Broken);
-    for (name, exe) in reference.iter() {
+    for (name, exe) in built(Crate::Reference).iter() {
         std::os::unix::fs::symlink(exe, dir.join(name)).unwrap();
     }
-    let twin: PathBuf = broken.path(program);
+    std::fs::remove_file(dir.join(program)).unwrap();
+    faulty(dir, program, fault);
+}
+
+/// Makes `dir/PROGRAM` a script that runs `program`'s broken twin with
+/// `fault` switched on (none if empty). The twin is linked into the same
+/// folder (`.PROGRAM-broken`), where the sandbox lets a program under test
+/// run it; the script switches the fault on itself (programs under test
+/// get none of the grader's environment).
+pub fn faulty(dir: &Path, program: &str, fault: &str) {
+    let twin: PathBuf = built(Crate::Broken).path(program);
     assert!(twin.is_file(), "no broken twin of {program}: {}", twin.display());
+    std::os::unix::fs::symlink(&twin, dir.join(format!(".{program}-broken"))).unwrap();
+    // `${0%/*}`, not `$(dirname "$0")`: a check that watches the program's
+    // children (sig-reaper's) must not see the shell's.
+    let script = format!("#!/bin/sh\nIPC_FAULT='{fault}' exec \"${{0%/*}}/.{program}-broken\" \"$@\"\n");
     let target = dir.join(program);
-    std::fs::remove_file(&target).unwrap();
-    let script = format!("#!/bin/sh\nIPC_FAULT='{fault}' exec '{}' \"$@\"\n", twin.display());
     std::fs::write(&target, script).unwrap();
     let mut perms = std::fs::metadata(&target).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);

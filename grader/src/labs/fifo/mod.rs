@@ -430,7 +430,7 @@ fn server_creates_fifo(ctx: &mut Ctx) -> Result<(), Fail> {
     let program = ensure_program(ctx, "fifo-server")?;
     let path = ctx.path("umask.fifo");
     let deadline = ctx.within(LISTEN_WAIT);
-    let mut server = ctx.peer(peers::UMASK)?.arg("277").arg(&program).arg(&path).spawn()?;
+    let mut server = ctx.launcher(peers::UMASK).arg("277").arg(&program).arg(&path).spawn()?;
     listening(&mut server, &path, deadline)?;
     let seen = describe(&path);
     stop(server);

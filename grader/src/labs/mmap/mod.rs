@@ -276,7 +276,7 @@ fn four_copies(ctx: &mut Ctx, per_copy: u64) -> Result<(), Fail> {
     let mut copies = Vec::new();
     for i in 0..COPIES {
         let ready = ctx.path(&format!("ready-{i}"));
-        let cmd = ctx.peer(gate::NAME)?;
+        let cmd = ctx.launcher(gate::NAME);
         let copy = cmd.arg(&fifo).arg(&ready).arg(&program).args(["counter", &per_copy.to_string()]).spawn()?;
         copies.push(copy);
     }
