@@ -265,8 +265,10 @@ pub fn build_submission(
     time_limit: Duration,
     programs: Option<&[&str]>,
 ) -> Result<Built, BuildError> {
+    // The build's own view of its folder (`sandbox::build::SEEN_AT`).
+    let seen = crate::sandbox::build::Work { root: sandbox.seen_at.clone().unwrap_or_else(|| work.root.clone()) };
     let how = Confined { sandbox };
-    cargo_build(Crate::Starter, &work.workspace(), Some(&work.target()), time_limit, false, programs, Some(how))
+    cargo_build(Crate::Starter, &seen.workspace(), Some(&seen.target()), time_limit, false, programs, Some(how))
 }
 
 /// How a build of student code runs: its cargo, environment and sandbox.
@@ -381,6 +383,9 @@ fn cargo_build(
         spec.clear_env = true;
         spec.env = c.sandbox.env.clone();
         spec.confine = Some(c.sandbox.confine.clone());
+        // Cargo reads a `.cargo/config.toml` in each folder above the one it
+        // runs in: from `/`, none but the root's, which the sandbox checks.
+        spec.cwd = PathBuf::from("/");
     }
     let mut running = proc::spawn(&spec).map_err(|e| BuildError::Cargo(format!("cannot run cargo: {e}")))?;
     let until = Instant::now() + time_limit;
@@ -412,6 +417,10 @@ fn cargo_build(
                 if let (Some(exe), Some(target)) = (msg.executable, msg.target) {
                     if target.kind.iter().any(|k| k == "bin") {
                         let name = target.name.strip_suffix(krate.suffix()).unwrap_or(&target.name).to_string();
+                        let exe = match &confined {
+                            Some(c) => c.sandbox.outside(&exe),
+                            None => exe,
+                        };
                         programs.insert(name, exe);
                     }
                 }

@@ -110,6 +110,31 @@ pub fn build(work: &Work, time_limit: Duration, programs: Option<&[&str]>) -> st
     built
 }
 
+/// Removes from a build's `debug/` folder what every submission compiles
+/// anew (the starter's programs and incremental state): a cache holds the
+/// dependencies (a third of the size).
+fn keep_only_dependencies(debug: &Path) -> Result<()> {
+    let incremental = debug.join("incremental");
+    if incremental.exists() {
+        std::fs::remove_dir_all(&incremental)?;
+    }
+    for entry in std::fs::read_dir(debug)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    for entry in std::fs::read_dir(debug.join("deps"))? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        let dependency = name.starts_with("lib") && !name.starts_with("libipc_common");
+        if !dependency && !name.ends_with(".d") {
+            std::fs::remove_file(debug.join("deps").join(&*name))?;
+        }
+    }
+    Ok(())
+}
+
 /// `--prepare-build-cache DIR`: builds this grader's own starter as a
 /// submission would be built, and keeps its target folder as `DIR`, for
 /// [`seed`].
@@ -132,6 +157,7 @@ pub fn prepare_cache(root: &Path, dir: &Path, time_limit: Duration) -> Result<()
     }
     std::fs::rename(work.target(), &target)?;
     std::fs::remove_dir_all(&work.root)?;
+    keep_only_dependencies(&target.join("debug"))?;
     // The build's user may be any later grader's: the cache is root's.
     if ipc_engine::sandbox::support().users {
         ipc_engine::sandbox::build::give(&target, 0, 0)?;

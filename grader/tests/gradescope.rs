@@ -12,12 +12,18 @@ use serde_json::Value;
 mod common;
 use common::{assert_gradescope_keys, repository_with_a_hidden_check_per_lab};
 
-/// Runs `program` with the autograder's environment: its root, and the
+/// Runs `program` with the autograder's environment: its root, this
+/// machine's Rust toolchain (not one installed under /usr/local), and the
 /// Cargo target folder the other heavy tests share (dependencies built once).
 fn run(program: &str, args: &[&str], cwd: &Path, root: &Path) -> Collected {
     let mut spec = Spec::new(program, args.iter().copied(), cwd);
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()));
+    let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".cargo"));
+    let rustup_home = std::env::var_os("RUSTUP_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".rustup"));
     spec.env = vec![
         ("AUTOGRADER_ROOT".into(), root.into()),
+        ("IPC_CARGO_HOME".into(), cargo_home.into()),
+        ("IPC_RUSTUP_HOME".into(), rustup_home.into()),
         ("CARGO_TARGET_DIR".into(), workspace_root().join("target/aux-test").into()),
         ("CARGO_NET_OFFLINE".into(), "true".into()),
     ];

@@ -10,9 +10,10 @@
 //! the toolchain by the path given here, never through rustup (which would
 //! read a `rust-toolchain.toml` of the submission's).
 //!
-//! A toolchain or a registry that the build's user cannot reach where it
-//! is (root's home, mode 0700) is bound into `work` in a mount namespace
-//! of the build's own, read-only.
+//! Where the grader may make namespaces, the build sees its folder at one
+//! path whatever it is ([`SEEN_AT`]: a target folder made by one build is
+//! fresh for the next), with the toolchain and the registry bound in it
+//! read-only (also where its user could not reach them: root's home).
 
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -20,18 +21,39 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use super::rules::{Grant, Rules};
-use super::{Confine, identity};
+use super::{Confine, Mount, identity};
 
 /// How to run cargo confined, for one build in `work`.
 pub struct BuildSandbox {
-    /// The cargo to run.
+    /// The cargo to run (a path in the build's view).
     pub cargo: PathBuf,
     /// Its whole environment.
     pub env: Vec<(OsString, OsString)>,
     pub confine: Arc<Confine>,
     /// The build's user, while it builds (root only).
     pub lease: Option<identity::Lease>,
+    /// Where the build sees `work`, if not at its own path: paths cargo
+    /// reports are translated back ([`BuildSandbox::outside`]).
+    pub seen_at: Option<PathBuf>,
+    /// Where `work` really is.
+    pub work: PathBuf,
 }
+
+impl BuildSandbox {
+    /// A path as the build reported it, as the grader finds it.
+    pub fn outside(&self, path: &Path) -> PathBuf {
+        match self.seen_at.as_ref().and_then(|inside| path.strip_prefix(inside).ok()) {
+            Some(rest) => self.work.join(rest),
+            None => path.to_owned(),
+        }
+    }
+}
+
+/// Where a build sees its folder when it has a mount namespace of its own:
+/// the same path for every build, so that a target folder made by one
+/// (the dependencies, compiled once) is fresh for the next. Under `/tmp`,
+/// which the build sees as an empty tmpfs of its own.
+pub const SEEN_AT: &str = "/tmp/ipc-build";
 
 /// The toolchain the grader itself was built with: its sysroot (`rustc
 /// --print sysroot`, asked once, in the grader's own workspace).
@@ -73,53 +95,66 @@ impl Work {
     pub fn target(&self) -> PathBuf {
         self.root.join("target")
     }
-    fn home(&self) -> PathBuf {
+    pub fn home(&self) -> PathBuf {
         self.root.join("home")
     }
-    fn tmp(&self) -> PathBuf {
+    pub fn tmp(&self) -> PathBuf {
         self.root.join("tmp")
     }
-    fn toolchain(&self) -> PathBuf {
+    pub fn toolchain(&self) -> PathBuf {
         self.root.join("toolchain")
     }
 }
 
 /// Prepares `work` (its folders, given to the build's user) and the way to
 /// run cargo in it. The workspace (`work/ws`) must be there already.
+///
+/// Where the grader may make namespaces, the build gets a mount namespace
+/// of its own: an empty `/tmp`, its folder at [`SEEN_AT`], and the
+/// toolchain and the registry bound read-only inside it. Elsewhere it
+/// uses them where they are, which its user must be able to read.
 pub fn prepare(work: &Work, color: bool) -> std::io::Result<BuildSandbox> {
-    refuse_cargo_config_above(&work.root)?;
     let sysroot = sysroot()?;
     let registry = registry();
     for dir in [work.target(), work.home(), work.tmp(), work.toolchain()] {
         std::fs::create_dir_all(dir)?;
     }
-    let users = super::support().users;
-    let lease = users.then(identity::lease);
-    let mut binds = Vec::new();
-    // The toolchain and the registry where the build's user can reach them.
-    let toolchain = if !users || super::reachable_by_others(&sysroot.join("bin/rustc")) {
-        sysroot.clone()
+    let support = super::support();
+    let lease = support.users.then(identity::lease);
+    let own_view = support.namespaces;
+    let (seen, toolchain, mounts) = if own_view {
+        let seen = Work { root: PathBuf::from(SEEN_AT) };
+        std::fs::create_dir_all(work.home().join("registry"))?;
+        let bind = |source: &Path, target: &Path, read_only| -> std::io::Result<Mount> {
+            Ok(Mount::Bind { source: cstring(source)?, target: cstring(target)?, read_only })
+        };
+        let mounts = vec![
+            Mount::Tmpfs(cstring(Path::new("/tmp"))?),
+            Mount::Folder(cstring(&seen.root)?),
+            bind(&work.root, &seen.root, false)?,
+            bind(&sysroot, &seen.toolchain(), true)?,
+            bind(&registry, &seen.home().join("registry"), true)?,
+        ];
+        let toolchain = seen.toolchain();
+        (seen, toolchain, mounts)
     } else {
-        binds.push((cstring(&sysroot)?, cstring(&work.toolchain())?));
-        work.toolchain()
+        if support.users
+            && !(super::reachable_by_others(&sysroot.join("bin/rustc")) && super::reachable_by_others(&registry))
+        {
+            return Err(std::io::Error::other(format!(
+                "the Rust toolchain ({}) or the registry ({}) is where the build's user cannot read it, and this \
+                 grader may not show it elsewhere (no mount namespace): install Rust where every user can read it \
+                 (CARGO_HOME=/usr/local/cargo RUSTUP_HOME=/usr/local/rustup, as the autograder's setup.sh does)",
+                sysroot.display(),
+                registry.display()
+            )));
+        }
+        std::os::unix::fs::symlink(&registry, work.home().join("registry"))?;
+        (Work { root: work.root.clone() }, sysroot.clone(), Vec::new())
     };
-    let cargo_registry = work.home().join("registry");
-    if !users || super::reachable_by_others(&registry) {
-        std::os::unix::fs::symlink(&registry, &cargo_registry)?;
-    } else {
-        std::fs::create_dir_all(&cargo_registry)?;
-        binds.push((cstring(&registry)?, cstring(&cargo_registry)?));
-    }
-    if !binds.is_empty() && !super::support().namespaces {
-        return Err(std::io::Error::other(format!(
-            "the Rust toolchain ({}) or the registry ({}) is where the build's user cannot read it, and this grader \
-             may not bind it elsewhere (no mount namespace): install Rust where every user can read it \
-             (CARGO_HOME=/usr/local/cargo RUSTUP_HOME=/usr/local/rustup, as the autograder's setup.sh does)",
-            sysroot.display(),
-            registry.display()
-        )));
-    }
+    refuse_cargo_config_above(&seen.root)?;
     if let Some(lease) = &lease {
+        // Its group (every check of this grading) may run what it builds.
         give(&work.root, lease.uid, lease.gid)?;
     }
     let mut grants = super::rules::system();
@@ -133,9 +168,9 @@ pub fn prepare(work: &Work, color: bool) -> std::io::Result<BuildSandbox> {
     let mut env: Vec<(OsString, OsString)> = vec![
         ("PATH".into(), path),
         ("RUSTC".into(), bin.join("rustc").into()),
-        ("CARGO_HOME".into(), work.home().into()),
-        ("HOME".into(), work.home().into()),
-        ("TMPDIR".into(), work.tmp().into()),
+        ("CARGO_HOME".into(), seen.home().into()),
+        ("HOME".into(), seen.home().into()),
+        ("TMPDIR".into(), seen.tmp().into()),
         ("CARGO_NET_OFFLINE".into(), "true".into()),
         ("LC_ALL".into(), "C".into()),
     ];
@@ -145,12 +180,19 @@ pub fn prepare(work: &Work, color: bool) -> std::io::Result<BuildSandbox> {
     let confine = Confine {
         user: lease.as_ref().map(|l| (l.uid, l.gid)),
         rules,
-        binds,
+        mounts,
         // Its files are its group's to read (the checks' users run its
         // programs), no one else's.
         umask: Some(0o027),
     };
-    Ok(BuildSandbox { cargo: bin.join("cargo"), env, confine: Arc::new(confine), lease })
+    Ok(BuildSandbox {
+        cargo: bin.join("cargo"),
+        env,
+        confine: Arc::new(confine),
+        lease,
+        seen_at: own_view.then(|| seen.root.clone()),
+        work: work.root.clone(),
+    })
 }
 
 /// Cargo reads a `.cargo/config.toml` in every folder above the one it runs
@@ -170,12 +212,22 @@ fn refuse_cargo_config_above(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Gives `dir` and everything in it (made by the grader just now) to `uid`
-/// in group `gid`, without following a link.
+/// in group `gid`, without following a link: its folders `rwxr-x---`, its
+/// files `rw-r-----` (`rwxr-x---` if the owner could run them).
 pub fn give(dir: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let mut todo = vec![dir.to_owned()];
     while let Some(path) = todo.pop() {
         std::os::unix::fs::lchown(&path, Some(uid), Some(gid))?;
-        if std::fs::symlink_metadata(&path)?.is_dir() {
+        let meta = std::fs::symlink_metadata(&path)?;
+        let mode = match () {
+            _ if meta.file_type().is_symlink() => continue,
+            _ if meta.is_dir() => 0o750,
+            _ if meta.permissions().mode() & 0o100 != 0 => 0o750,
+            _ => 0o640,
+        };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        if meta.is_dir() {
             for entry in std::fs::read_dir(&path)? {
                 todo.push(entry?.path());
             }

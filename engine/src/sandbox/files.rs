@@ -5,13 +5,17 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Whether a user who owns nothing on the way (a check's user) can run
-/// or read `path`: every folder above it lets others pass (`o+x`), and the
-/// file lets others read and run it (`o+rx`; a folder, `o+rx`).
+/// Whether a check's user (who owns nothing on the way, in the grading's
+/// group) can run or read `path`: every folder above it lets others, or
+/// that group, pass (`x`), and the file lets them read and run it (`rx`).
 pub fn reachable_by_others(path: &Path) -> bool {
     let Ok(path) = std::fs::canonicalize(path) else { return false };
-    let others = |p: &Path, bits: u32| std::fs::metadata(p).is_ok_and(|m| m.mode() & bits == bits);
-    path.ancestors().skip(1).all(|dir| others(dir, 0o001)) && others(&path, 0o005)
+    let group = super::identity::group();
+    let allows = |p: &Path, bits: u32| {
+        std::fs::metadata(p)
+            .is_ok_and(|m| m.mode() & bits == bits || (m.gid() == group && m.mode() & (bits << 3) == bits << 3))
+    };
+    path.ancestors().skip(1).all(|dir| allows(dir, 0o001)) && allows(&path, 0o005)
 }
 
 /// Copies the folder `from` into `to` (made if missing), file by file,
@@ -21,6 +25,7 @@ pub fn reachable_by_others(path: &Path) -> bool {
 /// Iterative: however deep the folder, the stack does not grow.
 pub fn copy_folder(from: &Path, to: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut left_out = Vec::new();
+    let mut folders = Vec::new();
     let mut todo = vec![PathBuf::new()];
     while let Some(rel) = todo.pop() {
         let dir = from.join(&rel);
@@ -32,6 +37,7 @@ pub fn copy_folder(from: &Path, to: &Path) -> std::io::Result<Vec<PathBuf>> {
         let dest = to.join(&rel);
         std::fs::create_dir_all(&dest)?;
         std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(meta.mode() & 0o777 | 0o700))?;
+        folders.push((dest, meta));
         for entry in std::fs::read_dir(&dir)? {
             let entry = entry?;
             let rel = rel.join(entry.file_name());
@@ -45,8 +51,19 @@ pub fn copy_folder(from: &Path, to: &Path) -> std::io::Result<Vec<PathBuf>> {
             }
         }
     }
+    // Times too (a build's target folder is fresh only if they are kept);
+    // a folder's last, once nothing more is written in it.
+    for (dest, meta) in folders.iter().rev() {
+        set_times(dest, meta)?;
+    }
     left_out.sort();
     Ok(left_out)
+}
+
+/// Gives `path` the access and modification times of `like`.
+fn set_times(path: &Path, like: &std::fs::Metadata) -> std::io::Result<()> {
+    let times = std::fs::FileTimes::new().set_accessed(like.accessed()?).set_modified(like.modified()?);
+    std::fs::File::open(path)?.set_times(times)
 }
 
 /// Copies one regular file, opened without following a link, keeping its
@@ -60,7 +77,7 @@ fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     let mut dest = std::fs::OpenOptions::new().write(true).create_new(true).mode(meta.mode() & 0o777).open(to)?;
     std::io::copy(&mut source, &mut dest)?;
-    Ok(())
+    dest.set_times(std::fs::FileTimes::new().set_accessed(meta.accessed()?).set_modified(meta.modified()?))
 }
 
 /// The peers executable as the checks' users can run it: the one beside

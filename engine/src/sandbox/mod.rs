@@ -53,12 +53,24 @@ pub struct Confine {
     pub user: Option<(u32, u32)>,
     /// Held to this Landlock ruleset.
     pub rules: Option<Rules>,
-    /// In a mount namespace of its own, these folders (source, target) are
-    /// bound read-only (root only): the toolchain, where a build's user
-    /// could not reach it at its own path.
-    pub binds: Vec<(CString, CString)>,
+    /// In a mount namespace of its own, these mounts, in order (where the
+    /// grader may make namespaces): a build's view of its folder and the
+    /// toolchain (`sandbox::build`).
+    pub mounts: Vec<Mount>,
     /// Starts with this umask.
     pub umask: Option<u32>,
+}
+
+/// One step of a process's own view of the files.
+#[derive(Debug, Clone)]
+pub enum Mount {
+    /// An empty tmpfs (mode 1777) on this folder.
+    Tmpfs(CString),
+    /// A new folder (mode 0755).
+    Folder(CString),
+    /// `source` bound on `target`, read-only if said. Every source is
+    /// opened before the first step, so a tmpfs may then cover its path.
+    Bind { source: CString, target: CString, read_only: bool },
 }
 
 /// What this machine offers to confine student code.

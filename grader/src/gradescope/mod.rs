@@ -73,23 +73,11 @@ pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path, filters: &[String
         zip.start_file(name, options)?;
         let quoted = filters.iter().map(|f| ipc_engine::text::shell_quote(f)).collect::<Vec<_>>().join(" ");
         let text = text.replace("@RUST_VERSION@", &version).replace("@FILTERS@", &quoted);
-        zip.write_all(text.replace("@BINS@", &bins(filters)).as_bytes())?;
+        zip.write_all(text.as_bytes())?;
     }
     add_tree(&mut zip, staging.path(), &ws)?;
     zip.finish()?;
     Ok(())
-}
-
-/// Cargo's arguments for the starter's programs the filters' labs run
-/// (setup.sh builds what grading will build): `--bin NAME` each, or
-/// `--bins` for every lab.
-fn bins(filters: &[String]) -> String {
-    let labs: Vec<&crate::labs::Lab> =
-        crate::labs::LABS.iter().filter(|lab| filters.iter().any(|f| f.split("::").next() == Some(lab.name))).collect();
-    if filters.is_empty() || labs.is_empty() {
-        return "--bins".into();
-    }
-    labs.iter().flat_map(|lab| lab.programs.iter()).map(|p| format!("--bin {p}")).collect::<Vec<_>>().join(" ")
 }
 
 /// The toolchain this grader was tested with (`rustc --version`), for setup.sh.
