@@ -2,22 +2,24 @@
 //! feedback file per student and the class overview out (`cargo grade
 //! --batch DIR --out OUT`).
 //!
-//! Each submission's `starter/` (and nothing else of it: never its grader,
-//! rubric or `common/`) is copied into a fresh workspace beside this
-//! repository's `common/`, built with a time limit, and graded with this
-//! grader and its rubric, hidden checks included. Builds run one at a time
-//! (they use every core) while earlier submissions are graded.
+//! Each submission is graded by a grading process of its own: this
+//! executable with `--submission` (see `crate::submission`), which takes
+//! only its `starter/` (never its grader, rubric or `common/`), builds and
+//! runs it in the sandbox, with this grader's rubric, hidden checks
+//! included, and hands back its record (`--format batch`) and its human
+//! report. Two run at a time. The dependencies of the students' crate are
+//! compiled once, into a build cache (`--build-cache`, default
+//! `OUT/cache`) that every build starts from.
 //!
-//! Builds share one Cargo target folder (`OUT/target`) so that the
-//! dependencies are compiled once, not once per student; each submission's
-//! own crate is compiled separately (its path differs), and its binaries are
-//! copied to `OUT/bins/STUDENT/` as soon as its build ends.
-//!
-//! Each student's result is saved in `OUT/results/STUDENT.json` (scores,
-//! every check's outcome, the compiler's first errors, when and with which
-//! grader and rubric); a run without `--force` keeps the results there. The
-//! gradebook and the overview (`OUT/index.html`, see [`overview`]) are
-//! written again from all saved results at the end of every run.
+//! Results, feedback and the gradebook are written only here, by the
+//! grading process, once a submission's own process has ended and
+//! everything it started is gone. Each result (`OUT/results/STUDENT.json`:
+//! scores, every check's outcome, the compiler's first errors, when and
+//! with which grader and rubric) is sealed with a key kept in `OUT`
+//! (HMAC-SHA-256): one changed afterwards is noticed, said, and graded
+//! again. A run without `--force` keeps the results there; the gradebook
+//! and the overview (`OUT/index.html`, see [`overview`]) are written again
+//! from all of them at the end of every run.
 //!
 //! Results saved before per-check outcomes were kept (no `checks` field) are
 //! not graded again: their scores stay in the gradebook and the overview,
@@ -29,7 +31,6 @@ pub mod overview;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -37,18 +38,20 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::grading::{self, Outcome, Selected};
+use crate::grading::{Outcome, Selected};
 use crate::labs::LABS;
 use crate::report;
 use crate::rubric::Rubric;
-use ipc_engine::build::{self, BuildError, Crate, Programs};
-use ipc_engine::runner::Options;
+use ipc_engine::build;
 
 /// What batch grading needs.
 pub struct Batch<'a> {
     pub submissions: PathBuf,
     pub out: PathBuf,
-    pub target_dir: Option<PathBuf>,
+    /// Where the build cache is (made if missing or stale) [default: OUT/cache].
+    pub build_cache: Option<PathBuf>,
+    /// The labs or checks named on the command line (all if empty).
+    pub filters: Vec<String>,
     pub selected: Vec<Selected>,
     pub rubric: &'a Rubric,
     /// The folder `rubric` was read from (`--rubric DIR`); `None`: built in.
@@ -92,6 +95,47 @@ pub struct Graded {
     /// SHA-256 of the rubric it was graded with (see [`rubric_fingerprint`]).
     #[serde(default)]
     pub rubric: Option<String>,
+    /// HMAC-SHA-256 of the rest, with the key of `OUT` ([`Seal`]).
+    #[serde(default)]
+    pub seal: Option<String>,
+}
+
+/// What a submission's grading process hands back (`--format batch`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub labs: BTreeMap<String, u32>,
+    pub score: u32,
+    pub max_score: u32,
+    pub error: Option<String>,
+    pub checks: Vec<CheckResult>,
+    pub compile_errors: Vec<CompileError>,
+}
+
+impl Record {
+    /// The record of `outcomes` of the `selected` checks; `error` says what
+    /// did not build (`compile_errors`: the compiler's first error of each).
+    pub fn new(
+        selected: &[Selected],
+        outcomes: &[Outcome],
+        error: Option<String>,
+        compile_errors: Vec<CompileError>,
+    ) -> Record {
+        let mut labs: BTreeMap<String, u32> = BTreeMap::new();
+        for s in selected {
+            labs.entry(s.lab.to_string()).or_insert(0);
+        }
+        for o in outcomes {
+            *labs.entry(o.lab.clone()).or_insert(0) += o.points;
+        }
+        Record {
+            labs,
+            score: report::totals(outcomes).score,
+            max_score: selected.iter().map(|s| s.entry.points).sum(),
+            error,
+            checks: outcomes.iter().map(CheckResult::new).collect(),
+            compile_errors,
+        }
+    }
 }
 
 /// One check's outcome for one student.
@@ -140,22 +184,9 @@ pub struct CompileError {
 }
 
 impl CompileError {
-    fn new(program: Option<String>, rendered: &str) -> CompileError {
+    pub fn new(program: Option<String>, rendered: &str) -> CompileError {
         let error = ipc_engine::text::escape(rendered.trim_end().as_bytes(), false);
         CompileError { program, error: ipc_engine::text::cut(&error, 4000) }
-    }
-}
-
-/// Why a submission gave no programs at all.
-struct NotBuilt {
-    /// One line for the gradebook.
-    why: String,
-    compile_errors: Vec<CompileError>,
-}
-
-impl NotBuilt {
-    fn new(why: impl Into<String>) -> NotBuilt {
-        NotBuilt { why: why.into(), compile_errors: Vec::new() }
     }
 }
 
@@ -177,74 +208,79 @@ struct Provenance {
 pub fn run(batch: &Batch) -> Result<Written> {
     let started = Instant::now();
     let started_at = unix_now();
-    let root = build::workspace_root();
     let (rubric_fingerprint, rubric_source) = rubric_fingerprint(batch.rubric_dir.as_deref())?;
     let provenance = Provenance { grader: grader_fingerprint(), rubric: rubric_fingerprint };
-    for dir in ["results", "feedback", "bins", "work"] {
+    for dir in ["results", "feedback"] {
         std::fs::create_dir_all(batch.out.join(dir))
             .with_context(|| format!("cannot create {}", batch.out.display()))?;
     }
+    let seal = Seal::of(&batch.out)?;
     let mut students: Vec<(String, PathBuf)> = std::fs::read_dir(&batch.submissions)
         .with_context(|| format!("cannot read the submissions folder {}", batch.submissions.display()))?
         .flatten()
-        .filter(|e| e.path().is_dir())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
         .collect();
     students.sort();
     if students.is_empty() {
         bail!("{} holds no submission folders", batch.submissions.display());
     }
-    let todo: Vec<(String, PathBuf)> =
-        students.iter().filter(|(id, _)| batch.force || !result_path(&batch.out, id).exists()).cloned().collect();
+    let changed: Vec<&str> = students
+        .iter()
+        .filter(|(id, _)| matches!(load_result(&batch.out, id, &seal), Some(Kept::Changed)))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !changed.is_empty() {
+        eprintln!(
+            "{} result(s) were changed after they were graded ({}): they are graded again.",
+            changed.len(),
+            changed.join(", ")
+        );
+    }
+    let todo: Vec<(String, PathBuf)> = students
+        .iter()
+        .filter(|(id, _)| batch.force || !matches!(load_result(&batch.out, id, &seal), Some(Kept::Valid(_))))
+        .cloned()
+        .collect();
     let skipped = students.len() - todo.len();
     if skipped > 0 {
         eprintln!("{skipped} submission(s) already graded are kept (--force grades them again).");
     }
 
+    let cache = batch.build_cache.clone().unwrap_or_else(|| batch.out.join("cache"));
+    if !todo.is_empty() {
+        ensure_cache(&cache, batch.build_time_limit)?;
+    }
     let bar = ProgressBar::new(todo.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} graded, ETA {eta} {msg}")
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let target_dir = batch.target_dir.clone().unwrap_or_else(|| batch.out.join("target"));
-    let (tx, rx) = mpsc::channel::<(String, Result<Programs, NotBuilt>, Duration)>();
-    let rx = std::sync::Mutex::new(rx);
+    // Two submissions at a time, each its own grading process.
+    let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<()> {
-        let builder = scope.spawn(|| {
-            for (id, path) in &todo {
-                bar.set_message(format!("building {id}"));
-                let building = Instant::now();
-                let built = build_submission(&root, path, &batch.out.join("work").join(id), &target_dir, batch)
-                    .and_then(|programs| keep_binaries(&programs, &batch.out.join("bins").join(id)));
-                if tx.send((id.clone(), built, building.elapsed())).is_err() {
-                    break;
-                }
-            }
-            drop(tx);
-        });
-        // Two submissions graded at a time, each with its checks in parallel.
-        let graders: Vec<_> = (0..2)
+        let workers: Vec<_> = (0..2)
             .map(|_| {
                 scope.spawn(|| -> Result<()> {
                     loop {
-                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        let Ok((id, built, build_time)) = next else { return Ok(()) };
-                        grade_one(batch, &provenance, &id, built, build_time)?;
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some((id, path)) = todo.get(i) else { return Ok(()) };
+                        bar.set_message(format!("grading {id}"));
+                        grade_one(batch, &provenance, &seal, &cache, id, path)?;
                         bar.inc(1);
                     }
                 })
             })
             .collect();
-        builder.join().expect("the builder thread");
-        for g in graders {
-            g.join().expect("a grader thread")?;
+        for w in workers {
+            w.join().expect("a batch worker")?;
         }
         Ok(())
     })?;
     bar.finish_with_message("done");
 
-    let results = load_results(&batch.out, &students)?;
+    let results = load_results(&batch.out, &students, &seal)?;
     let old: Vec<&str> = results.iter().filter(|g| g.checks.is_none()).map(|g| g.student.as_str()).collect();
     if !old.is_empty() {
         eprintln!(
@@ -272,6 +308,26 @@ pub fn run(batch: &Batch) -> Result<Written> {
     };
     let overview = write_overview(batch, &results, &facts)?;
     Ok(Written { gradebook, overview })
+}
+
+/// The build cache in `dir` (`dir/target`), made again if it is missing
+/// or was made for another lock file or toolchain.
+fn ensure_cache(dir: &Path, time_limit: Duration) -> Result<()> {
+    let root = build::workspace_root();
+    let lock = std::fs::read(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let sysroot = ipc_engine::sandbox::build::sysroot()?;
+    let mut hash = Sha256::new();
+    hash.update(&lock);
+    hash.update(sysroot.as_os_str().as_encoded_bytes());
+    let stamp: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let stamp_file = dir.join("stamp");
+    if dir.join("target").is_dir() && std::fs::read_to_string(&stamp_file).is_ok_and(|s| s.trim() == stamp) {
+        return Ok(());
+    }
+    eprintln!("Compiling the dependencies of the students' crate once, into {} ...", dir.display());
+    crate::submission::prepare_cache(&root, dir, time_limit)?;
+    std::fs::write(&stamp_file, stamp)?;
+    Ok(())
 }
 
 fn unix_now() -> u64 {
@@ -315,166 +371,164 @@ fn result_path(out: &Path, id: &str) -> PathBuf {
     out.join("results").join(format!("{id}.json"))
 }
 
-/// Copies the submission's starter beside this repository's `common/` and
-/// builds it. `Err` carries a message for the gradebook.
-fn build_submission(
-    root: &Path,
-    submission: &Path,
-    work: &Path,
-    target_dir: &Path,
-    batch: &Batch,
-) -> Result<Programs, NotBuilt> {
-    let starter = submission.join("starter");
-    if !starter.join("Cargo.toml").is_file() {
-        return Err(NotBuilt::new("no starter/ folder with a Cargo.toml"));
-    }
-    let prepare = || -> Result<()> {
-        if work.exists() {
-            std::fs::remove_dir_all(work)?;
-        }
-        std::fs::create_dir_all(work)?;
-        crate::export::copy_tree(&root.join("common"), &work.join("common"))?;
-        crate::export::copy_tree(&starter, &work.join("starter"))?;
-        std::fs::copy(root.join("Cargo.lock"), work.join("Cargo.lock"))?;
-        let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
-        std::fs::write(work.join("Cargo.toml"), crate::export::workspace_manifest(&manifest, &["common", "starter"])?)?;
-        Ok(())
-    };
-    prepare().map_err(|e| NotBuilt::new(format!("cannot prepare the build: {e:#}")))?;
-    let built = match crate::grading::programs_needed(&batch.selected) {
-        Some(programs) => {
-            build::build_programs(Crate::Starter, work, Some(target_dir), batch.build_time_limit, &programs)
-        }
-        None => build::build(Crate::Starter, work, Some(target_dir), batch.build_time_limit),
-    };
-    match built {
-        Ok(built) => Ok(built.programs),
-        Err(BuildError::Compile { messages, .. }) => {
-            let first = messages.lines().find(|l| l.starts_with("error")).unwrap_or("does not compile").to_string();
-            Err(NotBuilt {
-                why: format!("does not build: {}", ipc_engine::text::one_line(&first, 200)),
-                compile_errors: vec![CompileError::new(None, &first_error(&messages))],
-            })
-        }
-        Err(BuildError::Cargo(why)) => Err(NotBuilt::new(format!("does not build: {why}"))),
-    }
+/// How long a submission's grading process may take: its build, every
+/// check hanging, and a margin.
+fn submission_limit(batch: &Batch) -> Duration {
+    let jobs: Vec<ipc_engine::runner::Job> = batch.selected.iter().map(Selected::job).collect();
+    batch.build_time_limit + ipc_engine::runner::worst_case(&jobs, batch.jobs, 1) + Duration::from_secs(120)
 }
 
-/// The first error's whole message (its first line to the line before the
-/// next message) out of cargo's messages.
-fn first_error(messages: &str) -> String {
-    let mut lines = messages.lines().skip_while(|l| !l.starts_with("error"));
-    let Some(first) = lines.next() else { return messages.to_string() };
-    let rest = lines.take_while(|l| !l.starts_with("error") && !l.starts_with("warning"));
-    std::iter::once(first).chain(rest).collect::<Vec<_>>().join("\n")
-}
-
-/// Copies the built programs out of the shared target folder (the next
-/// build overwrites them there).
-fn keep_binaries(programs: &Programs, dest: &Path) -> Result<Programs, NotBuilt> {
-    let copy = || -> Result<Programs> {
-        if dest.exists() {
-            std::fs::remove_dir_all(dest)?;
-        }
-        std::fs::create_dir_all(dest)?;
-        let mut map = BTreeMap::new();
-        for (name, path) in programs.iter() {
-            let kept = dest.join(name);
-            std::fs::copy(path, &kept)?;
-            map.insert(name.clone(), kept);
-        }
-        let mut kept = Programs::from_map(map, programs.origin.clone());
-        for (name, error) in programs.failed() {
-            kept.set_not_built(name.clone(), error.clone());
-        }
-        Ok(kept)
-    };
-    copy().map_err(|e| NotBuilt::new(format!("cannot keep the built programs: {e:#}")))
-}
-
-fn grade_one(
-    batch: &Batch,
-    provenance: &Provenance,
-    id: &str,
-    built: Result<Programs, NotBuilt>,
-    build_time: Duration,
-) -> Result<()> {
+/// Grades one submission in a grading process of its own, then (that
+/// process and everything it started gone) writes its sealed result and
+/// its feedback.
+fn grade_one(batch: &Batch, provenance: &Provenance, seal: &Seal, cache: &Path, id: &str, path: &Path) -> Result<()> {
     let started = Instant::now();
-    let (outcomes, error, compile_errors) = match built {
-        Ok(programs) => {
-            let options = Options { jobs: batch.jobs, repeat: 1 };
-            // Programs that did not compile cost only their own checks; the
-            // gradebook's error column names them.
-            let failed: Vec<String> = programs
-                .failed()
-                .map(|(name, error)| {
-                    let first = error.lines().find(|l| !l.trim().is_empty()).unwrap_or("does not compile");
-                    format!("{name} ({})", ipc_engine::text::one_line(first, 120))
-                })
-                .collect();
-            let error = (!failed.is_empty()).then(|| format!("did not compile: {}", failed.join("; ")));
-            let compile_errors =
-                programs.failed().map(|(name, error)| CompileError::new(Some(name.clone()), error)).collect();
-            (grading::run(&batch.selected, &programs, &options, &|_| {}), error, compile_errors)
+    let scratch = tempfile::Builder::new().prefix("ipc-grader-batch-").tempdir()?;
+    let record_path = scratch.path().join("record.json");
+    let exe = std::env::current_exe().context("cannot find the grader's own executable")?;
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--submission".into(),
+        path.into(),
+        "--build-cache".into(),
+        cache.into(),
+        "--format".into(),
+        "batch".into(),
+        "--output".into(),
+        record_path.clone().into(),
+        "--jobs".into(),
+        batch.jobs.to_string().into(),
+        "--build-time-limit".into(),
+        batch.build_time_limit.as_secs().to_string().into(),
+    ];
+    if let Some(dir) = &batch.rubric_dir {
+        args.extend(["--rubric".into(), dir.into()]);
+    }
+    args.extend(batch.filters.iter().map(Into::into));
+    let mut spec = ipc_engine::proc::Spec::new(&exe, args, scratch.path());
+    spec.env = vec![("NO_COLOR".into(), "1".into())];
+    let mut running = ipc_engine::proc::spawn(&spec).context("cannot start a grading process")?;
+    let exit = running.wait_until(Instant::now() + submission_limit(batch));
+    if exit.is_none() {
+        running.kill_group();
+    }
+    running.stdout.wait_eof(Instant::now() + Duration::from_secs(5));
+    // What it started is gone before anything of its is read.
+    if ipc_engine::sandbox::support().users {
+        for uid in ipc_engine::sandbox::identity::range_of(running.pid().as_raw() as u32) {
+            ipc_engine::proc::kill_user(uid);
         }
-        Err(not_built) => (Vec::new(), Some(not_built.why), not_built.compile_errors),
+    }
+    let human = anstream::adapter::strip_bytes(&running.stdout.bytes()).into_vec();
+    let record = match (exit, std::fs::read_to_string(&record_path)) {
+        (Some(ipc_engine::proc::Exit::Code(0 | 1)), Ok(text)) => {
+            serde_json::from_str::<Record>(&text).context("a grading process's record is not one")?
+        }
+        (exit, _) => {
+            let how = match exit {
+                Some(exit) => format!("ended with {exit}"),
+                None => format!("took longer than {}s and was stopped", submission_limit(batch).as_secs()),
+            };
+            let stderr = String::from_utf8_lossy(&running.stderr.bytes()).into_owned();
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+            let why = format!("not graded: its grading process {how} ({})", ipc_engine::text::one_line(&last, 200));
+            Record::new(&batch.selected, &[], Some(why), Vec::new())
+        }
     };
-    let mut labs: BTreeMap<String, u32> = BTreeMap::new();
-    for s in &batch.selected {
-        labs.entry(s.lab.to_string()).or_insert(0);
-    }
-    for o in &outcomes {
-        *labs.entry(o.lab.clone()).or_insert(0) += o.points;
-    }
-    let totals = report::totals(&outcomes);
-    let max_score = batch.selected.iter().map(|s| s.entry.points).sum();
     let graded = Graded {
         student: id.to_string(),
-        labs,
-        score: totals.score,
-        max_score,
-        error: error.clone(),
-        checks: Some(outcomes.iter().map(CheckResult::new).collect()),
-        compile_errors,
+        labs: record.labs,
+        score: record.score,
+        max_score: record.max_score,
+        error: record.error.clone(),
+        checks: Some(record.checks),
+        compile_errors: record.compile_errors,
         graded_at: Some(unix_now()),
-        seconds: Some(((build_time + started.elapsed()).as_secs_f64() * 10.0).round() / 10.0),
+        seconds: Some((started.elapsed().as_secs_f64() * 10.0).round() / 10.0),
         grader: Some(provenance.grader.clone()),
         rubric: Some(provenance.rubric.clone()),
+        seal: None,
     };
-
     let mut feedback = Vec::new();
-    match &error {
-        Some(why) if outcomes.is_empty() => writeln!(feedback, "{id}: not graded: {why}\nScore: 0/{max_score}")?,
-        _ => {
-            if let Some(why) = &error {
-                writeln!(feedback, "NOTE: {why}; every other program was graded.\n")?;
-            }
-            let titles = |lab: &str| batch.rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
-            report::human(
-                &mut feedback,
-                &format!("the submission of {id}"),
-                &outcomes,
-                started.elapsed(),
-                true,
-                &titles,
-            )?;
+    match &graded.error {
+        Some(why) if graded.checks.as_ref().is_some_and(Vec::is_empty) => {
+            writeln!(feedback, "{id}: {why}\nScore: 0/{}", graded.max_score)?
         }
+        _ => feedback.extend(human),
     }
-    let feedback = anstream::adapter::strip_bytes(&feedback).into_vec();
     std::fs::write(batch.out.join("feedback").join(format!("{id}.txt")), feedback)?;
-    std::fs::write(result_path(&batch.out, id), serde_json::to_string_pretty(&graded)?)?;
+    write_whole(&result_path(&batch.out, id), &serde_json::to_string_pretty(&seal.sealed(graded)?)?)?;
     Ok(())
 }
 
+/// The key that seals this folder's results (`OUT/.seal-key`, made once,
+/// readable by its owner only).
+pub struct Seal {
+    key: Vec<u8>,
+}
+
+impl Seal {
+    /// The key of the results in `out`, made if there is none.
+    pub fn of(out: &Path) -> Result<Seal> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = out.join(".seal-key");
+        if let Ok(key) = std::fs::read(&path) {
+            return Ok(Seal { key });
+        }
+        let key: Vec<u8> = (0..32).map(|_| fastrand::u8(..)).collect();
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot make {}", path.display()))?;
+        file.write_all(&key)?;
+        Ok(Seal { key })
+    }
+
+    /// The seal of a result (of everything in it but its seal).
+    fn of_result(&self, graded: &Graded) -> Result<String> {
+        use hmac::Mac;
+        let unsealed = Graded { seal: None, ..graded.clone() };
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
+        mac.update(&serde_json::to_vec(&unsealed)?);
+        Ok(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// `graded`, sealed.
+    pub fn sealed(&self, graded: Graded) -> Result<Graded> {
+        let seal = self.of_result(&graded)?;
+        Ok(Graded { seal: Some(seal), ..graded })
+    }
+}
+
+/// A result found in `OUT/results`.
+enum Kept {
+    /// Sealed by this folder's key, unchanged; or saved by an older grader
+    /// (no per-check outcomes, no seal), kept as it is.
+    Valid(Box<Graded>),
+    /// Changed since it was sealed, or not a result at all.
+    Changed,
+}
+
+fn load_result(out: &Path, id: &str, seal: &Seal) -> Option<Kept> {
+    let text = std::fs::read_to_string(result_path(out, id)).ok()?;
+    let Ok(graded) = serde_json::from_str::<Graded>(&text) else { return Some(Kept::Changed) };
+    let older = graded.checks.is_none() && graded.grader.is_none() && graded.seal.is_none();
+    let intact = graded.seal.as_deref().is_some_and(|s| seal.of_result(&graded).is_ok_and(|want| want == s));
+    Some(if older || intact { Kept::Valid(Box::new(graded)) } else { Kept::Changed })
+}
+
 /// The saved result of every student, in order.
-fn load_results(out: &Path, students: &[(String, PathBuf)]) -> Result<Vec<Graded>> {
+fn load_results(out: &Path, students: &[(String, PathBuf)], seal: &Seal) -> Result<Vec<Graded>> {
     students
         .iter()
-        .map(|(id, _)| {
-            let path = result_path(out, id);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("no result for {id} (grade again)"))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a result file (delete it to grade {id} again)", path.display()))
+        .map(|(id, _)| match load_result(out, id, seal) {
+            Some(Kept::Valid(graded)) => Ok(*graded),
+            Some(Kept::Changed) => bail!(
+                "{} was changed after it was graded: run again to grade {id} again",
+                result_path(out, id).display()
+            ),
+            None => bail!("no result for {id} (grade again)"),
         })
         .collect()
 }
@@ -559,17 +613,6 @@ fn write_whole(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The first error's whole message: not the one after it, not the rest.
-    #[test]
-    fn first_error_keeps_one_whole_message() {
-        let messages = "error[E0425]: cannot find value `x` in this scope\n --> starter/src/pipe/pipeline.rs:3:5\n  |\n3 |     x\n  |     ^ not found in this scope\n\nerror: aborting due to 1 previous error\n";
-        assert_eq!(
-            first_error(messages),
-            "error[E0425]: cannot find value `x` in this scope\n --> starter/src/pipe/pipeline.rs:3:5\n  |\n3 |     x\n  |     ^ not found in this scope\n"
-        );
-        assert_eq!(first_error("cargo build failed"), "cargo build failed");
-    }
 
     /// A result file an older grader saved still reads, without per-check
     /// outcomes (`checks` absent, not empty).

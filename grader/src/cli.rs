@@ -43,10 +43,10 @@ pub struct Args {
     /// Grade a student's submission (a checkout or an upload: its starter/ at the top or one folder down), built and run in the sandbox; exit 0 or 1 when it was graded, 2 when it could not be.
     #[arg(long, value_name = "DIR", conflicts_with = "bin_dir")]
     pub submission: Option<PathBuf>,
-    /// With --submission: the target folder of a build of this grader's starter (--prepare-build-cache), copied so that the dependencies are not compiled again.
-    #[arg(long, value_name = "DIR", requires = "submission")]
+    /// With --submission or --batch: a build cache (--prepare-build-cache), whose target folder every build starts from, so that the dependencies are not compiled again [batch: OUT/cache, made if missing].
+    #[arg(long, value_name = "DIR")]
     pub build_cache: Option<PathBuf>,
-    /// Build this repository's starter as a submission is built, keep its target folder in DIR/target for --build-cache, and exit.
+    /// Build this repository's starter as a submission is built, keep its target folder in DIR for --build-cache, and exit.
     #[arg(long, value_name = "DIR")]
     pub prepare_build_cache: Option<PathBuf>,
     /// Checks run at once [default: twice the number of CPUs].
@@ -91,9 +91,6 @@ pub struct Args {
     /// Batch grading: grade again the submissions already graded in --out.
     #[arg(long)]
     pub force: bool,
-    /// Batch grading: the Cargo target folder shared by the builds [default: OUT/target].
-    #[arg(long, value_name = "DIR")]
-    pub batch_target_dir: Option<PathBuf>,
     /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
     #[arg(long, value_name = "DIR")]
     pub export_template: Option<PathBuf>,
@@ -126,6 +123,9 @@ pub enum Format {
     Gradescope,
     /// GitHub Actions: step summary, annotations, and the GitHub Classroom result.
     Github,
+    /// A submission's record, for the batch grading that started this one.
+    #[value(hide = true)]
+    Batch,
 }
 
 /// Entry point of the `ipc-grader` binary.
@@ -224,7 +224,17 @@ fn watch(args: &Args) -> Result<u8> {
 fn command() -> clap::Command {
     let mut cmd = Args::command();
     if crate::tamper::is_template() {
-        for id in ["target", "batch", "out", "force", "batch_target_dir", "export_template", "export_gradescope"] {
+        for id in [
+            "target",
+            "batch",
+            "out",
+            "force",
+            "submission",
+            "build_cache",
+            "prepare_build_cache",
+            "export_template",
+            "export_gradescope",
+        ] {
             cmd = cmd.mut_arg(id, |a| a.hide(true));
         }
     }
@@ -285,8 +295,9 @@ fn grade(args: &Args) -> Result<u8> {
         let limit = Duration::from_secs(args.build_time_limit);
         crate::submission::prepare_cache(&build::workspace_root(), dir, limit)?;
         println!(
-            "Wrote the build cache to {} (give --build-cache {0} with --submission).",
-            dir.join("target").display()
+            "Wrote the build cache to {} (give --build-cache {} with --submission or --batch).",
+            dir.join("target").display(),
+            dir.display()
         );
         return Ok(PASSED);
     }
@@ -342,7 +353,8 @@ fn grade(args: &Args) -> Result<u8> {
         let batch = crate::batch::Batch {
             submissions: submissions.clone(),
             out: out.clone(),
-            target_dir: args.batch_target_dir.clone(),
+            build_cache: args.build_cache.clone(),
+            filters: args.filters.clone(),
             selected,
             rubric: &rubric,
             rubric_dir: args.rubric.clone(),
@@ -367,12 +379,11 @@ fn grade(args: &Args) -> Result<u8> {
         None if args.submission.is_some() => {
             let submission = args.submission.as_deref().expect("matched above");
             let Some(starter) = crate::submission::find_starter(submission) else {
-                let why = format!(
-                    "{} has no starter/ folder with a Cargo.toml in it, at its top or one folder down: submit your whole \
-                     repository, with starter/ as it came in the template",
-                    submission.display()
+                let fail = Fail::new("no starter/ folder with a Cargo.toml").kind(Kind::Missing).note(
+                    "it is looked for at the top of the submission and one folder down: submit your whole repository, \
+                     with starter/ as it came in the template",
                 );
-                return not_graded(args, &selected, Fail::new(why).kind(Kind::Missing), started);
+                return not_graded(args, &selected, fail, started);
             };
             let dir = tempfile::Builder::new().prefix("ipc-grader-build-").tempdir().context("a folder to build in")?;
             let built = {
@@ -380,7 +391,7 @@ fn grade(args: &Args) -> Result<u8> {
                 let taken = crate::submission::take(&build::workspace_root(), &starter, &build_in)?;
                 notes.extend(taken.note());
                 if let Some(cache) = &args.build_cache {
-                    crate::submission::seed(cache, &build_in)?;
+                    crate::submission::seed(&cache.join("target"), &build_in)?;
                 }
                 let limit = Duration::from_secs(args.build_time_limit);
                 let needed = crate::grading::programs_needed(&selected);
@@ -459,7 +470,18 @@ fn grade(args: &Args) -> Result<u8> {
     drop(work);
     let elapsed = started.elapsed();
     notes.extend(build_notes(&programs));
-    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric, &notes)?;
+    let failed: Vec<String> = programs
+        .failed()
+        .map(|(name, error)| {
+            let first = error.lines().find(|l| !l.trim().is_empty()).unwrap_or("does not compile");
+            format!("{name} ({})", ipc_engine::text::one_line(first, 120))
+        })
+        .collect();
+    let error = (!failed.is_empty()).then(|| format!("did not compile: {}", failed.join("; ")));
+    let compile_errors =
+        programs.failed().map(|(name, error)| crate::batch::CompileError::new(Some(name.clone()), error)).collect();
+    let record = crate::batch::Record::new(&selected, &outcomes, error, compile_errors);
+    write_reports(args, &programs.origin, &outcomes, elapsed, &rubric, &notes, record)?;
     // A program that did not compile is an error of the code (exit 2), even
     // though everything else was graded; for a submission, that is a
     // failure it was graded for (exit 1).
@@ -495,6 +517,7 @@ fn write_reports(
     elapsed: Duration,
     rubric: &Rubric,
     extra_notes: &[String],
+    record: crate::batch::Record,
 ) -> Result<()> {
     let titles = |lab: &str| rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default();
     let mut notes: Vec<String> = ipc_engine::sandbox::headline().into_iter().collect();
@@ -517,6 +540,7 @@ fn write_reports(
         Format::Human => None,
         Format::Json => Some(report::json(origin, outcomes, elapsed, &notes)),
         Format::Gradescope => Some(formats::gradescope(origin, outcomes, elapsed, &notes)),
+        Format::Batch => Some(serde_json::to_string(&record)?),
         Format::Github => {
             github(args, origin, outcomes, &notes, &human, error)?;
             return Ok(());
@@ -594,7 +618,16 @@ fn not_graded(args: &Args, selected: &[Selected], fail: Fail, started: Instant) 
             writeln!(out, "Your code could not be graded: {}", fail.what)?;
             writeln!(out, "Score: 0/{total}")?;
         }
-        _ => write_reports(args, "your code", &outcomes, started.elapsed(), &Rubric { labs: Default::default() }, &[])?,
+        _ => {
+            let why = match &fail.got {
+                Some(got) => format!("{}: {}", fail.what, ipc_engine::text::one_line(got, 200)),
+                None => fail.what.clone(),
+            };
+            let compile_errors = fail.got.iter().map(|got| crate::batch::CompileError::new(None, got)).collect();
+            let record = crate::batch::Record::new(selected, &[], Some(why), compile_errors);
+            let rubric = Rubric { labs: Default::default() };
+            write_reports(args, "your code", &outcomes, started.elapsed(), &rubric, &[], record)?
+        }
     }
     // A submission that does not build was graded (0 points): exit 1.
     Ok(if args.submission.is_some() { FAILED } else { ERROR })

@@ -50,12 +50,12 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn batch(submissions: &Path, out: &Path) -> Collected {
-    // Shared with tests/template.rs (test binaries run one at a time), so the
-    // dependencies of these other workspaces are compiled once.
-    let target = workspace_root().join("target/aux-test");
+    // Kept between runs (made again only when the lock file changes), so
+    // the dependencies of the students' crate are compiled once.
+    let cache = workspace_root().join("target/aux-test/batch-cache");
     let args = ["--batch", submissions.to_str().unwrap(), "--out", out.to_str().unwrap()];
     let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, workspace_root());
-    spec.args.extend(["--batch-target-dir".into(), target.into()]);
+    spec.args.extend(["--build-cache".into(), cache.into()]);
     spec.args.extend(LABS_GRADED.iter().map(Into::into));
     spec.env = vec![("NO_COLOR".into(), "1".into())];
     proc::output(spec, Duration::from_secs(900)).expect("the grader runs")
@@ -203,6 +203,7 @@ fn batch_grades_a_class_into_a_gradebook() {
     for dir in ["results", "feedback"] {
         copy_dir(&class.out.join(dir), &out.join(dir));
     }
+    std::fs::copy(class.out.join(".seal-key"), out.join(".seal-key")).unwrap();
     let started = Instant::now();
     let again = batch(&class.subs, &out);
     assert_eq!(again.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&again.stderr));
@@ -381,6 +382,7 @@ fn grading_again_updates_the_overview() {
     for d in ["results", "feedback"] {
         copy_dir(&class.out.join(d), &out.join(d));
     }
+    std::fs::copy(class.out.join(".seal-key"), out.join(".seal-key")).unwrap();
     // alice's result as the grader before per-check outcomes wrote it.
     let alice = out.join("results/alice.json");
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&alice).unwrap()).unwrap();
@@ -392,10 +394,14 @@ fn grading_again_updates_the_overview() {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     std::fs::write(&alice, serde_json::to_string_pretty(&old).unwrap()).unwrap();
+    // bob's as graded with another rubric (sealed with the folder's key,
+    // as the grader seals what it grades).
     let bob = out.join("results/bob.json");
     let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&bob).unwrap()).unwrap();
     saved["rubric"] = json!("0".repeat(64));
-    std::fs::write(&bob, saved.to_string()).unwrap();
+    let saved: ipc_grader::batch::Graded = serde_json::from_value(saved).unwrap();
+    let resealed = ipc_grader::batch::Seal::of(&out).unwrap().sealed(saved).unwrap();
+    std::fs::write(&bob, serde_json::to_string(&resealed).unwrap()).unwrap();
 
     let run = batch(&subs, &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -733,4 +739,40 @@ fn the_overview_renders_in_a_browser() {
         overview_png.display(),
         feedback_png.display()
     ));
+}
+
+/// A saved result changed after it was graded (its score raised by hand,
+/// or by anything else that reached the folder) is noticed by its seal,
+/// said, and graded again: the gradebook shows what the submission earns.
+#[test]
+fn a_result_changed_after_grading_is_noticed_and_graded_again() {
+    let class = class();
+    class.assert_succeeded();
+    let dir = artifacts().join("changed");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (subs, out) = (dir.join("submissions"), dir.join("out"));
+    copy_dir(&class.subs.join("bob"), &subs.join("bob"));
+    std::fs::create_dir_all(out.join("feedback")).unwrap();
+    copy_dir(&class.out.join("results"), &out.join("results"));
+    for gone in std::fs::read_dir(out.join("results")).unwrap() {
+        let path = gone.unwrap().path();
+        if path.file_name().is_some_and(|n| n != "bob.json") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    std::fs::copy(class.out.join(".seal-key"), out.join(".seal-key")).unwrap();
+    let bob = out.join("results/bob.json");
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&bob).unwrap()).unwrap();
+    let earned = saved["score"].clone();
+    saved["score"] = saved["max_score"].clone();
+    std::fs::write(&bob, saved.to_string()).unwrap();
+
+    let run = batch(&subs, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.exit, Some(Exit::Code(0)), "{stderr}");
+    assert!(stderr.contains("1 result(s) were changed after they were graded (bob)"), "{stderr}");
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(&bob).unwrap()).unwrap();
+    assert_eq!(again["score"], earned, "bob's result was not graded again");
+    let csv = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    assert_eq!(row(&rows(&csv), "bob")[3], earned.to_string(), "{csv}");
 }

@@ -26,7 +26,17 @@ pub const PER_PROCESS: u32 = 64;
 
 /// The group and first id of this process's range.
 pub fn range_start() -> u32 {
-    BASE + (std::process::id() % (1 << 22)) * PER_PROCESS
+    start_of(std::process::id())
+}
+
+fn start_of(pid: u32) -> u32 {
+    BASE + (pid % (1 << 22)) * PER_PROCESS
+}
+
+/// Every user id that the grading process `pid` may give a check or a
+/// build (after it ended: what might still run under them).
+pub fn range_of(pid: u32) -> impl Iterator<Item = u32> {
+    (1..PER_PROCESS).map(move |slot| start_of(pid) + slot)
 }
 
 /// The group every program of this grading process runs in.

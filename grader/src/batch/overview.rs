@@ -526,6 +526,7 @@ mod tests {
             seconds: Some(1.0),
             grader: Some("g".into()),
             rubric: Some("r".into()),
+            seal: None,
         }
     }
 
