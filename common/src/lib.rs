@@ -240,7 +240,7 @@ macro_rules! fault {
     ($name:literal => $($code:tt)+) => {
         #[cfg(ipc_faults)]
         if $crate::fault_on(true, $name) {
-            $($code)+
+            $($code)+;
         }
     };
 }
