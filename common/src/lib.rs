@@ -86,6 +86,11 @@ impl Error {
         Error { status: ERROR_STATUS, context: context.to_string(), reason: self::reason(reason) }
     }
 
+    /// An error with no context: `PROGRAM: REASON` (`udp-client: no reply from HOST:PORT`).
+    pub fn plain(reason: impl Display) -> Error {
+        Error::new("", reason)
+    }
+
     /// The same error with the exit status a lab names (3 for `queue full`).
     pub fn status(mut self, status: u8) -> Error {
         self.status = status;
@@ -99,14 +104,17 @@ impl Error {
 
     /// Prints `PROGRAM: CONTEXT: REASON` on stderr; returns the exit status.
     pub fn report(&self, program: &str) -> ExitCode {
-        eprintln!("{program}: {}: {}", self.context, self.reason);
+        eprintln!("{program}: {self}");
         ExitCode::from(self.status)
     }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.context, self.reason)
+        match self.context.as_str() {
+            "" => write!(f, "{}", self.reason),
+            context => write!(f, "{context}: {}", self.reason),
+        }
     }
 }
 
