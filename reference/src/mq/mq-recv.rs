@@ -135,7 +135,7 @@ fn print_message(line: &mut Vec<u8>, priority: u32, message: &[u8]) -> std::io::
     write!(line, "{priority}{}", if fault!("colon-format") { ": " } else { " " })?;
     line.extend_from_slice(message);
     line.push(b'\n');
-    fault!("flush-at-exit" => return Ok(mq::faults::hold_back(line)));
+    fault!("flush-at-exit" => { mq::faults::hold_back(line); return Ok(()) });
     let mut out = std::io::stdout().lock();
     out.write_all(line)?;
     out.flush()

@@ -98,11 +98,8 @@ fn fault_and_recover() -> ipc_common::Result<()> {
     // SAFETY: a new anonymous mapping aliases no Rust object.
     let page = unsafe { mmap_anonymous(None, len, ProtFlags::PROT_READ, MapFlags::MAP_PRIVATE) }.context("mmap")?;
     let page = page.cast::<u8>().as_ptr();
-    if fault!("padded-address") {
-        println!("page at {:#018x}", page as usize);
-    } else {
-        println!("page at {page:p}");
-    }
+    let shown = if fault!("padded-address") { format!("{:#018x}", page as usize) } else { format!("{page:p}") };
+    println!("page at {shown}");
     PAGE_SIZE.store(size, Ordering::Relaxed);
     PAGE.store(page as usize, Ordering::Relaxed);
 
