@@ -290,22 +290,9 @@ fn every_listed_fault_has_a_hook_and_every_hook_is_listed() {
 /// `mod.rs` names `cfg(ipc_faults)`, to declare that module.
 #[test]
 fn fault_hooks_are_one_line_each() {
-    // Work left of issue 31: rpc's hooks are not one line each yet. Checked
-    // to still have some, so the entry cannot outlive the work.
-    const NOT_YET: &[&str] = &["rpc"];
     let root = build::workspace_root();
     let mut problems = Vec::new();
     for lab in LABS {
-        if NOT_YET.contains(&lab.name) {
-            let sources: String = std::fs::read_dir(root.join("reference/src").join(lab.name))
-                .unwrap()
-                .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-                .collect();
-            if !sources.lines().any(|l| l.contains("if ipc_common::fault!(") && l.trim_end().ends_with('{')) {
-                problems.push(format!("{}'s hooks are one line each now: remove it from NOT_YET", lab.name));
-            }
-            continue;
-        }
         for entry in std::fs::read_dir(root.join("reference/src").join(lab.name)).unwrap() {
             let path = entry.unwrap().path();
             let file = path.strip_prefix(&root).unwrap().display().to_string();
