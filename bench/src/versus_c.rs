@@ -129,6 +129,10 @@ pub fn c_name(name: &str) -> String {
     format!("{name}, C baseline")
 }
 
+/// Pairs of runs at the least for a figure compared with its baseline
+/// (`--runs` may ask for more).
+pub const MIN_PAIRS: usize = 7;
+
 /// One thing measured in alternation with others: its figure's name, whether
 /// it is a baseline, the command as a person would type it, and one run.
 pub type Entry<'a> = (String, bool, String, Box<dyn FnMut() -> anyhow::Result<f64> + 'a>);
@@ -145,9 +149,13 @@ impl Bench {
         what: &str,
         mut entries: Vec<Entry<'_>>,
     ) -> anyhow::Result<Vec<Figure>> {
+        // A comparison with a baseline gets at least MIN_PAIRS pairs: with
+        // fewer, one disturbed pair moves the median of their ratios.
+        let runs =
+            if entries.iter().any(|(_, baseline, _, _)| *baseline) { self.runs.max(MIN_PAIRS) } else { self.runs };
         eprint!("ipc-bench: {what} ...");
-        let mut values = vec![Vec::with_capacity(self.runs); entries.len()];
-        for run in 0..self.runs {
+        let mut values = vec![Vec::with_capacity(runs); entries.len()];
+        for run in 0..runs {
             let mut order: Vec<usize> = (0..entries.len()).collect();
             if run % 2 == 1 {
                 order.reverse();
