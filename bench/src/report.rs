@@ -72,6 +72,32 @@ pub fn against_c(figures: &[Figure]) -> Vec<AgainstC> {
     out
 }
 
+/// A tuned variant of bench/tuned/ (`NAME, tuned variant`) against the
+/// plain reference program it was measured with, run for run.
+#[derive(serde::Serialize)]
+pub struct Tuned {
+    pub group: &'static str,
+    pub name: String,
+    /// How many times as fast as the reference: the median of the pairs' ratios.
+    pub paired: f64,
+    pub pairs: Vec<f64>,
+}
+
+/// Every tuned variant measured, against its reference twin.
+pub fn tuned_against_reference(figures: &[Figure]) -> Vec<Tuned> {
+    let mut out = Vec::new();
+    for f in figures.iter().filter(|f| !f.baseline) {
+        let twin = format!("{}, tuned variant", f.name);
+        if let Some(tuned) = figures.iter().find(|t| t.group == f.group && t.name == twin) {
+            let pairs = tuned.pair_ratios(f);
+            let mut sorted = pairs.clone();
+            sorted.sort_by(f64::total_cmp);
+            out.push(Tuned { group: f.group, name: f.name.clone(), paired: crate::median_of_sorted(&sorted), pairs });
+        }
+    }
+    out
+}
+
 fn min_max(values: &[f64]) -> Option<(f64, f64)> {
     let min = values.iter().copied().reduce(f64::min)?;
     let max = values.iter().copied().reduce(f64::max)?;
@@ -196,6 +222,17 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
             let _ = writeln!(out, "  {:<12} {:<52} {:>6.2}{pairs}", c.group, c.name, c.ratio);
         }
     }
+    let tuned = tuned_against_reference(figures);
+    if !tuned.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ntuned variants (bench/tuned: C main, futex waiter, static unwinder) against the reference: median, smallest and largest ratio of the pairs"
+        );
+        for t in &tuned {
+            let (lo, hi) = min_max(&t.pairs).unwrap_or((f64::NAN, f64::NAN));
+            let _ = writeln!(out, "  {:<12} {:<52} {:>6.2}  pairs {lo:.2}-{hi:.2}", t.group, t.name, t.paired);
+        }
+    }
     let targets = targets(figures);
     if !targets.is_empty() {
         let _ = writeln!(out, "\ntargets (against C: the median of the pairs' ratios; else ratios of medians)");
@@ -263,6 +300,7 @@ pub fn json(meta: &Meta, figures: &[Figure]) -> String {
         "load_average": {"start": meta.load.0, "end": meta.load.1},
         "figures": figures,
         "against_c": against_c(figures),
+        "tuned_against_reference": tuned_against_reference(figures),
         "targets": targets(figures),
         "ring_bound": ring_bound(figures),
         "rpc_same_machine": same_machine(figures),

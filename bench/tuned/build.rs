@@ -1,4 +1,4 @@
-//! Links the reference's programs with the unwinder built in.
+//! Links the tuned variants with the unwinder built in (bench/tuned/README.md).
 //!
 //! Rust's standard library unwinds panics with the C compiler's unwinder.
 //! On Linux with glibc it loads it as a shared library, `libgcc_s.so.1`,

@@ -2,8 +2,10 @@
 //! sends each MESSAGE as one message on the POSIX message queue NAME,
 //! creating the queue if it does not exist.
 //!
-//! It starts as a C program does, in `main(argc, argv)`, and sends each
-//! message from where the kernel put it (see src/mq/mod.rs, [`mq::c_args`]).
+//! The tuned variant (bench/tuned/README.md): the reference's mq-send as it
+//! was before issue 31. It starts as a C program does, in `main(argc,
+//! argv)`, and sends each message from where the kernel put it (see
+//! src/mq/mod.rs, [`mq::c_args`]).
 #![no_main]
 
 // This lab's shared code (src/mq/mod.rs) is compiled into each of the
@@ -13,10 +15,9 @@
 #[path = "mod.rs"]
 mod mq;
 
-use std::ffi::{OsStr, OsString, c_char, c_int};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{c_char, c_int};
 
-use ipc_common::{fail, fail_with, fault};
+use ipc_common::{fail, fail_with};
 use mq::{Arg, Usage, Word, Words};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_send};
@@ -83,51 +84,24 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
 
 /// Sends the messages: the program's exit status.
 fn send(args: Args) -> c_int {
-    if !ipc_common::is_valid_ipc_name(args.name) && !fault!("no-name-check") {
+    if !ipc_common::is_valid_ipc_name(args.name) {
         return ipc_common::usage(USAGE);
     }
-    let mut flags = if fault!("no-create") { MQ_OFlag::O_WRONLY } else { MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT };
-    if (args.nonblock && !fault!("ignore-nonblock")) || fault!("always-nonblock") {
+    let mut flags = MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT;
+    if args.nonblock {
         flags |= MQ_OFlag::O_NONBLOCK;
     }
-    if fault!("recreate-existing") {
-        // Removing the queue first throws away its attributes and messages.
-        let _ = nix::mqueue::mq_unlink(args.name);
-    }
-    // The attributes count only if this call creates the queue; an existing
-    // queue keeps its own. (mq_flags and mq_curmsgs are ignored by mq_open.)
+    // The attributes count only if this call creates the queue.
     let attr = MqAttr::new(0, args.maxmsg, args.msgsize, 0);
-    let attr = if fault!("ignore-attributes") { None } else { Some(&attr) };
-    let mode = Mode::from_bits_truncate(if fault!("mode-0644") { 0o644 } else { 0o600 });
-    let queue = match mq_open(args.name, flags, mode, attr) {
+    let queue = match mq_open(args.name, flags, Mode::from_bits_truncate(0o600), Some(&attr)) {
         Ok(queue) => queue,
-        // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
         Err(e) => return fail(PROGRAM, args.name, e.desc()),
     };
-    let mut changed: Vec<OsString> = vec![];
-    if fault!("join-messages") {
-        // One message for all the words loses the boundaries between them.
-        changed = vec![args.messages.iter().map(|m| m.os_str()).collect::<Vec<_>>().join(OsStr::new(" "))];
-    }
-    if fault!("nul-terminator") {
-        // A C string's terminator is not part of the message.
-        changed = args.messages.iter().map(|m| [m.os_str(), OsStr::new("\0")].join(OsStr::new(""))).collect();
-    }
     // Each message is measured as it is sent (Arg::bytes), so the kernel's
     // copy finds it in the cache.
-    let mut plain = args.messages.iter().map(|m| m.bytes());
-    let mut faulty = changed.iter().map(|m| m.as_bytes());
-    let messages: &mut dyn Iterator<Item = &[u8]> = if changed.is_empty() { &mut plain } else { &mut faulty };
-    for mut message in messages {
-        if fault!("truncate-long") {
-            // Cutting a message to the queue's size loses its end silently.
-            let size = nix::mqueue::mq_getattr(&queue).map_or(1024, |a| a.msgsize() as usize);
-            message = &message[..message.len().min(size)];
-        }
-        // One mq_send is one message: the receiver gets exactly these bytes.
-        match mq_send(&queue, message, if fault!("ignore-priority") { 0 } else { args.priority }) {
+    for message in &args.messages {
+        match mq_send(&queue, message.bytes(), args.priority) {
             Ok(()) => {}
-            Err(Errno::EAGAIN) if fault!("full-status-1") => return fail(PROGRAM, args.name, "queue full"),
             Err(Errno::EAGAIN) => return fail_with(FULL_STATUS, PROGRAM, args.name, "queue full"),
             Err(Errno::EMSGSIZE) => return fail(PROGRAM, args.name, "message too long"),
             Err(e) => return fail(PROGRAM, args.name, e.desc()),

@@ -2,7 +2,8 @@
 //! receives messages from the existing POSIX message queue NAME, highest
 //! priority first, and prints each as `PRIORITY MESSAGE`.
 //!
-//! It starts as a C program does, in `main(argc, argv)` (see src/mq/mod.rs,
+//! The tuned variant (bench/tuned/README.md): the reference's mq-recv as it
+//! was before issue 31. It starts as a C program does, in `main(argc, argv)` (see src/mq/mod.rs,
 //! [`mq::c_args`]), so nothing flushes standard output at exit: every line
 //! goes out with its own write(2).
 #![no_main]
@@ -19,7 +20,7 @@ use std::fs::File;
 use std::io::Write;
 use std::time::Duration;
 
-use ipc_common::{fail, fail_with, fault};
+use ipc_common::{fail, fail_with};
 use mq::{Usage, Word, Words};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqdT, mq_getattr, mq_open, mq_receive, mq_timedreceive, mq_unlink};
@@ -69,7 +70,7 @@ fn parse(mut words: Words) -> Result<Args, Usage> {
         }
     }
     // `--count N` and `--all` contradict each other.
-    if count_given && args.all && !fault!("count-and-all") {
+    if count_given && args.all {
         return Err(Usage);
     }
     args.name = name.ok_or(Usage)?;
@@ -96,32 +97,24 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
 }
 
 /// Receives and prints the messages: the program's exit status.
-fn receive_all(mut args: Args) -> c_int {
+fn receive_all(args: Args) -> c_int {
     if !ipc_common::is_valid_ipc_name(args.name) {
         return ipc_common::usage(USAGE);
     }
-    if fault!("ignore-count") {
-        args.count = 1;
-    }
     // No O_CREAT: a missing queue is an error (ENOENT), never a new queue.
-    let mut flags = if fault!("creates-queue") { MQ_OFlag::O_RDONLY | MQ_OFlag::O_CREAT } else { MQ_OFlag::O_RDONLY };
-    if args.nonblock || (args.all && !fault!("all-blocks")) || fault!("always-nonblock") {
+    let mut flags = MQ_OFlag::O_RDONLY;
+    if args.nonblock || args.all {
         flags |= MQ_OFlag::O_NONBLOCK;
     }
     let queue = match mq_open(args.name, flags, Mode::empty(), None) {
         Ok(queue) => queue,
-        // nix's Debug text is the errno's name (`ENOENT`), not the OS's text.
-        Err(e) if fault!("errno-name") => return fail(PROGRAM, args.name, format!("{e:?}")),
-        // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
         Err(e) => return fail(PROGRAM, args.name, e.desc()),
     };
-    // mq_receive fails with EMSGSIZE if the buffer is smaller than the
-    // queue's mq_msgsize, so size it from the queue, not from a guess.
     let msgsize = match mq_getattr(&queue) {
         Ok(attr) => attr.msgsize(),
         Err(e) => return fail(PROGRAM, args.name, e.desc()),
     };
-    let mut buf = vec![0u8; if fault!("fixed-buffer") { 1024 } else { usize::try_from(msgsize).unwrap_or(0) }];
+    let mut buf = vec![0u8; usize::try_from(msgsize).unwrap_or(0)];
     // Each line is built here, then written with one write(2) straight to
     // descriptor 1: printed and flushed at once, in one system call.
     let mut line = Vec::with_capacity(buf.len() + 8);
@@ -129,38 +122,21 @@ fn receive_all(mut args: Args) -> c_int {
         Ok(out) => out,
         Err(e) => return fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
     };
-
     let mut received = 0u64;
-    let started = std::time::Instant::now();
     while args.all || received < args.count {
-        // `--timeout` bounds each receive, not all of them together.
-        let timeout = match args.timeout {
-            Some(ms) if fault!("one-deadline") => Some(ms.saturating_sub(started.elapsed().as_millis() as u64)),
-            other => other,
-        };
-        let (len, priority) = match receive(&queue, &mut buf, timeout) {
+        let (len, priority) = match receive(&queue, &mut buf, args.timeout) {
             Ok(got) => got,
             Err(Stop::Empty) if args.all => break,
-            Err(Stop::TimedOut) if args.unlink && fault!("unlink-always") => {
-                let _ = mq_unlink(args.name);
-                return fail_with(TIMEOUT_STATUS, PROGRAM, args.name, "timed out");
-            }
-            Err(Stop::Empty) if fault!("empty-status-1") => return fail(PROGRAM, args.name, "queue empty"),
             Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, args.name, "queue empty"),
             Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, args.name, "timed out"),
             Err(Stop::Failed(e)) => return fail(PROGRAM, args.name, e.desc()),
         };
-        let priority = if fault!("priority-zero") { 0 } else { priority };
         if let Err(e) = print_message(&mut out, &mut line, priority, &buf[..len]) {
             return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
         }
         received += 1;
     }
-    if fault!("flush-at-exit") {
-        let mut stdout = std::io::stdout();
-        let _ = stdout.write_all(&PENDING.lock().unwrap_or_else(|e| e.into_inner())).and_then(|()| stdout.flush());
-    }
-    if args.unlink && !fault!("ignore-unlink") {
+    if args.unlink {
         if let Err(e) = mq_unlink(args.name) {
             return fail(PROGRAM, args.name, e.desc());
         }
@@ -174,16 +150,8 @@ fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usi
     let result = match timeout_ms {
         // mq_timedreceive wants an absolute CLOCK_REALTIME time, not a duration.
         Some(ms) => {
-            let now = if fault!("relative-timeout") {
-                TimeSpec::new(0, 0)
-            } else {
-                clock_gettime(ClockId::CLOCK_REALTIME).map_err(Stop::Failed)?
-            };
+            let now = clock_gettime(ClockId::CLOCK_REALTIME).map_err(Stop::Failed)?;
             let deadline = now + TimeSpec::from_duration(Duration::from_millis(ms));
-            if fault!("sleep-then-poll") {
-                // Sleeping first delays a message that arrives early.
-                std::thread::sleep(Duration::from_millis(ms));
-            }
             mq_timedreceive(queue, buf, &mut priority, &deadline)
         }
         None => mq_receive(queue, buf, &mut priority),
@@ -196,26 +164,12 @@ fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usi
     }
 }
 
-/// Output held back by the fault `flush-at-exit` (unused in the reference).
-static PENDING: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-
 /// Prints `PRIORITY MESSAGE` as one line, built in `line` and written with
-/// one write(2): whoever reads our output has it before we wait again.
-/// (Rust's `Stdout` would also flush at the newline, but its 1 KiB buffer
-/// splits a longer line into three writes.)
+/// one write(2).
 fn print_message(out: &mut File, line: &mut Vec<u8>, priority: u32, message: &[u8]) -> std::io::Result<()> {
     line.clear();
-    if fault!("colon-format") {
-        write!(line, "{priority}: ")?;
-    } else {
-        write!(line, "{priority} ")?;
-    }
+    write!(line, "{priority} ")?;
     line.extend_from_slice(message);
     line.push(b'\n');
-    if fault!("flush-at-exit") {
-        // A program whose output is block-buffered prints only at exit.
-        PENDING.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(line);
-        return Ok(());
-    }
     out.write_all(line)
 }
