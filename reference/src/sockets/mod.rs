@@ -15,7 +15,7 @@ pub mod faults;
 /// A stream socket's read returns what has arrived, up to the buffer's
 /// size; over loopback that is often more than 64 KiB, so a larger buffer
 /// means fewer system calls, and fewer wake-ups, for the same bytes
-/// (measured in handouts/performance.md: 64 KiB against 256 KiB).
+/// (measured in docs/performance.md: 64 KiB against 256 KiB).
 pub const STREAM_BUFFER: usize = 256 * 1024;
 
 /// Every address of `host:port`, in getaddrinfo(3)'s order. `host` may be a

@@ -5,7 +5,7 @@
 //! `fn main`, the right choices while learning. The reference does neither,
 //! because here the cost shows: `cargo bench-ipc` starts an `mq-send` for
 //! every batch of messages, and the reference is what students compare
-//! their programs with. Measured (handouts/performance.md, "What a process
+//! their programs with. Measured (docs/performance.md, "What a process
 //! costs before it does any IPC"): clap built its parser and kept copies of
 //! every argument, and for 200 messages of 4 KiB that took longer than
 //! sending them; `std::env::args_os` still copied every argument once.
@@ -59,7 +59,7 @@ pub unsafe fn c_args(argc: c_int, argv: *const *const c_char) -> Vec<Arg> {
 /// cache. Measuring every argument first and sending afterwards read 800
 /// KiB twice, and made the sender of 200 messages of 4 KiB about 1.5% slower
 /// (a C program that does the same was measured against the plain one:
-/// handouts/performance.md).
+/// docs/performance.md).
 #[derive(Clone, Copy)]
 pub struct Arg(*const c_char);
 

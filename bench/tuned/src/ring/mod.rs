@@ -260,7 +260,7 @@ fn wake(word: &AtomicU32) {
 /// zero; every `PROBE`th wait then tries a full spin again, in case they now
 /// run on different CPUs. No `sched_yield`: with a third busy process on the
 /// machine, a yield can hand the CPU to it for a whole time slice
-/// (handouts/performance.md has the measurements).
+/// (docs/performance.md has the measurements).
 pub struct Waiter {
     /// When the current wait began; `None` while the other side is moving.
     since: Option<Instant>,
