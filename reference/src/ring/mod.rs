@@ -222,11 +222,13 @@ impl Drop for Ring {
 
 /// Waiting without being woken: nobody tells a waiting side that the other
 /// moved, so it re-checks the counters. It spins a little first (the other
-/// side is often microseconds from its next store), then sleeps briefly
-/// between re-checks, well under the contract's millisecond, so that a long
-/// wait costs a few thousand short sleeps a second, not a core. No
-/// `sched_yield`: with a third busy process on the machine one yield can
-/// hand it the CPU for a whole time slice.
+/// side is often microseconds from its next store), then sleeps between
+/// re-checks: 50 µs for the first 40 naps, so that a short wait ends soon
+/// after the other side moves, then 400 µs (the contract asks for a look at
+/// least once a millisecond), so that a long wait costs about two thousand
+/// short sleeps a second, not a core. No `sched_yield`: with a third busy
+/// process on the machine one yield can hand it the CPU for a whole time
+/// slice.
 pub struct Waiter {
     pub spins: u32,
 }
@@ -234,8 +236,10 @@ pub struct Waiter {
 impl Waiter {
     /// Re-checks spent spinning before the first sleep.
     const SPINS: u32 = 2000;
-    /// The sleep between re-checks once spinning has not paid.
-    const NAP: Duration = Duration::from_micros(50);
+    /// Short naps before the long ones.
+    const SHORT_NAPS: u32 = 40;
+    const SHORT_NAP: Duration = Duration::from_micros(50);
+    const LONG_NAP: Duration = Duration::from_micros(400);
 
     pub fn new() -> Waiter {
         Waiter { spins: 0 }
@@ -248,13 +252,14 @@ impl Waiter {
 
     /// Waits a little before the caller re-checks.
     pub fn wait(&mut self) {
-        if self.spins < Self::SPINS {
-            self.spins += 1;
+        self.spins = self.spins.saturating_add(1);
+        if self.spins <= Self::SPINS {
             std::hint::spin_loop();
             return;
         }
         fault!("busy-spin" => return std::thread::yield_now());
-        std::thread::sleep(Self::NAP);
+        let short = self.spins <= Self::SPINS + Self::SHORT_NAPS;
+        std::thread::sleep(if short { Self::SHORT_NAP } else { Self::LONG_NAP });
     }
 }
 
