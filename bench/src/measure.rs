@@ -45,6 +45,9 @@ const FIFO_PLAN: (usize, usize) = (4, 250_000);
 
 pub struct Bench {
     programs: Programs,
+    /// The tuned variants of bench/tuned/, when they built and a figure
+    /// that has them is wanted.
+    tuned: std::sync::OnceLock<versus_c::TunedPrograms>,
     size: u64,
     runs: usize,
     rounds: usize,
@@ -143,7 +146,7 @@ impl Bench {
             n += 1;
         }
         file.flush()?;
-        Ok(Bench { programs, size, runs, rounds, only, dir, input })
+        Ok(Bench { programs, tuned: std::sync::OnceLock::new(), size, runs, rounds, only, dir, input })
     }
 
     fn wanted(&self, name: &str) -> bool {
@@ -205,6 +208,19 @@ impl Bench {
             None
         };
         let c = c.as_ref();
+        // The tuned variants, if a figure that has them is wanted.
+        if ["mq", "ring"].iter().any(|w| self.wanted(w)) {
+            eprintln!("ipc-bench: building the tuned variants (bench/tuned) ...");
+            match versus_c::TunedPrograms::build() {
+                Ok(tuned) => {
+                    let _ = self.tuned.set(tuned);
+                }
+                Err(note) => {
+                    eprintln!("ipc-bench: {note}");
+                    notes.push(note);
+                }
+            }
+        }
         if self.wanted("start-up") || STARTUP_ARGS.iter().any(|(name, _)| self.wanted(name)) {
             figures.extend(self.startups(c, &mut notes)?);
         }

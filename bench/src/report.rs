@@ -49,6 +49,10 @@ pub struct AgainstC {
     pub ratio: f64,
     /// The same for each pair of runs, measured one after the other.
     pub pairs: Vec<f64>,
+    /// The median of `pairs` (NaN without pairs): each pair ran back to
+    /// back, under the same load, so this is the comparison that a change of
+    /// the machine's load between runs disturbs least.
+    pub paired: f64,
 }
 
 /// Every figure that has a C twin (`NAME, C baseline`), compared with it.
@@ -58,7 +62,37 @@ pub fn against_c(figures: &[Figure]) -> Vec<AgainstC> {
         let twin = format!("{}, C baseline", f.name);
         if let Some(c) = figures.iter().find(|c| c.group == f.group && c.name == twin) {
             let ratio = if f.lower_is_better() { c.median / f.median } else { f.median / c.median };
-            out.push(AgainstC { group: f.group, name: f.name.clone(), ratio, pairs: f.pair_ratios(c) });
+            let pairs = f.pair_ratios(c);
+            let mut sorted = pairs.clone();
+            sorted.sort_by(f64::total_cmp);
+            let paired = crate::median_of_sorted(&sorted);
+            out.push(AgainstC { group: f.group, name: f.name.clone(), ratio, pairs, paired });
+        }
+    }
+    out
+}
+
+/// A tuned variant of bench/tuned/ (`NAME, tuned variant`) against the
+/// plain reference program it was measured with, run for run.
+#[derive(serde::Serialize)]
+pub struct Tuned {
+    pub group: &'static str,
+    pub name: String,
+    /// How many times as fast as the reference: the median of the pairs' ratios.
+    pub paired: f64,
+    pub pairs: Vec<f64>,
+}
+
+/// Every tuned variant measured, against its reference twin.
+pub fn tuned_against_reference(figures: &[Figure]) -> Vec<Tuned> {
+    let mut out = Vec::new();
+    for f in figures.iter().filter(|f| !f.baseline) {
+        let twin = format!("{}, tuned variant", f.name);
+        if let Some(tuned) = figures.iter().find(|t| t.group == f.group && t.name == twin) {
+            let pairs = tuned.pair_ratios(f);
+            let mut sorted = pairs.clone();
+            sorted.sort_by(f64::total_cmp);
+            out.push(Tuned { group: f.group, name: f.name.clone(), paired: crate::median_of_sorted(&sorted), pairs });
         }
     }
     out
@@ -103,18 +137,24 @@ pub fn targets(figures: &[Figure]) -> Vec<Target> {
         ">= 0.83 (time within 20%)",
         1.0 / 1.2,
     );
-    // Issue 21: as fast as C, end to end.
+    // Issue 31: the plain reference within 10% of C on the message queue and
+    // the TCP echo, and ahead of it on the rings and mmap-copy. Judged by the
+    // median of the pairs' ratios (each pair ran back to back), or by the
+    // ratio of medians where the runs were not paired.
     let versus_c = against_c(figures);
-    for (what, group, name) in [
-        ("mq 64 B messages/s vs C", "messages", "mq 64 B messages"),
-        ("mq 4 KiB messages/s vs C", "messages", "mq 4 KiB messages"),
-        ("TCP echo vs C", "throughput", "tcp-client + tcp-server (echo)"),
-        ("ring-producer + ring-consumer vs C", "throughput", "ring-producer + ring-consumer"),
-        ("ring-fork vs C", "throughput", "ring-fork"),
-        ("mmap-copy vs C", "throughput", "mmap-copy"),
+    let within = (">= 0.91 (within 10% of C)", 1.0 / 1.1);
+    let ahead = ("> 1.0 (ahead of C)", 1.0 + f64::EPSILON);
+    for (what, group, name, (goal, min)) in [
+        ("mq 64 B messages/s vs C", "messages", "mq 64 B messages", within),
+        ("mq 4 KiB messages/s vs C", "messages", "mq 4 KiB messages", within),
+        ("TCP echo vs C", "throughput", "tcp-client + tcp-server (echo)", within),
+        ("ring-producer + ring-consumer vs C", "throughput", "ring-producer + ring-consumer", ahead),
+        ("ring-fork vs C", "throughput", "ring-fork", ahead),
+        ("mmap-copy vs C", "throughput", "mmap-copy", ahead),
     ] {
         if let Some(c) = versus_c.iter().find(|c| c.group == group && c.name == name) {
-            out.push(Target { what, ratio: c.ratio, goal: ">= 1.0", met: c.ratio >= 1.0, pairs: min_max(&c.pairs) });
+            let ratio = if c.pairs.is_empty() { c.ratio } else { c.paired };
+            out.push(Target { what, ratio, goal, met: ratio >= min, pairs: min_max(&c.pairs) });
         }
     }
     out
@@ -173,16 +213,29 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
     if !versus_c.is_empty() {
         let _ = writeln!(
             out,
-            "\nagainst C (times as fast as the C baseline: ratio of medians, and the smallest-largest ratio of a pair of runs)"
+            "\nagainst C (times as fast as the C baseline: ratio of medians; median, smallest and largest ratio of the pairs of runs)"
         );
         for c in &versus_c {
-            let pairs = min_max(&c.pairs).map_or(String::new(), |(lo, hi)| format!("  pairs {lo:.2}-{hi:.2}"));
+            let pairs = min_max(&c.pairs).map_or(String::new(), |(lo, hi)| {
+                format!("  pairs {:.2} ({lo:.2}-{hi:.2}, {} pairs)", c.paired, c.pairs.len())
+            });
             let _ = writeln!(out, "  {:<12} {:<52} {:>6.2}{pairs}", c.group, c.name, c.ratio);
+        }
+    }
+    let tuned = tuned_against_reference(figures);
+    if !tuned.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ntuned variants (bench/tuned: C main, futex waiter, static unwinder) against the reference: median, smallest and largest ratio of the pairs"
+        );
+        for t in &tuned {
+            let (lo, hi) = min_max(&t.pairs).unwrap_or((f64::NAN, f64::NAN));
+            let _ = writeln!(out, "  {:<12} {:<52} {:>6.2}  pairs {lo:.2}-{hi:.2}", t.group, t.name, t.paired);
         }
     }
     let targets = targets(figures);
     if !targets.is_empty() {
-        let _ = writeln!(out, "\ntargets (ratios of medians in this run)");
+        let _ = writeln!(out, "\ntargets (against C: the median of the pairs' ratios; else ratios of medians)");
         for t in targets {
             let pairs = t.pairs.map_or(String::new(), |(lo, hi)| format!(" (pairs {lo:.2}-{hi:.2})"));
             let _ = writeln!(
@@ -247,6 +300,7 @@ pub fn json(meta: &Meta, figures: &[Figure]) -> String {
         "load_average": {"start": meta.load.0, "end": meta.load.1},
         "figures": figures,
         "against_c": against_c(figures),
+        "tuned_against_reference": tuned_against_reference(figures),
         "targets": targets(figures),
         "ring_bound": ring_bound(figures),
         "rpc_same_machine": same_machine(figures),
@@ -399,7 +453,8 @@ mod tests {
         assert!((start.ratio - 400.0 / 600.0).abs() < 1e-9);
         assert!((start.pairs[0] - 0.5).abs() < 1e-9);
         let target = targets(&figures).into_iter().find(|t| t.what == "mq 64 B messages/s vs C").expect("target");
-        assert!(target.met);
+        // The median of the pairs' ratios 1.1, 0.9 and 1.2.
+        assert!((target.ratio - 1.1).abs() < 1e-9 && target.met);
         assert_eq!(target.pairs, Some((0.9, 1.2)));
         let meta = Meta {
             size: 1,
@@ -411,7 +466,7 @@ mod tests {
             load: (Some(1.5), None),
         };
         let table = table(&meta, &figures);
-        assert!(table.contains("pairs 0.90-1.20"), "{table}");
+        assert!(table.contains("pairs 1.10 (0.90-1.20, 3 pairs)"), "{table}");
         assert!(table.contains("note: no C compiler"), "{table}");
         assert!(table.contains("1.50 at the start, - at the end"), "{table}");
     }

@@ -124,10 +124,74 @@ impl CPrograms {
     }
 }
 
+/// The tuned variants of bench/tuned/ (`NAME-tuned`: the C entry point of
+/// the mq programs, the futex waiter of the ring, the static unwinder),
+/// built in release mode, measured beside the reference as a case study.
+pub struct TunedPrograms {
+    dir: PathBuf,
+}
+
+impl TunedPrograms {
+    /// The programs this crate has.
+    const PROGRAMS: [&str; 5] = ["mq-send", "mq-recv", "ring-producer", "ring-consumer", "ring-fork"];
+
+    /// Builds them (`cargo build --release -p ipc-bench-tuned`), or says why not.
+    pub fn build() -> Result<TunedPrograms, String> {
+        let root = ipc_engine::build::workspace_root();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let manifest = root.join("Cargo.toml");
+        let args: Vec<OsString> = vec![
+            "build".into(),
+            "--quiet".into(),
+            "--release".into(),
+            "--manifest-path".into(),
+            manifest.into(),
+            "--package".into(),
+            "ipc-bench-tuned".into(),
+            "--message-format=json".into(),
+        ];
+        let built = proc::output(Spec::new(cargo, args, &root), Duration::from_secs(900))
+            .map_err(|e| format!("cannot run cargo for the tuned variants: {e}"))?;
+        if built.exit != Some(Exit::Code(0)) {
+            let error = String::from_utf8_lossy(&built.stderr);
+            return Err(format!(
+                "the tuned variants (bench/tuned) do not build, so they are left out: {}",
+                error.trim()
+            ));
+        }
+        // Cargo names each executable in its JSON messages.
+        let dir = String::from_utf8_lossy(&built.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .and_then(|exe| exe.parent().map(PathBuf::from))
+            .ok_or("cargo named no executable of the tuned variants")?;
+        Ok(TunedPrograms { dir })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}-tuned"))
+    }
+
+    /// Whether every one of `names` has a tuned variant.
+    pub fn has_all(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| Self::PROGRAMS.contains(n) && self.path(n).exists())
+    }
+}
+
+/// `NAME, tuned variant`.
+pub fn tuned_name(name: &str) -> String {
+    format!("{name}, tuned variant")
+}
+
 /// The name of a figure's C twin.
 pub fn c_name(name: &str) -> String {
     format!("{name}, C baseline")
 }
+
+/// Pairs of runs at the least for a figure compared with its baseline
+/// (`--runs` may ask for more).
+pub const MIN_PAIRS: usize = 7;
 
 /// One thing measured in alternation with others: its figure's name, whether
 /// it is a baseline, the command as a person would type it, and one run.
@@ -145,9 +209,13 @@ impl Bench {
         what: &str,
         mut entries: Vec<Entry<'_>>,
     ) -> anyhow::Result<Vec<Figure>> {
+        // A comparison with a baseline gets at least MIN_PAIRS pairs: with
+        // fewer, one disturbed pair moves the median of their ratios.
+        let runs =
+            if entries.iter().any(|(_, baseline, _, _)| *baseline) { self.runs.max(MIN_PAIRS) } else { self.runs };
         eprint!("ipc-bench: {what} ...");
-        let mut values = vec![Vec::with_capacity(self.runs); entries.len()];
-        for run in 0..self.runs {
+        let mut values = vec![Vec::with_capacity(runs); entries.len()];
+        for run in 0..runs {
             let mut order: Vec<usize> = (0..entries.len()).collect();
             if run % 2 == 1 {
                 order.reverse();
@@ -183,6 +251,9 @@ impl Bench {
         let mut versions = vec![(name.to_string(), false, "", ours)];
         if let Some(c) = c {
             versions.push((c_name(name), true, "C ", programs.iter().map(|p| c.path(p)).collect()));
+        }
+        if let Some(tuned) = self.tuned.get().filter(|t| t.has_all(programs)) {
+            versions.push((tuned_name(name), true, "tuned ", programs.iter().map(|p| tuned.path(p)).collect()));
         }
         let entries = versions
             .into_iter()
@@ -276,6 +347,15 @@ impl Bench {
                 Box::new(move || self.mq_once(&send, &recv, bytes, per_process, processes)),
             ));
         }
+        if let Some(tuned) = self.tuned.get().filter(|t| t.has_all(&["mq-send", "mq-recv"])) {
+            let (send, recv) = (tuned.path("mq-send"), tuned.path("mq-recv"));
+            entries.push((
+                tuned_name(&name),
+                true,
+                command("tuned "),
+                Box::new(move || self.mq_once(&send, &recv, bytes, per_process, processes)),
+            ));
+        }
         self.alternating("messages", "msg/s", &name, entries)
     }
 
@@ -329,6 +409,15 @@ impl Bench {
         if let Some(c) = c {
             let (send, recv) = (c.path("mq-send"), c.path("mq-recv"));
             entries.push((c_name(&name), true, command("C "), Box::new(move || mq_stream(&send, &recv, bytes, count))));
+        }
+        if let Some(tuned) = self.tuned.get().filter(|t| t.has_all(&["mq-send", "mq-recv"])) {
+            let (send, recv) = (tuned.path("mq-send"), tuned.path("mq-recv"));
+            entries.push((
+                tuned_name(&name),
+                true,
+                command("tuned "),
+                Box::new(move || mq_stream(&send, &recv, bytes, count)),
+            ));
         }
         self.alternating("messages", "msg/s", &name, entries)
     }

@@ -64,6 +64,95 @@ pub fn fail_with<S: From<u8>>(status: u8, program: &str, context: impl Display, 
     S::from(status)
 }
 
+/// A failed step of a program: what it was doing (the CONTEXT of
+/// `PROGRAM: CONTEXT: REASON`), why it failed, and the exit status that
+/// says so. Made with [`Context::context`] (`mq_open(..).context(name)?`)
+/// or [`Error::new`], reported once, by `main`, with [`Error::report`].
+#[derive(Debug)]
+pub struct Error {
+    status: u8,
+    context: String,
+    reason: String,
+}
+
+/// `Result<T, ipc_common::Error>`: what a program's steps return, so that
+/// `?` carries a failure up to `main`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A run-time error, exit status 1. `reason` is usually a `nix::Error`
+    /// or `std::io::Error`; only the OS's text is kept (see [`reason`]).
+    pub fn new(context: impl Display, reason: impl Display) -> Error {
+        Error { status: ERROR_STATUS, context: context.to_string(), reason: self::reason(reason) }
+    }
+
+    /// An error with no context: `PROGRAM: REASON` (`udp-client: no reply from HOST:PORT`).
+    pub fn plain(reason: impl Display) -> Error {
+        Error::new("", reason)
+    }
+
+    /// The same error with the exit status a lab names (3 for `queue full`).
+    pub fn status(mut self, status: u8) -> Error {
+        self.status = status;
+        self
+    }
+
+    /// The exit status this error ends the program with.
+    pub fn exit_status(&self) -> u8 {
+        self.status
+    }
+
+    /// Prints `PROGRAM: CONTEXT: REASON` on stderr; returns the exit status.
+    pub fn report(&self, program: &str) -> ExitCode {
+        eprintln!("{program}: {self}");
+        ExitCode::from(self.status)
+    }
+}
+
+impl Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.context.as_str() {
+            "" => write!(f, "{}", self.reason),
+            context => write!(f, "{context}: {}", self.reason),
+        }
+    }
+}
+
+/// What `main` returns: the program's own status when `result` is `Ok`
+/// (`()` is 0), else the error reported as `PROGRAM: CONTEXT: REASON`.
+///
+/// ```no_run
+/// # fn send_to_parent() -> ipc_common::Result<()> { Ok(()) }
+/// fn main() -> std::process::ExitCode {
+///     ipc_common::finish("pipe-message", send_to_parent())
+/// }
+/// ```
+pub fn finish<T: std::process::Termination>(program: &str, result: Result<T>) -> ExitCode {
+    match result {
+        Ok(status) => status.report(),
+        Err(err) => err.report(program),
+    }
+}
+
+/// Adds the CONTEXT of `PROGRAM: CONTEXT: REASON` to any failure, as
+/// anyhow's `Context` does: `pipe().context("pipe")?`.
+pub trait Context<T> {
+    /// The failure as an [`Error`] whose context is `context`.
+    fn context(self, context: impl Display) -> Result<T>;
+    /// The same, with the context made only on failure.
+    fn with_context<C: Display>(self, context: impl FnOnce() -> C) -> Result<T>;
+}
+
+impl<T, E: Display> Context<T> for std::result::Result<T, E> {
+    fn context(self, context: impl Display) -> Result<T> {
+        self.map_err(|e| Error::new(context, e))
+    }
+
+    fn with_context<C: Display>(self, context: impl FnOnce() -> C) -> Result<T> {
+        self.map_err(|e| Error::new(context(), e))
+    }
+}
+
 /// The text of an OS error without Rust's ` (os error N)` suffix.
 pub fn os_reason(err: &std::io::Error) -> String {
     match err.raw_os_error() {
@@ -123,22 +212,44 @@ pub fn raw_stdout() -> std::io::Result<std::fs::File> {
     Ok(std::io::stdout().as_fd().try_clone_to_owned()?.into())
 }
 
-/// A fault hook: `false` in the reference, where it compiles to nothing;
-/// in `broken/` (which builds the reference's own source files with
-/// `--cfg ipc_faults`, see broken/README.md) it is `true` when the
-/// environment variable `IPC_FAULT` names `$name`.
+/// A fault hook: one line of the reference's source (broken/README.md).
 ///
 /// ```ignore
-/// let text = if ipc_common::fault!("wrong-default") { "message to parent" } else { "message for parent" };
+/// let text = if fault!("wrong-default") { "message to parent" } else { "message for parent" };
+/// fault!("collapse-spaces" => let text = pipe::faults::collapse_spaces(&text));
+/// fault!("busy-wait" => return signals::faults::spin_until_flagged(&waiting));
 /// ```
 ///
-/// `cfg!` is expanded in the crate that uses the macro, so the one source
-/// file gives the correct program in `reference/` and the faulty one in
-/// `broken/`.
+/// `fault!("NAME")` is `false` in the reference, where the compiler removes
+/// the branch; in `broken/` (which builds the reference's own source files
+/// with `--cfg ipc_faults`) it is `true` when the environment variable
+/// `IPC_FAULT` names `NAME`. With code after `=>`, the hook is not compiled
+/// at all in the reference, so the code may use what exists only for faults
+/// (the lab's `faults.rs`): `let VAR = VALUE` gives VAR the wrong value when
+/// the fault is on (else VAR keeps its own), any other code runs when it is
+/// on.
+///
+/// `cfg!` and `#[cfg]` are expanded in the crate that uses the macro, so the
+/// one source file gives the correct program in `reference/` and the faulty
+/// one in `broken/`.
 #[macro_export]
 macro_rules! fault {
     ($name:literal) => {
         $crate::fault_on(cfg!(ipc_faults), $name)
+    };
+    ($name:literal => let mut $var:ident = $value:expr) => {
+        #[cfg(ipc_faults)]
+        let mut $var = if $crate::fault_on(true, $name) { $value } else { $var };
+    };
+    ($name:literal => let $var:ident = $value:expr) => {
+        #[cfg(ipc_faults)]
+        let $var = if $crate::fault_on(true, $name) { $value } else { $var };
+    };
+    ($name:literal => $($code:tt)+) => {
+        #[cfg(ipc_faults)]
+        if $crate::fault_on(true, $name) {
+            $($code)+;
+        }
     };
 }
 

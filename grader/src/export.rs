@@ -43,6 +43,7 @@ const HIDDEN_STUB: &str = "//! Hidden checks run only in the instructor's gradin
 /// labs (solutions, in C).
 const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/proof.rs",
+    "grader/tests/mirror.rs",
     "grader/tests/by_hand.rs",
     "grader/tests/template.rs",
     "grader/tests/hostile.rs",

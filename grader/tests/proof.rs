@@ -258,7 +258,7 @@ fn every_listed_fault_has_a_hook_and_every_hook_is_listed() {
     for (lab, f) in faults() {
         let program = std::fs::read_to_string(root.join(format!("reference/src/{lab}/{}.rs", f.program))).unwrap();
         let shared = std::fs::read_to_string(root.join(format!("reference/src/{lab}/mod.rs"))).unwrap_or_default();
-        let hook = format!("fault!(\"{}\")", f.fault);
+        let hook = format!("fault!(\"{}\"", f.fault);
         if !program.contains(&hook) && !shared.contains(&hook) {
             problems.push(format!(
                 "broken/faults/{lab}.toml lists `{}` for {}, but reference/src/{lab}/{}.rs has no `{hook}`",
@@ -284,6 +284,63 @@ fn every_listed_fault_has_a_hook_and_every_hook_is_listed() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Faults stay out of the reference's reading path (broken/README.md): each
+/// hook is one line (`if fault!("NAME") { .. } else { .. }`, or
+/// `fault!("NAME" => ..)`, which the reference does not compile), code that
+/// exists only for faults is in the lab's `faults.rs`, and only a lab's
+/// `mod.rs` names `cfg(ipc_faults)`, to declare that module.
+#[test]
+fn fault_hooks_are_one_line_each() {
+    let root = build::workspace_root();
+    let mut problems = Vec::new();
+    for lab in LABS {
+        for entry in std::fs::read_dir(root.join("reference/src").join(lab.name)).unwrap() {
+            let path = entry.unwrap().path();
+            let file = path.strip_prefix(&root).unwrap().display().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let is = |name: &str| path.file_name().is_some_and(|n| n == name);
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let at = format!("{file}:{}", i + 1);
+                if is("faults.rs") && line.contains("fault!(") {
+                    problems.push(format!("{at}: a hook in faults.rs; hooks belong where the reference does the step"));
+                }
+                if line.contains("cfg(ipc_faults)") && !(is("mod.rs") && lines.get(i + 1) == Some(&"pub mod faults;")) {
+                    problems.push(format!(
+                        "{at}: `cfg(ipc_faults)` outside the lab's `mod.rs` declaration of `faults`: move the code to \
+                         reference/src/{}/faults.rs and call it from a hook `fault!(\"NAME\" => ..)`",
+                        lab.name
+                    ));
+                }
+                if !line.contains("fault!(\"") {
+                    continue;
+                }
+                // A hook that opens a block of its own (`if fault!("NAME") {`,
+                // `Err(e) if fault!("NAME") => {`, `.. && fault!("NAME") {`) with
+                // the block's code on the lines below: fault code in the
+                // reading path. A negated hook (`if !fault!("NAME") {`) or one
+                // in a `||` guards the reference's own code; that is fine.
+                for (at_hook, _) in line.match_indices("fault!(\"") {
+                    let before = line[..at_hook].trim_end_matches("ipc_common::");
+                    let negated = before.ends_with('!');
+                    let rest = &line[at_hook..];
+                    let opens_own_block = rest.trim_end().ends_with('{') && !rest.contains('}');
+                    if !negated && !line.contains("||") && opens_own_block {
+                        problems.push(format!(
+                            "{at}: a hook over several lines; make it one line: `if fault!(\"NAME\") {{ wrong }} else \
+                             {{ right }}` to choose a value, or `fault!(\"NAME\" => ..)` for a step (code that exists \
+                             only for the fault goes to reference/src/{}/faults.rs): {}",
+                            lab.name,
+                            line.trim()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "fault hooks in the reading path:\n{}", problems.join("\n"));
 }
 
 /// A folder where every program of every lab is the same shell script.

@@ -138,6 +138,9 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
     // Hold the reaper's lock across spawn and registration: if the child dies
     // at once, the reaper cannot record (or discard) it before it is ours.
     let mut state = reaper.lock();
+    // Before the program can act: a time measured from here is never
+    // shorter than what the program did (a reply it waited for).
+    let started = Instant::now();
     let mut child = cmd.spawn()?;
     let pid = Pid::from_raw(child.id() as i32);
     state.ours.insert(pid.as_raw(), None);
@@ -172,7 +175,7 @@ pub fn spawn(spec: &Spec) -> std::io::Result<Proc> {
         .chain(spec.args.iter().map(|a| a.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(Proc { pid, stdin, stdout, stderr, exit: None, command, started: Instant::now() })
+    Ok(Proc { pid, stdin, stdout, stderr, exit: None, command, started })
 }
 
 impl Proc {

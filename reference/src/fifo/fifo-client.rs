@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fail_with};
+use ipc_common::Error;
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
 use nix::sys::stat::Mode;
@@ -49,48 +49,47 @@ enum Stop {
 }
 
 fn main() -> ExitCode {
-    if ipc_common::fault!("sigpipe-default") {
-        // SAFETY: installing SIG_DFL runs no handler code.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    }
+    // `sigpipe-default`: a reader that goes away then kills the client silently.
+    ipc_common::fault!("sigpipe-default" => fifo::faults::sigpipe_default());
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(_) if ipc_common::fault!("usage-status-1") => return ExitCode::from(1),
-        Err(code) => return code,
+        Err(code) => return if ipc_common::fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
-    let shown = args.path.display().to_string();
+    ipc_common::finish(PROGRAM, send(&args.path, args.nonblock, &args.lines))
+}
 
+/// The lab: open the FIFO for writing (waiting for a reader, unless
+/// `nonblock`), then send each LINE, or each line of stdin, as one write.
+fn send(path: &Path, nonblock: bool, lines: &[OsString]) -> ipc_common::Result<()> {
+    let shown = path.display().to_string();
     // The type first: open(2) of a regular file for writing would succeed,
     // and the lines would go into the file.
-    match std::fs::metadata(&args.path) {
+    match std::fs::metadata(path) {
         Ok(meta) if meta.file_type().is_fifo() || ipc_common::fault!("no-fifo-check") => {}
-        Ok(_) => return fail(PROGRAM, &shown, "not a FIFO"),
+        Ok(_) => return Err(Error::new(&shown, "not a FIFO")),
         Err(e) if e.kind() == io::ErrorKind::NotFound && ipc_common::fault!("create-if-missing") => {}
-        Err(e) => return fail(PROGRAM, &shown, ipc_common::os_reason(&e)),
+        Err(e) => return Err(Error::new(&shown, e)),
     }
-    let fifo = match open_writer(&args.path, args.nonblock) {
+    let fifo = match open_writer(path, nonblock) {
         Ok(file) => file,
         // O_NONBLOCK and no reader: open(2) fails with ENXIO.
         Err(Errno::ENXIO) if !ipc_common::fault!("enxio-os-text") => {
-            return fail_with(NO_READER_STATUS, PROGRAM, &shown, "no reader");
+            return Err(Error::new(&shown, "no reader").status(NO_READER_STATUS));
         }
-        Err(e) => return fail(PROGRAM, &shown, e),
+        Err(e) => return Err(Error::new(&shown, e)),
     };
-    let sent = if args.lines.is_empty() {
+    let sent = if lines.is_empty() {
         send_stdin(&fifo)
     } else {
-        args.lines.iter().try_for_each(|line| send(&fifo, line.as_bytes()))
+        lines.iter().try_for_each(|line| send_line(&fifo, line.as_bytes()))
     };
     match sent {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Stop::TooLong) => {
-            eprintln!("{PROGRAM}: line too long");
-            ExitCode::from(ipc_common::ERROR_STATUS)
-        }
+        Ok(()) => Ok(()),
+        Err(Stop::TooLong) => Err(Error::plain("line too long")),
         // Rust ignores SIGPIPE, so a reader that went away is EPIPE here:
         // `Broken pipe`.
-        Err(Stop::Fifo(e)) => fail(PROGRAM, &shown, ipc_common::os_reason(&e)),
-        Err(Stop::Stdin(e)) => fail(PROGRAM, "stdin", ipc_common::os_reason(&e)),
+        Err(Stop::Fifo(e)) => Err(Error::new(&shown, e)),
+        Err(Stop::Stdin(e)) => Err(Error::new("stdin", e)),
     }
 }
 
@@ -98,9 +97,7 @@ fn main() -> ExitCode {
 /// reader opens it; with it, no reader is ENXIO at once.
 fn open_writer(path: &Path, nonblock: bool) -> nix::Result<File> {
     let mut flags = OFlag::O_WRONLY | OFlag::O_CLOEXEC;
-    if ipc_common::fault!("create-if-missing") {
-        flags |= OFlag::O_CREAT;
-    }
+    ipc_common::fault!("create-if-missing" => flags |= OFlag::O_CREAT);
     if nonblock || ipc_common::fault!("always-nonblock") {
         flags |= OFlag::O_NONBLOCK;
     }
@@ -117,18 +114,13 @@ fn open_writer(path: &Path, nonblock: bool) -> nix::Result<File> {
 /// Sends one line and its newline as ONE write(2) of at most PIPE_BUF
 /// bytes: atomic, so it never mixes with other clients' lines, and never
 /// partial on a blocking pipe (the write waits for room for all of it).
-fn send(mut fifo: &File, line: &[u8]) -> Result<(), Stop> {
+fn send_line(mut fifo: &File, line: &[u8]) -> Result<(), Stop> {
     let limit = if ipc_common::fault!("limit-4096") { fifo::MAX_LINE + 1 } else { fifo::MAX_LINE };
     if line.len() > limit {
         return Err(Stop::TooLong);
     }
-    if ipc_common::fault!("no-newline") {
-        return fifo.write_all(line).map_err(Stop::Fifo);
-    }
-    if ipc_common::fault!("line-then-newline") {
-        fifo.write_all(line).map_err(Stop::Fifo)?;
-        return fifo.write_all(b"\n").map_err(Stop::Fifo);
-    }
+    ipc_common::fault!("no-newline" => return fifo.write_all(line).map_err(Stop::Fifo));
+    ipc_common::fault!("line-then-newline" => return fifo::faults::line_then_newline(fifo, line).map_err(Stop::Fifo));
     let mut record = Vec::with_capacity(line.len() + 1);
     record.extend_from_slice(line);
     record.push(b'\n');
@@ -148,11 +140,10 @@ fn send_stdin(fifo: &File) -> Result<(), Stop> {
         if read == 0 {
             return Ok(());
         }
+        ipc_common::fault!("drop-unterminated" => if line.last() != Some(&b'\n') && line.len() <= fifo::MAX_LINE { return Ok(()) });
         if line.last() == Some(&b'\n') {
             line.pop();
-        } else if ipc_common::fault!("drop-unterminated") && line.len() <= fifo::MAX_LINE {
-            return Ok(());
         }
-        send(fifo, &line)?;
+        send_line(fifo, &line)?;
     }
 }

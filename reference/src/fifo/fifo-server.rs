@@ -16,10 +16,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{Context, Error};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -40,101 +40,83 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let path = args.path;
+    ipc_common::finish(PROGRAM, serve(&args.path))
+}
+
+/// The lab: make the FIFO, print what clients write, from any number of them, until SIGINT or SIGTERM.
+fn serve(path: &Path) -> ipc_common::Result<()> {
     let shown = path.display().to_string();
 
-    if ipc_common::fault!("replace-existing") {
-        let _ = std::fs::remove_file(&path);
-    }
+    ipc_common::fault!("replace-existing" => let _ = std::fs::remove_file(path));
     // mkfifo(3) gives the name a pipe. The mode it is given is filtered by
     // the umask, so clear the umask around the call: exactly 0600.
     let saved = (!ipc_common::fault!("mode-from-umask")).then(|| umask(Mode::empty()));
-    let made = mkfifo(&path, Mode::from_bits_truncate(0o600));
+    let made = mkfifo(path, Mode::from_bits_truncate(0o600));
     if let Some(saved) = saved {
         umask(saved);
     }
     if let Err(e) = made {
         // EEXIST is `File exists`: whatever is there is not ours to remove.
-        return fail(PROGRAM, &shown, e);
+        return Err(Error::new(&shown, e));
     }
 
     // From here on PATH is ours: the signal thread reports and removes it.
     let lines = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
     let stopping = {
-        let (lines, path, stop) = (lines.clone(), path.clone(), stop.clone());
+        let (lines, path) = (lines.clone(), path.to_path_buf());
         fifo::on_termination(move |_| {
-            if ipc_common::fault!("flag-only") {
-                // Leaves it to the main loop, which only looks after a wake-up.
-                stop.store(true, Ordering::SeqCst);
-                return;
-            }
+            // `flag-only` leaves it to the main loop, which only looks after a wake-up.
+            ipc_common::fault!("flag-only" => return fifo::faults::stop_later());
             std::process::exit(finish(&path, &lines))
         })
     };
     if let Err(e) = stopping {
-        let _ = std::fs::remove_file(&path);
-        return fail(PROGRAM, "sigprocmask", e);
+        let _ = std::fs::remove_file(path);
+        return Err(Error::new("sigprocmask", e));
     }
 
     // The read end, opened with O_NONBLOCK: open(2) returns at once instead
     // of waiting for a first writer, so the server is a reader before it
     // says it listens, and read(2) never blocks: poll(2) does the waiting.
-    let mut reader = match open_reader(&path) {
+    let mut reader = match open_reader(path) {
         Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, &shown, e),
+        Err(e) => return Err(Error::new(&shown, e)),
     };
-    if let Err(e) = print_listening(&path) {
-        return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-    }
+    print_listening(path).context("stdout")?;
 
     // The start of a line whose newline has not come yet.
     let mut pending = Vec::new();
     let mut buf = vec![0u8; if ipc_common::fault!("newline-per-read") { 1024 } else { 64 * 1024 }];
     loop {
         // Sleeps until there is data, or until the last writer has gone.
-        if let Err(e) = wait_readable(&reader) {
-            return fail(PROGRAM, "poll", e);
-        }
-        if stop.load(Ordering::SeqCst) {
-            return ExitCode::from(finish(&path, &lines) as u8);
-        }
+        wait_readable(&reader).context("poll")?;
+        ipc_common::fault!("flag-only" => if fifo::faults::stopping() { std::process::exit(finish(path, &lines)) });
         match read(&reader, &mut buf) {
             Ok(0) => {
                 // End of file: no writer is left and the pipe is empty. That
                 // ends a client, not the server. A last line without newline
                 // is complete now.
-                if let Err(e) = end_of_clients(&mut pending, &lines) {
-                    return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-                }
-                if ipc_common::fault!("count-per-client") {
-                    lines.store(0, Ordering::SeqCst);
-                }
-                if ipc_common::fault!("exit-at-eof") {
-                    return ExitCode::SUCCESS;
-                }
-                if ipc_common::fault!("spin-at-eof") {
-                    continue;
-                }
+                end_of_clients(&mut pending, &lines).context("stdout")?;
+                ipc_common::fault!("count-per-client" => lines.store(0, Ordering::SeqCst));
+                ipc_common::fault!("exit-at-eof" => return Ok(()));
+                ipc_common::fault!("spin-at-eof" => continue);
                 // poll(2) reports this descriptor ready (POLLHUP) for ever
                 // now: waiting on it would spin. A fresh read end waits
                 // again. It is opened before the old one is closed (the
                 // assignment drops the old one last), so the FIFO always has
                 // a reader: no client's data is lost in between, and no
                 // writer ever finds the FIFO without one.
-                reader = match open_reader(&path) {
+                reader = match open_reader(path) {
                     Ok(fd) => fd,
-                    Err(e) => return fail(PROGRAM, &shown, e),
+                    Err(e) => return Err(Error::new(&shown, e)),
                 };
             }
             Ok(n) => {
-                if let Err(e) = print_lines(&buf[..n], &mut pending, &lines) {
-                    return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-                }
+                print_lines(&buf[..n], &mut pending, &lines).context("stdout")?;
             }
             // Nothing to read yet (a writer is connected but silent).
             Err(Errno::EAGAIN | Errno::EINTR) => {}
-            Err(e) => return fail(PROGRAM, &shown, e),
+            Err(e) => return Err(Error::new(&shown, e)),
         }
     }
 }
@@ -169,10 +151,8 @@ fn print_listening(path: &Path) -> io::Result<()> {
 /// in the middle of a line, and the rest comes with the next read.
 fn print_lines(chunk: &[u8], pending: &mut Vec<u8>, lines: &AtomicU64) -> io::Result<()> {
     pending.extend_from_slice(chunk);
-    if ipc_common::fault!("newline-per-read") && !pending.ends_with(b"\n") {
-        // Takes each read for one line.
-        pending.push(b'\n');
-    }
+    // `newline-per-read` takes each read for one line.
+    ipc_common::fault!("newline-per-read" => if !pending.ends_with(b"\n") { pending.push(b'\n') });
     let Some(last) = pending.iter().rposition(|&b| b == b'\n') else { return Ok(()) };
     let complete = &pending[..=last];
     let count = complete.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -192,14 +172,7 @@ fn end_of_clients(pending: &mut Vec<u8>, lines: &AtomicU64) -> io::Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
-    if ipc_common::fault!("no-added-newline") {
-        let mut out = io::stdout().lock();
-        out.write_all(pending)?;
-        out.flush()?;
-        lines.fetch_add(1, Ordering::SeqCst);
-        pending.clear();
-        return Ok(());
-    }
+    ipc_common::fault!("no-added-newline" => return fifo::faults::print_as_is(pending, lines));
     pending.push(b'\n');
     print_lines(&[], pending, lines)
 }
@@ -212,9 +185,7 @@ fn finish(path: &Path, lines: &AtomicU64) -> i32 {
     let n = lines.load(Ordering::SeqCst);
     let _ = writeln!(out, "received {n} lines");
     let _ = out.flush();
-    if ipc_common::fault!("no-unlink") {
-        return 0;
-    }
+    ipc_common::fault!("no-unlink" => return 0);
     // A FIFO's name outlives every process that used it: unlink(2) it.
     match std::fs::remove_file(path) {
         Ok(()) => 0,

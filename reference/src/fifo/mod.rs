@@ -12,3 +12,7 @@ pub const MAX_LINE: usize = PIPE_BUF - 1;
 /// Given complete, in common/src/lib.rs (see its documentation there).
 #[allow(unused_imports)]
 pub use ipc_common::on_termination;
+
+/// What exists only for broken/ (its fault hooks, broken/README.md).
+#[cfg(ipc_faults)]
+pub mod faults;

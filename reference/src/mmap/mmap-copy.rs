@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::ptr::NonNull;
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, fault};
 use mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{MapFlags, MmapAdvise, madvise};
@@ -34,55 +34,34 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let src = match open_file(&args.src, OFlag::O_RDONLY) {
-        Ok(fd) => fd,
-        Err(e) if fault!("context-open") => return fail(PROGRAM, "open", e.desc()),
-        Err(e) => return fail(PROGRAM, args.src.display(), e.desc()),
-    };
-    let size = match file_size(&src) {
-        Ok(size) => size,
-        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
-    };
+    ipc_common::finish(PROGRAM, copy(args.src, args.dst))
+}
+
+/// The lab: size DST as SRC, map both, copy, msync.
+fn copy(src: PathBuf, dst: PathBuf) -> ipc_common::Result<()> {
+    let context = if fault!("context-open") { "open".into() } else { src.display().to_string() };
+    let src_fd = open_file(&src, OFlag::O_RDONLY).context(context)?;
+    let size = file_size(&src_fd).context("fstat")?;
     // The destination must be opened for reading too: a shared writable
     // mapping needs O_RDWR. O_TRUNC drops any longer old contents.
     let truncate = if fault!("no-truncate") { OFlag::empty() } else { OFlag::O_TRUNC };
-    let dst = match open_file(&args.dst, OFlag::O_RDWR | OFlag::O_CREAT | truncate) {
-        Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, args.dst.display(), e.desc()),
-    };
+    let dst_fd = open_file(&dst, OFlag::O_RDWR | OFlag::O_CREAT | truncate).context(dst.display())?;
     // Size DST before mapping it: touching a page past its end raises SIGBUS.
-    let sized = if fault!("no-ftruncate") {
-        Ok(())
-    } else if fault!("no-truncate") {
-        // Growing only, as mmap-write does, keeps a longer DST's old tail.
-        ftruncate(&dst, size.max(file_size(&dst).unwrap_or(0)) as i64)
-    } else {
-        ftruncate(&dst, size as i64)
-    };
-    if let Err(e) = sized {
-        return fail(PROGRAM, "ftruncate", e.desc());
+    let new_size = size;
+    // `no-truncate` grows only, as mmap-write does, and keeps a longer DST's old tail.
+    fault!("no-truncate" => let new_size = size.max(file_size(&dst_fd).unwrap_or(0)));
+    if !fault!("no-ftruncate") {
+        ftruncate(&dst_fd, new_size as i64).context("ftruncate")?;
     }
     // An empty SRC leaves DST empty: a zero-length mapping is an error.
     let Some(len) = NonZeroUsize::new(size as usize) else {
-        if fault!("map-empty") {
-            // What mmap says when asked for zero bytes.
-            return fail(PROGRAM, "mmap", nix::errno::Errno::EINVAL.desc());
-        }
-        return ExitCode::SUCCESS;
+        fault!("map-empty" => return Err(ipc_common::Error::new("mmap", nix::errno::Errno::EINVAL)));
+        return Ok(());
     };
-    let from = match Mapping::new(&src, 0, len, false, MapFlags::MAP_SHARED) {
-        Ok(mapping) => mapping,
-        Err(e) => return fail(PROGRAM, "mmap", e.desc()),
-    };
-    let mut to = match Mapping::new(&dst, 0, len, true, MapFlags::MAP_SHARED) {
-        Ok(mapping) => mapping,
-        Err(e) => return fail(PROGRAM, "mmap", e.desc()),
-    };
-    copy(from.bytes(), to.bytes_mut());
-    match to.sync() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(PROGRAM, "msync", e.desc()),
-    }
+    let from = Mapping::new(&src_fd, 0, len, false, MapFlags::MAP_SHARED).context("mmap")?;
+    let mut to = Mapping::new(&dst_fd, 0, len, true, MapFlags::MAP_SHARED).context("mmap")?;
+    copy_bytes(from.bytes(), to.bytes_mut());
+    to.sync().context("msync")
 }
 
 /// Bytes of DST made ready (allocated and zeroed by the kernel) at a time:
@@ -96,7 +75,7 @@ const PARALLEL_FROM: usize = 16 << 20;
 /// Copies `from` into `to` (of equal length). Large files are cut into one
 /// part per CPU (at most 4), copied side by side: the copy is bound by the
 /// CPU, which zeroes each new page of DST and then overwrites it.
-fn copy(from: &[u8], to: &mut [u8]) {
+fn copy_bytes(from: &[u8], to: &mut [u8]) {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     if cpus == 1 || from.len() < PARALLEL_FROM {
         return copy_in_windows(from, to);

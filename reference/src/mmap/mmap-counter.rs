@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
@@ -38,26 +38,24 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
+    ipc_common::finish(PROGRAM, count(args.file, args.n))
+}
+
+/// The lab: map the counter shared and add 1 to it N times, atomically.
+fn count(file: PathBuf, n: u64) -> ipc_common::Result<()> {
     let truncate = if fault!("truncate") { OFlag::O_TRUNC } else { OFlag::empty() };
-    let fd = match open_file(&args.file, OFlag::O_RDWR | OFlag::O_CREAT | truncate) {
-        Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, args.file.display(), e.desc()),
-    };
+    let fd = open_file(&file, OFlag::O_RDWR | OFlag::O_CREAT | truncate).context(file.display())?;
     // Grow a new (empty) file to 8 bytes; never truncate: another copy may
     // already be counting in it.
     match file_size(&fd) {
         Ok(size) if size < COUNTER as u64 && !fault!("no-grow") => {
-            if let Err(e) = ftruncate(&fd, COUNTER as i64) {
-                return fail(PROGRAM, "ftruncate", e.desc());
-            }
+            ftruncate(&fd, COUNTER as i64).context("ftruncate")?;
         }
         Ok(_) => {}
-        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
+        Err(e) => return Err(Error::new("fstat", e.desc())),
     }
-    let mapping = match Mapping::new(&fd, 0, NonZeroUsize::new(COUNTER).unwrap(), true, MapFlags::MAP_SHARED) {
-        Ok(mapping) => mapping,
-        Err(e) => return fail(PROGRAM, "mmap", e.desc()),
-    };
+    let mapping =
+        Mapping::new(&fd, 0, NonZeroUsize::new(COUNTER).unwrap(), true, MapFlags::MAP_SHARED).context("mmap")?;
     // SAFETY: the mapping starts on a page boundary (aligned for u64), holds
     // at least 8 bytes, and lives until the end of main. Every copy of this
     // program touches the counter only through atomic operations.
@@ -65,20 +63,14 @@ fn main() -> ExitCode {
     // The contract's counter is little-endian; so is an AtomicU64 on the
     // graded (little-endian) machines.
     let mut value = counter.load(Ordering::SeqCst);
-    for _ in 0..args.n {
+    for _ in 0..n {
         // fetch_add is one indivisible read-modify-write (`lock xadd`):
         // a separate load and store would lose other copies' increments.
-        if fault!("load-store") {
-            // Two steps: another copy's increments between them are lost.
-            value = counter.load(Ordering::Relaxed) + 1;
-            counter.store(value, Ordering::Relaxed);
-        } else {
-            value = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        }
+        // `load-store`: in two steps, another copy's increments between them are lost.
+        fault!("load-store" => { value = counter.load(Ordering::Relaxed) + 1; counter.store(value, Ordering::Relaxed); continue });
+        value = counter.fetch_add(1, Ordering::SeqCst) + 1;
     }
-    if let Err(e) = mapping.sync() {
-        return fail(PROGRAM, "msync", e.desc());
-    }
-    println!("counter at {}", if fault!("print-n") { args.n } else { value });
-    ExitCode::SUCCESS
+    mapping.sync().context("msync")?;
+    println!("counter at {}", if fault!("print-n") { n } else { value });
+    Ok(())
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use mmap::{Mapping, file_size, open_file};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
@@ -36,27 +36,29 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let name = args.file.display();
-    let text = args.text.as_bytes();
+    ipc_common::finish(PROGRAM, write_privately(args.file, args.text))
+}
+
+/// The lab: write TEXT into a private mapping; the file stays unchanged.
+fn write_privately(file: PathBuf, text: OsString) -> ipc_common::Result<()> {
+    let name = file.display();
+    let text = text.as_bytes();
     // A private mapping may be written even if the file is open read-only:
     // the writes go to private copies of the pages, never to the file.
-    let fd = match open_file(&args.file, if fault!("map-shared") { OFlag::O_RDWR } else { OFlag::O_RDONLY }) {
-        Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, name, e.desc()),
-    };
+    let fd = open_file(&file, if fault!("map-shared") { OFlag::O_RDWR } else { OFlag::O_RDONLY }).context(&name)?;
     match file_size(&fd) {
         Ok(size) if size < text.len() as u64 && !fault!("no-length-check") => {
-            return fail(PROGRAM, name, "file shorter than text");
+            return Err(Error::new(&name, "file shorter than text"));
         }
         Ok(_) => {}
-        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
+        Err(e) => return Err(Error::new("fstat", e.desc())),
     }
     let mut mapped = Vec::new();
     if let Some(len) = NonZeroUsize::new(text.len()) {
         let flags = if fault!("map-shared") { MapFlags::MAP_SHARED } else { MapFlags::MAP_PRIVATE };
         let mut mapping = match Mapping::new(&fd, 0, len, true, flags) {
             Ok(mapping) => mapping,
-            Err(e) => return fail(PROGRAM, "mmap", e.desc()),
+            Err(e) => return Err(Error::new("mmap", e.desc())),
         };
         mapping.bytes_mut().copy_from_slice(text);
         mapped.extend_from_slice(mapping.bytes());
@@ -69,14 +71,12 @@ fn main() -> ExitCode {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return fail(PROGRAM, "pread", e.desc()),
+            Err(e) => return Err(Error::new("pread", e.desc())),
         }
     }
     from_file.truncate(got);
-    if fault!("file-from-mapping") {
-        // The mapping is not the file: this shows the private copy twice.
-        from_file.clone_from(&mapped);
-    }
+    // `file-from-mapping`: the mapping is not the file; this shows the private copy twice.
+    fault!("file-from-mapping" => from_file.clone_from(&mapped));
     let mut out = std::io::stdout().lock();
     let printed = out
         .write_all(b"mapping: ")
@@ -85,8 +85,5 @@ fn main() -> ExitCode {
         .and_then(|()| out.write_all(&from_file))
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush());
-    match printed {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
-    }
+    printed.context("stdout")
 }

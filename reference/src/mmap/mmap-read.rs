@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use mmap::{Mapping, file_size, open_file, page_size};
 use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
@@ -34,41 +34,31 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let name = args.file.display();
-    let fd = match open_file(&args.file, OFlag::O_RDONLY) {
-        Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, name, e.desc()),
-    };
-    let size = match file_size(&fd) {
-        Ok(size) => size,
-        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
-    };
+    ipc_common::finish(PROGRAM, read_range(args.file, args.offset, args.len))
+}
+
+/// The lab: map the pages that hold the range read-only and write it out.
+fn read_range(file: PathBuf, offset: u64, len: u64) -> ipc_common::Result<()> {
+    let name = file.display();
+    let fd = open_file(&file, OFlag::O_RDONLY).context(&name)?;
+    let size = file_size(&fd).context("fstat")?;
     // LEN 0 reads nothing: no mapping (a zero-length mmap is an error).
-    let Some(len) = NonZeroUsize::new(args.len as usize) else {
-        if fault!("map-zero-length") {
-            // What mmap says when asked for zero bytes.
-            return fail(PROGRAM, "mmap", nix::errno::Errno::EINVAL.desc());
-        }
-        return ExitCode::SUCCESS;
+    let Some(mapped_len) = NonZeroUsize::new(len as usize) else {
+        // `map-zero-length`: what mmap says when asked for zero bytes.
+        fault!("map-zero-length" => return Err(Error::new("mmap", nix::errno::Errno::EINVAL)));
+        return Ok(());
     };
     // Touching a mapped page that lies wholly past the end of the file
     // raises SIGBUS: check the range against the size first.
-    let past_end = args
-        .offset
-        .checked_add(args.len)
-        .is_none_or(|end| if fault!("end-off-by-one") { end >= size } else { end > size });
+    let past_end =
+        offset.checked_add(len).is_none_or(|end| if fault!("end-off-by-one") { end >= size } else { end > size });
     if past_end && !fault!("no-range-check") {
-        return fail(PROGRAM, name, "range past end of file");
+        return Err(Error::new(&name, "range past end of file"));
     }
-    let start = if fault!("map-unaligned") { args.offset } else { args.offset - args.offset % page_size() };
-    let skip = (args.offset - start) as usize;
-    let mapping = match Mapping::new(&fd, start, len.saturating_add(skip), false, MapFlags::MAP_SHARED) {
-        Ok(mapping) => mapping,
-        Err(e) => return fail(PROGRAM, "mmap", e.desc()),
-    };
+    let start = if fault!("map-unaligned") { offset } else { offset - offset % page_size() };
+    let skip = (offset - start) as usize;
+    let mapping =
+        Mapping::new(&fd, start, mapped_len.saturating_add(skip), false, MapFlags::MAP_SHARED).context("mmap")?;
     let mut out = std::io::stdout().lock();
-    match out.write_all(&mapping.bytes()[skip..]).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
-    }
+    out.write_all(&mapping.bytes()[skip..]).and_then(|()| out.flush()).context("stdout")
 }

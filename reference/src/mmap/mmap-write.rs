@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use mmap::{Mapping, file_size, open_file, page_size};
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, posix_fallocate};
+use nix::fcntl::OFlag;
 use nix::sys::mman::MapFlags;
 use nix::unistd::ftruncate;
 
@@ -37,50 +37,46 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
-    let name = args.file.display();
-    let text = args.text.as_bytes();
-    let Some(end) = args.offset.checked_add(text.len() as u64).filter(|&end| end <= i64::MAX as u64) else {
-        return fail(PROGRAM, name, Errno::EFBIG.desc());
+    ipc_common::finish(PROGRAM, write_at(args.file, args.offset, args.text))
+}
+
+/// The lab: grow FILE if needed, map the pages that cover the range shared, copy TEXT in, msync.
+fn write_at(file: PathBuf, offset: u64, text: OsString) -> ipc_common::Result<()> {
+    let name = file.display();
+    let text = text.as_bytes();
+    let Some(end) = offset.checked_add(text.len() as u64).filter(|&end| end <= i64::MAX as u64) else {
+        return Err(Error::new(&name, Errno::EFBIG.desc()));
     };
-    let fd = match open_file(&args.file, OFlag::O_RDWR | OFlag::O_CREAT) {
-        Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, name, e.desc()),
-    };
+    let fd = open_file(&file, OFlag::O_RDWR | OFlag::O_CREAT).context(&name)?;
     // Grow only: ftruncate to a smaller size would cut off the file's end.
     match file_size(&fd) {
         Ok(size) if (size < end || fault!("truncate-to-end")) && !fault!("no-grow") => {
             // ftruncate allocates no disk space: a gap before OFFSET stays a hole.
-            let grown = if fault!("grow-with-zeros") {
-                posix_fallocate(&fd, size as i64, (end - size) as i64)
-            } else {
-                ftruncate(&fd, end as i64)
-            };
-            if let Err(e) = grown {
-                return fail(PROGRAM, "ftruncate", e.desc());
+            fault!("grow-with-zeros" => nix::fcntl::posix_fallocate(&fd, size as i64, (end - size) as i64).context("ftruncate")?);
+            if !fault!("grow-with-zeros") {
+                ftruncate(&fd, end as i64).context("ftruncate")?;
             }
         }
         Ok(_) => {}
-        Err(e) => return fail(PROGRAM, "fstat", e.desc()),
+        Err(e) => return Err(Error::new("fstat", e.desc())),
     }
     // An empty TEXT needs no mapping (a zero-length mmap is an error).
     if let Some(len) = NonZeroUsize::new(text.len()) {
         // The mapping must start on a page boundary: map from the page that
         // holds OFFSET, and write `skip` bytes into it.
-        let start = if fault!("map-unaligned") { args.offset } else { args.offset - args.offset % page_size() };
-        let skip = (args.offset - start) as usize;
+        let start = if fault!("map-unaligned") { offset } else { offset - offset % page_size() };
+        let skip = (offset - start) as usize;
         let Some(map_len) = len.checked_add(skip) else {
-            return fail(PROGRAM, name, Errno::EFBIG.desc());
+            return Err(Error::new(&name, Errno::EFBIG.desc()));
         };
         let mut mapping = match Mapping::new(&fd, start, map_len, true, MapFlags::MAP_SHARED) {
             Ok(mapping) => mapping,
-            Err(e) => return fail(PROGRAM, "mmap", e.desc()),
+            Err(e) => return Err(Error::new("mmap", e.desc())),
         };
         mapping.bytes_mut()[skip..].copy_from_slice(text);
-        if let Err(e) = mapping.sync() {
-            return fail(PROGRAM, "msync", e.desc());
-        }
+        mapping.sync().context("msync")?;
     }
-    let count = if fault!("count-chars") { args.text.to_string_lossy().chars().count() } else { text.len() };
-    println!("wrote {count} bytes at {}", args.offset);
-    ExitCode::SUCCESS
+    let count = if fault!("count-chars") { String::from_utf8_lossy(text).chars().count() } else { text.len() };
+    println!("wrote {count} bytes at {}", offset);
+    Ok(())
 }

@@ -1,11 +1,6 @@
 //! `mq-recv [--count N | --all] [--nonblock] [--timeout MS] [--unlink] NAME`:
 //! receives messages from the existing POSIX message queue NAME, highest
 //! priority first, and prints each as `PRIORITY MESSAGE`.
-//!
-//! It starts as a C program does, in `main(argc, argv)` (see src/mq/mod.rs,
-//! [`mq::c_args`]), so nothing flushes standard output at exit: every line
-//! goes out with its own write(2).
-#![no_main]
 
 // This lab's shared code (src/mq/mod.rs) is compiled into each of the
 // lab's programs: there is no library crate, so a mistake in another lab's
@@ -14,19 +9,19 @@
 #[path = "mod.rs"]
 mod mq;
 
-use std::ffi::{c_char, c_int};
-use std::fs::File;
 use std::io::Write;
+use std::process::ExitCode;
 use std::time::Duration;
 
-use ipc_common::{fail, fail_with, fault};
-use mq::{Usage, Word, Words};
+use clap::Parser;
+use ipc_common::{Context, Error, fault};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqdT, mq_getattr, mq_open, mq_receive, mq_timedreceive, mq_unlink};
 use nix::sys::stat::Mode;
 use nix::sys::time::TimeSpec;
 use nix::time::{ClockId, clock_gettime};
 
+/// Used in error messages: `mq-recv: NAME: REASON`.
 const PROGRAM: &str = "mq-recv";
 const USAGE: &str = "mq-recv [--count N | --all] [--nonblock] [--timeout MS] [--unlink] NAME";
 
@@ -35,187 +30,113 @@ const EMPTY_STATUS: u8 = 3;
 /// Exit status when `--timeout` expired.
 const TIMEOUT_STATUS: u8 = 4;
 
+/// The command line, parsed by clap.
+#[derive(Parser)]
 struct Args {
     /// How many messages to receive.
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = if fault!("count-and-all") { "count" } else { "all" })]
     count: u64,
     /// Receive until the queue is empty, without waiting.
+    #[arg(long)]
     all: bool,
     /// Fail with status 3 instead of waiting when the queue is empty.
+    #[arg(long)]
     nonblock: bool,
     /// Wait at most MS milliseconds for each message.
+    #[arg(long, value_name = "MS")]
     timeout: Option<u64>,
     /// Remove the queue after receiving.
+    #[arg(long)]
     unlink: bool,
     /// The queue's name, e.g. `/jobs`.
-    name: &'static str,
+    name: String,
 }
 
-/// Reads the command line (see src/mq/mod.rs for why not clap).
-fn parse(mut words: Words) -> Result<Args, Usage> {
-    let mut args = Args { count: 1, all: false, nonblock: false, timeout: None, unlink: false, name: "" };
-    let (mut count_given, mut name) = (false, None);
-    while let Some(word) = words.next_word()? {
-        match word {
-            Word::Option(option) => match option {
-                "--count" => (args.count, count_given) = (words.number(..)?, true),
-                "--all" => args.all = true,
-                "--nonblock" => args.nonblock = true,
-                "--timeout" => args.timeout = Some(words.number(..)?),
-                "--unlink" => args.unlink = true,
-                _ => return Err(Usage),
-            },
-            Word::Operand(_) if name.is_some() => return Err(Usage), // one NAME only
-            Word::Operand(operand) => name = Some(mq::text(operand)?),
-        }
-    }
-    // `--count N` and `--all` contradict each other.
-    if count_given && args.all && !fault!("count-and-all") {
-        return Err(Usage);
-    }
-    args.name = name.ok_or(Usage)?;
-    Ok(args)
-}
-
-/// Why receiving stopped early.
-enum Stop {
-    Empty,
-    TimedOut,
-    Failed(Errno),
-}
-
-/// The C entry point: the C library calls it with the command line and
-/// exits with the status it returns.
-#[unsafe(no_mangle)]
-extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
-    // SAFETY: argc and argv are main's own, from the C library.
-    let words = Words::new(unsafe { mq::c_args(argc, argv) });
-    let Ok(args) = parse(words) else {
-        return ipc_common::usage(USAGE);
+fn main() -> ExitCode {
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
-    receive_all(args)
-}
-
-/// Receives and prints the messages: the program's exit status.
-fn receive_all(mut args: Args) -> c_int {
-    if !ipc_common::is_valid_ipc_name(args.name) {
+    // clap cannot know the contract's IPC names: an invalid NAME is a usage
+    // error too, found before anything touches the system.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
         return ipc_common::usage(USAGE);
     }
-    if fault!("ignore-count") {
-        args.count = 1;
-    }
+    ipc_common::finish(PROGRAM, receive(args))
+}
+
+/// The lab: open the queue, receive and print N messages (or all), unlink.
+fn receive(args: Args) -> ipc_common::Result<()> {
+    let name = args.name.as_str();
+    let count = if fault!("ignore-count") { 1 } else { args.count };
     // No O_CREAT: a missing queue is an error (ENOENT), never a new queue.
     let mut flags = if fault!("creates-queue") { MQ_OFlag::O_RDONLY | MQ_OFlag::O_CREAT } else { MQ_OFlag::O_RDONLY };
     if args.nonblock || (args.all && !fault!("all-blocks")) || fault!("always-nonblock") {
         flags |= MQ_OFlag::O_NONBLOCK;
     }
-    let queue = match mq_open(args.name, flags, Mode::empty(), None) {
-        Ok(queue) => queue,
-        // nix's Debug text is the errno's name (`ENOENT`), not the OS's text.
-        Err(e) if fault!("errno-name") => return fail(PROGRAM, args.name, format!("{e:?}")),
-        // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
-        Err(e) => return fail(PROGRAM, args.name, e.desc()),
-    };
+    let queue = mq_open(name, flags, Mode::empty(), None);
+    fault!("errno-name" => let queue = mq::faults::errno_name(queue, name)?);
+    let queue = queue.context(name)?;
     // mq_receive fails with EMSGSIZE if the buffer is smaller than the
     // queue's mq_msgsize, so size it from the queue, not from a guess.
-    let msgsize = match mq_getattr(&queue) {
-        Ok(attr) => attr.msgsize(),
-        Err(e) => return fail(PROGRAM, args.name, e.desc()),
-    };
+    let msgsize = mq_getattr(&queue).context(name)?.msgsize();
     let mut buf = vec![0u8; if fault!("fixed-buffer") { 1024 } else { usize::try_from(msgsize).unwrap_or(0) }];
-    // Each line is built here, then written with one write(2) straight to
-    // descriptor 1: printed and flushed at once, in one system call.
     let mut line = Vec::with_capacity(buf.len() + 8);
-    let mut out = match ipc_common::raw_stdout() {
-        Ok(out) => out,
-        Err(e) => return fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
-    };
 
-    let mut received = 0u64;
-    let started = std::time::Instant::now();
-    while args.all || received < args.count {
+    let mut received = 0;
+    while args.all || received < count {
         // `--timeout` bounds each receive, not all of them together.
-        let timeout = match args.timeout {
-            Some(ms) if fault!("one-deadline") => Some(ms.saturating_sub(started.elapsed().as_millis() as u64)),
-            other => other,
-        };
-        let (len, priority) = match receive(&queue, &mut buf, timeout) {
-            Ok(got) => got,
-            Err(Stop::Empty) if args.all => break,
-            Err(Stop::TimedOut) if args.unlink && fault!("unlink-always") => {
-                let _ = mq_unlink(args.name);
-                return fail_with(TIMEOUT_STATUS, PROGRAM, args.name, "timed out");
+        let timeout = args.timeout.map(Duration::from_millis);
+        fault!("one-deadline" => let timeout = mq::faults::left_of_first_deadline(timeout));
+        match receive_one(&queue, &mut buf, timeout) {
+            Ok((len, priority)) => print_message(&mut line, priority, &buf[..len]).context("stdout")?,
+            Err(Errno::EAGAIN) if args.all => break,
+            Err(Errno::EAGAIN) => {
+                let status = if fault!("empty-status-1") { 1 } else { EMPTY_STATUS };
+                return Err(Error::new(name, "queue empty").status(status));
             }
-            Err(Stop::Empty) if fault!("empty-status-1") => return fail(PROGRAM, args.name, "queue empty"),
-            Err(Stop::Empty) => return fail_with(EMPTY_STATUS, PROGRAM, args.name, "queue empty"),
-            Err(Stop::TimedOut) => return fail_with(TIMEOUT_STATUS, PROGRAM, args.name, "timed out"),
-            Err(Stop::Failed(e)) => return fail(PROGRAM, args.name, e.desc()),
-        };
-        let priority = if fault!("priority-zero") { 0 } else { priority };
-        if let Err(e) = print_message(&mut out, &mut line, priority, &buf[..len]) {
-            return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
+            Err(Errno::ETIMEDOUT) => {
+                fault!("unlink-always" => if args.unlink { let _ = mq_unlink(name); });
+                return Err(Error::new(name, "timed out").status(TIMEOUT_STATUS));
+            }
+            Err(e) => return Err(Error::new(name, e)),
         }
         received += 1;
     }
-    if fault!("flush-at-exit") {
-        let mut stdout = std::io::stdout();
-        let _ = stdout.write_all(&PENDING.lock().unwrap_or_else(|e| e.into_inner())).and_then(|()| stdout.flush());
-    }
+    fault!("flush-at-exit" => mq::faults::print_held_back());
     if args.unlink && !fault!("ignore-unlink") {
-        if let Err(e) = mq_unlink(args.name) {
-            return fail(PROGRAM, args.name, e.desc());
-        }
+        mq_unlink(name).context(name)?;
     }
-    0
+    Ok(())
 }
 
-/// Receives one message into `buf`: its length and priority.
-fn receive(queue: &MqdT, buf: &mut [u8], timeout_ms: Option<u64>) -> Result<(usize, u32), Stop> {
-    let mut priority = 0u32;
-    let result = match timeout_ms {
+/// Receives one message into `buf`, waiting at most `timeout` if given:
+/// its length and priority.
+fn receive_one(queue: &MqdT, buf: &mut [u8], timeout: Option<Duration>) -> nix::Result<(usize, u32)> {
+    let mut priority = 0;
+    let len = match timeout {
         // mq_timedreceive wants an absolute CLOCK_REALTIME time, not a duration.
-        Some(ms) => {
-            let now = if fault!("relative-timeout") {
-                TimeSpec::new(0, 0)
-            } else {
-                clock_gettime(ClockId::CLOCK_REALTIME).map_err(Stop::Failed)?
-            };
-            let deadline = now + TimeSpec::from_duration(Duration::from_millis(ms));
-            if fault!("sleep-then-poll") {
-                // Sleeping first delays a message that arrives early.
-                std::thread::sleep(Duration::from_millis(ms));
-            }
-            mq_timedreceive(queue, buf, &mut priority, &deadline)
+        Some(timeout) => {
+            let now =
+                if fault!("relative-timeout") { TimeSpec::new(0, 0) } else { clock_gettime(ClockId::CLOCK_REALTIME)? };
+            fault!("sleep-then-poll" => std::thread::sleep(timeout));
+            mq_timedreceive(queue, buf, &mut priority, &(now + TimeSpec::from_duration(timeout)))?
         }
-        None => mq_receive(queue, buf, &mut priority),
+        None => mq_receive(queue, buf, &mut priority)?,
     };
-    match result {
-        Ok(len) => Ok((len, priority)),
-        Err(Errno::EAGAIN) => Err(Stop::Empty),
-        Err(Errno::ETIMEDOUT) => Err(Stop::TimedOut),
-        Err(e) => Err(Stop::Failed(e)),
-    }
+    Ok((len, if fault!("priority-zero") { 0 } else { priority }))
 }
 
-/// Output held back by the fault `flush-at-exit` (unused in the reference).
-static PENDING: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-
-/// Prints `PRIORITY MESSAGE` as one line, built in `line` and written with
-/// one write(2): whoever reads our output has it before we wait again.
-/// (Rust's `Stdout` would also flush at the newline, but its 1 KiB buffer
-/// splits a longer line into three writes.)
-fn print_message(out: &mut File, line: &mut Vec<u8>, priority: u32, message: &[u8]) -> std::io::Result<()> {
+/// Prints `PRIORITY MESSAGE` as one line, flushed at once: whoever reads
+/// our output has it before we wait for the next message. The line is made
+/// in `line` first, so that it leaves in one write(2).
+fn print_message(line: &mut Vec<u8>, priority: u32, message: &[u8]) -> std::io::Result<()> {
     line.clear();
-    if fault!("colon-format") {
-        write!(line, "{priority}: ")?;
-    } else {
-        write!(line, "{priority} ")?;
-    }
+    write!(line, "{priority}{}", if fault!("colon-format") { ": " } else { " " })?;
     line.extend_from_slice(message);
     line.push(b'\n');
-    if fault!("flush-at-exit") {
-        // A program whose output is block-buffered prints only at exit.
-        PENDING.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(line);
-        return Ok(());
-    }
-    out.write_all(line)
+    fault!("flush-at-exit" => { mq::faults::hold_back(line); return Ok(()) });
+    let mut out = std::io::stdout().lock();
+    out.write_all(line)?;
+    out.flush()
 }

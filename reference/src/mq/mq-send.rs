@@ -1,10 +1,6 @@
 //! `mq-send [--priority P] [--nonblock] [--maxmsg N] [--msgsize S] NAME MESSAGE...`:
 //! sends each MESSAGE as one message on the POSIX message queue NAME,
 //! creating the queue if it does not exist.
-//!
-//! It starts as a C program does, in `main(argc, argv)`, and sends each
-//! message from where the kernel put it (see src/mq/mod.rs, [`mq::c_args`]).
-#![no_main]
 
 // This lab's shared code (src/mq/mod.rs) is compiled into each of the
 // lab's programs: there is no library crate, so a mistake in another lab's
@@ -13,125 +9,90 @@
 #[path = "mod.rs"]
 mod mq;
 
-use std::ffi::{OsStr, OsString, c_char, c_int};
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
 
-use ipc_common::{fail, fail_with, fault};
-use mq::{Arg, Usage, Word, Words};
+use clap::Parser;
+use ipc_common::{Context, Error, fault};
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_send};
 use nix::sys::stat::Mode;
 
+/// Used in error messages: `mq-send: NAME: REASON`.
 const PROGRAM: &str = "mq-send";
 const USAGE: &str = "mq-send [--priority P] [--nonblock] [--maxmsg N] [--msgsize S] NAME MESSAGE...";
 
 /// Exit status when the queue is full and `--nonblock` was given.
 const FULL_STATUS: u8 = 3;
 
+/// The command line, parsed by clap.
+#[derive(Parser)]
 struct Args {
     /// Priority of every message (0 = lowest, at most 32767).
+    #[arg(long, value_name = "P", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=32767))]
     priority: u32,
     /// Fail with status 3 instead of waiting when the queue is full.
+    #[arg(long)]
     nonblock: bool,
     /// Capacity in messages of a queue this program creates.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..))]
     maxmsg: i64,
     /// Largest message, in bytes, of a queue this program creates.
+    #[arg(long, value_name = "S", default_value_t = 1024, value_parser = clap::value_parser!(i64).range(1..))]
     msgsize: i64,
     /// The queue's name, e.g. `/jobs`.
-    name: &'static str,
-    /// The messages, sent in order, where `main` found them.
-    messages: Vec<Arg>,
+    name: String,
+    /// The messages, sent in order.
+    #[arg(required = true)]
+    messages: Vec<OsString>,
 }
 
-/// Reads the command line (see src/mq/mod.rs for why not clap).
-fn parse(mut words: Words) -> Result<Args, Usage> {
-    let mut args = Args { priority: 0, nonblock: false, maxmsg: 10, msgsize: 1024, name: "", messages: vec![] };
-    let mut operands = Vec::new();
-    while let Some(word) = words.next_word()? {
-        match word {
-            Word::Option(option) => match option {
-                "--priority" => args.priority = words.number(0..=32767)?,
-                "--nonblock" => args.nonblock = true,
-                "--maxmsg" => args.maxmsg = words.number(1..)?,
-                "--msgsize" => args.msgsize = words.number(1..)?,
-                _ => return Err(Usage),
-            },
-            // A message is a pointer to its bytes, where execve(2) put them.
-            Word::Operand(operand) => operands.push(operand),
-        }
-    }
-    let mut operands = operands.into_iter();
-    args.name = mq::text(operands.next().ok_or(Usage)?)?;
-    args.messages = operands.collect();
-    if args.messages.is_empty() {
-        return Err(Usage); // at least one MESSAGE
-    }
-    Ok(args)
-}
-
-/// The C entry point: the C library calls it with the command line and
-/// exits with the status it returns.
-#[unsafe(no_mangle)]
-extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
-    // SAFETY: argc and argv are main's own, from the C library.
-    let words = Words::new(unsafe { mq::c_args(argc, argv) });
-    let Ok(args) = parse(words) else {
-        return ipc_common::usage(USAGE);
+fn main() -> ExitCode {
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
-    send(args)
-}
-
-/// Sends the messages: the program's exit status.
-fn send(args: Args) -> c_int {
-    if !ipc_common::is_valid_ipc_name(args.name) && !fault!("no-name-check") {
+    // clap cannot know the contract's IPC names: an invalid NAME is a usage
+    // error too, found before anything touches the system.
+    if !ipc_common::is_valid_ipc_name(&args.name) && !fault!("no-name-check") {
         return ipc_common::usage(USAGE);
     }
+    ipc_common::finish(PROGRAM, send(args))
+}
+
+/// The lab: open (or create) the queue, send each MESSAGE as one message.
+fn send(args: Args) -> ipc_common::Result<()> {
+    let name = args.name.as_str();
     let mut flags = if fault!("no-create") { MQ_OFlag::O_WRONLY } else { MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT };
     if (args.nonblock && !fault!("ignore-nonblock")) || fault!("always-nonblock") {
         flags |= MQ_OFlag::O_NONBLOCK;
     }
-    if fault!("recreate-existing") {
-        // Removing the queue first throws away its attributes and messages.
-        let _ = nix::mqueue::mq_unlink(args.name);
-    }
+    fault!("recreate-existing" => let _ = nix::mqueue::mq_unlink(name));
     // The attributes count only if this call creates the queue; an existing
     // queue keeps its own. (mq_flags and mq_curmsgs are ignored by mq_open.)
     let attr = MqAttr::new(0, args.maxmsg, args.msgsize, 0);
     let attr = if fault!("ignore-attributes") { None } else { Some(&attr) };
     let mode = Mode::from_bits_truncate(if fault!("mode-0644") { 0o644 } else { 0o600 });
-    let queue = match mq_open(args.name, flags, mode, attr) {
-        Ok(queue) => queue,
-        // desc() is the bare OS text; nix's Display would prefix `ENOENT: `.
-        Err(e) => return fail(PROGRAM, args.name, e.desc()),
-    };
-    let mut changed: Vec<OsString> = vec![];
-    if fault!("join-messages") {
-        // One message for all the words loses the boundaries between them.
-        changed = vec![args.messages.iter().map(|m| m.os_str()).collect::<Vec<_>>().join(OsStr::new(" "))];
-    }
-    if fault!("nul-terminator") {
-        // A C string's terminator is not part of the message.
-        changed = args.messages.iter().map(|m| [m.os_str(), OsStr::new("\0")].join(OsStr::new(""))).collect();
-    }
-    // Each message is measured as it is sent (Arg::bytes), so the kernel's
-    // copy finds it in the cache.
-    let mut plain = args.messages.iter().map(|m| m.bytes());
-    let mut faulty = changed.iter().map(|m| m.as_bytes());
-    let messages: &mut dyn Iterator<Item = &[u8]> = if changed.is_empty() { &mut plain } else { &mut faulty };
-    for mut message in messages {
-        if fault!("truncate-long") {
-            // Cutting a message to the queue's size loses its end silently.
-            let size = nix::mqueue::mq_getattr(&queue).map_or(1024, |a| a.msgsize() as usize);
-            message = &message[..message.len().min(size)];
-        }
+    let queue = mq_open(name, flags, mode, attr).context(name)?;
+
+    let messages = args.messages;
+    fault!("join-messages" => let messages = mq::faults::joined(messages));
+    fault!("nul-terminator" => let messages = mq::faults::nul_terminated(messages));
+    let priority = if fault!("ignore-priority") { 0 } else { args.priority };
+    for message in &messages {
+        let message = message.as_bytes();
+        fault!("truncate-long" => let message = mq::faults::cut_to_queue_size(&queue, message));
         // One mq_send is one message: the receiver gets exactly these bytes.
-        match mq_send(&queue, message, if fault!("ignore-priority") { 0 } else { args.priority }) {
+        match mq_send(&queue, message, priority) {
             Ok(()) => {}
-            Err(Errno::EAGAIN) if fault!("full-status-1") => return fail(PROGRAM, args.name, "queue full"),
-            Err(Errno::EAGAIN) => return fail_with(FULL_STATUS, PROGRAM, args.name, "queue full"),
-            Err(Errno::EMSGSIZE) => return fail(PROGRAM, args.name, "message too long"),
-            Err(e) => return fail(PROGRAM, args.name, e.desc()),
+            Err(Errno::EAGAIN) => {
+                let status = if fault!("full-status-1") { 1 } else { FULL_STATUS };
+                return Err(Error::new(name, "queue full").status(status));
+            }
+            Err(Errno::EMSGSIZE) => return Err(Error::new(name, "message too long")),
+            Err(e) => return Err(Error::new(name, e)),
         }
     }
-    0
+    Ok(())
 }

@@ -10,18 +10,21 @@
 mod pipe;
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{exit_child, fail, fault};
+use ipc_common::{Context, exit_child, fault};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, pipe};
 
+/// Used in error messages: `pipe-message: CONTEXT: REASON`.
 const PROGRAM: &str = "pipe-message";
 const USAGE: &str = "pipe-message [--exit CODE] [TEXT]";
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
     /// The child's exit status.
@@ -33,68 +36,53 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let mut args = match ipc_common::parse_args::<Args>(USAGE) {
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
         Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
-    if fault!("collapse-spaces") {
-        // Splitting TEXT into words and joining them again loses runs of spaces.
-        let words: Vec<&[u8]> = args.text.as_bytes().split(|b| *b == b' ').filter(|w| !w.is_empty()).collect();
-        args.text = OsString::from_vec(words.join(&b' '));
-    }
-    let (read_end, write_end) = match pipe() {
-        Ok(ends) => ends,
-        Err(e) => return fail(PROGRAM, "pipe", e),
-    };
+    ipc_common::finish(PROGRAM, send_to_parent(args.text, args.exit))
+}
+
+/// The lab: the child writes TEXT into a pipe and exits with CODE; the
+/// parent reads to end of file, waits for the child and prints both.
+fn send_to_parent(text: OsString, code: u8) -> ipc_common::Result<()> {
+    fault!("collapse-spaces" => let text = pipe::faults::collapse_spaces(&text));
+    let (read_end, write_end) = pipe().context("pipe")?;
     // SAFETY: this program is single-threaded, so the child inherits no lock
     // held by another thread. The child only writes to the pipe and _exits.
-    match unsafe { fork() } {
-        Err(e) => fail(PROGRAM, "fork", e),
-        Ok(ForkResult::Child) => {
+    match unsafe { fork() }.context("fork")? {
+        ForkResult::Child => {
             drop(read_end);
-            let mut pipe = std::fs::File::from(write_end);
             // write_all loops: one write may take only part of a large TEXT.
-            let status = match pipe.write_all(args.text.as_bytes()) {
+            let status = match File::from(write_end).write_all(text.as_bytes()) {
                 Ok(()) if fault!("ignore-exit") => 0,
-                Ok(()) => i32::from(args.exit),
+                Ok(()) => i32::from(code),
                 Err(e) => {
-                    eprintln!("{PROGRAM}: write: {}", ipc_common::os_reason(&e));
+                    eprintln!("{PROGRAM}: write: {}", ipc_common::reason(e));
                     1
                 }
             };
             exit_child(status)
         }
-        Ok(ForkResult::Parent { child }) => {
+        ForkResult::Parent { child } => {
             // Close our write end, or read() would never see end of file.
             drop(write_end);
+            let mut pipe = File::from(read_end);
             let mut received = Vec::new();
             // read_to_end calls read() until it returns 0 (end of file).
-            let read = if fault!("single-read") {
-                // One read() returns only what the pipe holds at that moment.
-                received.resize(1 << 16, 0);
-                std::fs::File::from(read_end).read(&mut received).map(|n| received.truncate(n))
-            } else {
-                std::fs::File::from(read_end).read_to_end(&mut received).map(|_| ())
-            };
-            if let Err(e) = read {
-                return fail(PROGRAM, "read", e);
-            }
-            let status = match waitpid(child, None) {
-                Ok(WaitStatus::Exited(_, code)) => code,
-                Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
-                Ok(other) => return fail(PROGRAM, "waitpid", format!("unexpected status {other:?}")),
-                Err(e) => return fail(PROGRAM, "waitpid", e),
+            pipe.read_to_end(&mut received).context("read")?;
+            fault!("single-read" => let received = pipe::faults::first_read(received));
+            let status = match waitpid(child, None).context("waitpid")? {
+                WaitStatus::Exited(_, code) => code,
+                WaitStatus::Signaled(_, signal, _) => 128 + signal as i32,
+                other => return Err(ipc_common::Error::new("waitpid", format!("unexpected status {other:?}"))),
             };
             let mut out = std::io::stdout().lock();
-            let printed = out
-                .write_all(b"parent received: ")
+            out.write_all(b"parent received: ")
                 .and_then(|()| out.write_all(&received))
                 .and_then(|()| writeln!(out, "\nchild exited with status {status}"))
-                .and_then(|()| out.flush());
-            match printed {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(PROGRAM, "stdout", e),
-            }
+                .and_then(|()| out.flush())
+                .context("stdout")
         }
     }
 }

@@ -17,12 +17,15 @@ use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use ipc_common::fault;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
-use rustix::thread::futex;
+
+/// What exists only for broken/ (its fault hooks, broken/README.md).
+#[cfg(ipc_faults)]
+pub mod faults;
 
 /// The bytes `IPCRING1` as a little-endian u64.
 pub const MAGIC: u64 = 0x3147_4E49_5243_5049;
@@ -80,31 +83,16 @@ impl Ring {
         self.len == 0
     }
 
-    /// The header field at `offset` (one of the `*_OFFSET`s).
-    fn field(&self, offset: usize) -> &AtomicU64 {
-        // Fault `packed-header`: head, tail and closed right after capacity
-        // (16, 24, 32), as in a struct of u64s without the padding.
+    /// The header field at `offset` (one of the `*_OFFSET`s), as an atomic.
+    pub fn field(&self, offset: usize) -> &AtomicU64 {
+        // `packed-header`: head, tail and closed at 16, 24, 32, as in a
+        // struct of u64s without the padding.
         let offset = if fault!("packed-header") && offset >= HEAD_OFFSET { offset / 8 + 8 } else { offset };
         assert!(offset % 8 == 0 && offset + 8 <= DATA_OFFSET.min(self.len));
         // SAFETY: the offset is 8-aligned inside the mapping (which is
         // page-aligned), and every process only accesses header fields
         // atomically, so an `AtomicU64` view of them is sound.
         unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(offset).cast()) }
-    }
-
-    /// The low 32 bits of the counter at `offset` (`HEAD_OFFSET` or
-    /// `TAIL_OFFSET`), as a futex word: a side that waits for the counter to
-    /// move may sleep on it, and the side that moves it wakes the sleeper.
-    fn futex_word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset == HEAD_OFFSET || offset == TAIL_OFFSET);
-        // The low half is the first four bytes on little-endian machines
-        // (the graded ones), the last four on big-endian ones.
-        let low = if cfg!(target_endian = "little") { offset } else { offset + 4 };
-        // SAFETY: the counter is 8-aligned inside the mapping, so either
-        // half is 4-aligned and inside it. Rust code never loads or stores
-        // through this view: it is only handed to futex(2), whose
-        // kernel-side read is atomic.
-        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(low).cast()) }
     }
 
     /// Writes the header for a ring of `capacity` bytes, `magic` last, so a
@@ -133,8 +121,8 @@ impl Ring {
         capacity >= 1 && object_size(capacity).is_some_and(|size| size <= self.len)
     }
 
-    /// The data area, `capacity` bytes.
-    fn data(&self) -> *mut u8 {
+    /// The start of the data area (`capacity` bytes).
+    pub fn data(&self) -> *mut u8 {
         // SAFETY: DATA_OFFSET is inside the mapping (len >= 256 + capacity).
         unsafe { self.base.as_ptr().add(DATA_OFFSET) }
     }
@@ -149,22 +137,16 @@ impl Ring {
         let capacity = self.capacity();
         let head = self.field(HEAD_OFFSET);
         let tail = self.field(TAIL_OFFSET);
-        let (head_word, tail_word) = (self.futex_word(HEAD_OFFSET), self.futex_word(TAIL_OFFSET));
         let mut written = head.load(Ordering::Relaxed);
         let mut waiter = Waiter::new();
         let result = loop {
             // Acquire: the consumer's copies out of the space it freed
             // happened before we overwrite that space.
-            let read = tail.load(Ordering::Acquire);
-            let free = if fault!("no-wrap") {
-                capacity.saturating_sub(written) // a plain array that never wraps
-            } else if fault!("no-wait-when-full") {
-                capacity // never looks at tail: overwrites unread bytes
-            } else {
-                capacity - (written - read)
-            };
+            let free = capacity - (written - tail.load(Ordering::Acquire));
+            fault!("no-wrap" => let free = capacity.saturating_sub(written));
+            fault!("no-wait-when-full" => let free = capacity);
             if free == 0 {
-                waiter.wait(tail_word, read as u32);
+                waiter.wait();
                 continue;
             }
             waiter.reset();
@@ -174,57 +156,24 @@ impl Ring {
             // SAFETY: [start, start + run) lies in the data area, and the
             // consumer does not read it until we publish it with `head`.
             let space = unsafe { std::slice::from_raw_parts_mut(self.data().add(start as usize), run) };
-            if fault!("head-before-copy") {
-                match self.publish_then_copy(input, space, &mut written) {
-                    Ok(0) => break Ok(()),
-                    Ok(_) => continue,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => break Err(e),
-                }
-            }
+            fault!("head-before-copy" => match faults::publish_then_copy(self, input, space, &mut written)? { 0 => break Ok(()), _ => continue });
             match input.read(space) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     written += n as u64;
                     // Release: the bytes just read are visible with the new head.
                     head.store(written, Ordering::Release);
-                    wake(head_word);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => break Err(e),
             }
         };
-        // After the final head store, so that `closed == 1` means head is final.
+        // After the final head store, so that `closed == 1` means head is
+        // final; also after an error, so that the consumer ends.
         if !fault!("no-closed") {
             self.field(CLOSED_OFFSET).store(1, Ordering::Release);
         }
-        // (A consumer that loaded `closed` just before this store and then
-        // went to sleep on an unchanged head is not woken: it sees `closed`
-        // after one nap.)
-        wake(head_word);
         result
-    }
-
-    /// Fault `head-before-copy`: reads into a buffer of its own, stores
-    /// `head` (and wakes the consumer), and only then copies the bytes into
-    /// the ring: the consumer may copy out what the ring held before. To
-    /// make the proof see it every run, it waits (up to 5 ms) for the
-    /// consumer to take the unwritten bytes before it copies; a real program
-    /// leaves the same window open for microseconds.
-    fn publish_then_copy(&self, input: &mut impl Read, space: &mut [u8], written: &mut u64) -> io::Result<usize> {
-        let mut staged = vec![0u8; space.len()];
-        let n = input.read(&mut staged)?;
-        if n > 0 {
-            *written += n as u64;
-            self.field(HEAD_OFFSET).store(*written, Ordering::Release);
-            wake(self.futex_word(HEAD_OFFSET));
-            let until = Instant::now() + Duration::from_millis(5);
-            while self.field(TAIL_OFFSET).load(Ordering::Acquire) < *written && Instant::now() < until {
-                std::thread::sleep(Duration::from_micros(100));
-            }
-            space[..n].copy_from_slice(&staged[..n]);
-        }
-        Ok(n)
     }
 
     /// Consumer: copies the stream to `output` until the producer has closed
@@ -234,7 +183,6 @@ impl Ring {
         let head = self.field(HEAD_OFFSET);
         let tail = self.field(TAIL_OFFSET);
         let closed = self.field(CLOSED_OFFSET);
-        let (head_word, tail_word) = (self.futex_word(HEAD_OFFSET), self.futex_word(TAIL_OFFSET));
         let mut read = tail.load(Ordering::Relaxed);
         let mut waiter = Waiter::new();
         loop {
@@ -246,20 +194,13 @@ impl Ring {
                 if done || fault!("exit-on-empty") {
                     return output.flush();
                 }
-                // Nothing to do for a while: let what we wrote reach the reader.
-                if waiter.sleeping() {
-                    output.flush()?;
-                }
-                waiter.wait(head_word, written as u32);
+                waiter.wait();
                 continue;
             }
             waiter.reset();
             let start = read % capacity;
-            let run = if fault!("consumer-no-wrap") {
-                (written - read) as usize // runs on past the end of the data area
-            } else {
-                (written - read).min(capacity - start) as usize
-            };
+            let run = (written - read).min(capacity - start) as usize;
+            fault!("consumer-no-wrap" => let run = (written - read) as usize);
             // SAFETY: [start, start + run) lies in the data area and holds
             // published bytes the producer will not touch until we move `tail`.
             let bytes = unsafe { std::slice::from_raw_parts(self.data().add(start as usize), run) };
@@ -267,7 +208,6 @@ impl Ring {
             read += run as u64;
             // Release: our copy is done before the producer may reuse the space.
             tail.store(read, Ordering::Release);
-            wake(tail_word);
         }
     }
 }
@@ -280,112 +220,46 @@ impl Drop for Ring {
     }
 }
 
-/// Wakes the other side if it sleeps on `word` (see `Waiter::wait`). One
-/// cheap system call per publish; when nobody sleeps there, the kernel only
-/// looks up an empty queue.
-fn wake(word: &AtomicU32) {
-    // An error (none is expected: the word is valid, aligned memory) only
-    // means a sleeper wakes at the end of its nap instead of now.
-    let _ = futex::wake(word, futex::Flags::empty(), 1);
-}
-
-/// Waiting for the other side to move a counter: spin for a while (the other
-/// side is often a few microseconds from its next store), then sleep on the
-/// counter's futex word until the other side wakes us or `NAP` has passed,
-/// and re-check again.
-///
-/// The nap bounds each sleep, so a side never depends on being woken (the
-/// contract's rule: a peer written by someone else may never call `wake`),
-/// and a long wait costs a few thousand short sleeps a second, not a core.
-///
-/// How long to spin adapts, as in adaptive mutexes: a spin that caught the
-/// other side doubles the next one's budget (up to `MAX_SPIN`), a spin that
-/// ended in a sleep halves it. When both processes run on one CPU, spinning
-/// only keeps the other side from running, so the budget soon falls to
-/// zero; every `PROBE`th wait then tries a full spin again, in case they now
-/// run on different CPUs. No `sched_yield`: with a third busy process on the
-/// machine, a yield can hand the CPU to it for a whole time slice
-/// (handouts/performance.md has the measurements).
+/// Waiting without being woken: nobody tells a waiting side that the other
+/// moved, so it re-checks the counters. It spins a little first (the other
+/// side is often microseconds from its next store), then sleeps between
+/// re-checks: 50 µs for the first 40 naps, so that a short wait ends soon
+/// after the other side moves, then 400 µs (the contract asks for a look at
+/// least once a millisecond), so that a long wait costs about two thousand
+/// short sleeps a second, not a core. No `sched_yield`: with a third busy
+/// process on the machine one yield can hand it the CPU for a whole time
+/// slice.
 pub struct Waiter {
-    /// When the current wait began; `None` while the other side is moving.
-    since: Option<Instant>,
-    /// Whether the current wait has given up spinning.
-    slept: bool,
-    /// How long the next wait may spin before it sleeps.
-    spin: Duration,
-    /// Waits begun while `spin` was zero, to know when to probe.
-    idle_waits: u32,
+    pub spins: u32,
 }
 
 impl Waiter {
-    /// The longest spin: a few times what the producer takes to read a
-    /// 64 KiB run (about 16 µs on the course's machine).
-    const MAX_SPIN: Duration = Duration::from_micros(50);
-    /// With no spin budget left, every PROBE-th wait spins `MAX_SPIN` anyway.
-    const PROBE: u32 = 64;
-    /// The longest sleep between re-checks; the contract asks for at most a
-    /// millisecond.
-    const NAP: futex::Timespec = futex::Timespec { tv_sec: 0, tv_nsec: 200_000 };
+    /// Re-checks spent spinning before the first sleep.
+    const SPINS: u32 = 2000;
+    /// Short naps before the long ones.
+    const SHORT_NAPS: u32 = 40;
+    const SHORT_NAP: Duration = Duration::from_micros(50);
+    const LONG_NAP: Duration = Duration::from_micros(400);
 
     pub fn new() -> Waiter {
-        Waiter { since: None, slept: false, spin: Self::MAX_SPIN, idle_waits: 0 }
+        Waiter { spins: 0 }
     }
 
     /// Called when the other side has made progress.
     pub fn reset(&mut self) {
-        if self.since.is_some() && !self.slept {
-            // The spin caught the other side: spinning pays, allow more.
-            self.spin = (self.spin * 2).clamp(Duration::from_micros(1), Self::MAX_SPIN);
-        }
-        self.since = None;
-        self.slept = false;
+        self.spins = 0;
     }
 
-    /// Whether the current wait has given up spinning (so the caller may do
-    /// slow housekeeping such as flushing its output).
-    pub fn sleeping(&self) -> bool {
-        self.slept
-    }
-
-    /// Waits a little before the caller re-checks. `word` is the futex word
-    /// of the counter the caller waits on, `seen` the low 32 bits of the
-    /// value it last loaded: if the counter has moved since, the kernel
-    /// returns at once, so a wake sent between the caller's check and its
-    /// sleep is never lost.
-    pub fn wait(&mut self, word: &AtomicU32, seen: u32) {
-        let since = match self.since {
-            Some(since) => since,
-            None => self.begin(),
-        };
-        if !self.slept {
-            if since.elapsed() < self.spin {
-                std::hint::spin_loop();
-                return;
-            }
-            // The spin did not catch the other side: spin less next time.
-            self.slept = true;
-            self.spin /= 2;
+    /// Waits a little before the caller re-checks.
+    pub fn wait(&mut self) {
+        self.spins = self.spins.saturating_add(1);
+        if self.spins <= Self::SPINS {
+            std::hint::spin_loop();
+            return;
         }
-        if fault!("busy-spin") {
-            std::thread::yield_now(); // never sleeps: a busy loop
-        } else {
-            // EAGAIN (the counter moved), ETIMEDOUT, EINTR: all mean re-check.
-            let _ = futex::wait(word, futex::Flags::empty(), seen, Some(&Self::NAP));
-        }
-    }
-
-    /// Starts a wait, probing with a full spin now and then once spinning
-    /// has stopped paying.
-    fn begin(&mut self) -> Instant {
-        if self.spin.is_zero() {
-            self.idle_waits += 1;
-            if self.idle_waits % Self::PROBE == 0 {
-                self.spin = Self::MAX_SPIN;
-            }
-        }
-        let now = Instant::now();
-        self.since = Some(now);
-        now
+        fault!("busy-spin" => return std::thread::yield_now());
+        let short = self.spins <= Self::SPINS + Self::SHORT_NAPS;
+        std::thread::sleep(if short { Self::SHORT_NAP } else { Self::LONG_NAP });
     }
 }
 

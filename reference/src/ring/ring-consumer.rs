@@ -8,24 +8,26 @@
 #[path = "mod.rs"]
 mod ring;
 
-use std::ffi::CString;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ipc_common::{fail, fault, is_valid_ipc_name, os_reason};
+use ipc_common::{Context, Error, fault};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{Mode, fstat};
-use ring::{DATA_OFFSET, MAGIC, Ring};
+use ring::{DATA_OFFSET, MAGIC, MAGIC_OFFSET, Ring};
 
+/// Used in error messages: `ring-consumer: CONTEXT: REASON`.
 const PROGRAM: &str = "ring-consumer";
 const USAGE: &str = "ring-consumer [--wait MS] NAME";
 
 /// How often to look for the producer's ring while waiting for it.
 const RETRY: Duration = Duration::from_millis(5);
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
     /// How long to wait for the producer, in milliseconds.
@@ -46,50 +48,43 @@ enum Found {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
-        Err(code) => return code,
+        Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
-    if !is_valid_ipc_name(&args.name) {
+    // An invalid IPC name is a usage error too.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
         return ipc_common::usage(USAGE);
     }
-    let name = CString::new(args.name.as_str()).expect("a valid IPC name holds no NUL byte");
+    ipc_common::finish(PROGRAM, consume(&args.name, args.wait))
+}
 
-    let wait = if fault!("ignore-wait") { 10000 } else { args.wait };
-    let deadline = Instant::now() + Duration::from_millis(wait);
+/// The lab's consumer side: wait for the ring, copy it to stdout, unlink it.
+fn consume(name: &str, wait_ms: u64) -> ipc_common::Result<()> {
+    let wait_ms = if fault!("ignore-wait") { 10000 } else { wait_ms };
+    let deadline = Instant::now() + Duration::from_millis(wait_ms);
     let ring = loop {
-        match look_for(&name) {
-            Ok(Found::Ready(ring)) => break ring,
-            Ok(Found::NotARing) => return fail(PROGRAM, &args.name, "not a ring buffer"),
-            Ok(Found::NotYet) if fault!("no-retry") => return fail(PROGRAM, &args.name, "No such file or directory"),
-            Ok(Found::NotYet) => {}
-            Err(e) => return fail(PROGRAM, &args.name, e.desc()),
+        match look_for(name).context(name)? {
+            Found::Ready(ring) => break ring,
+            Found::NotARing => return Err(Error::new(name, "not a ring buffer")),
+            Found::NotYet => {}
         }
+        fault!("no-retry" => return Err(ring::faults::gave_up(name)));
         let now = Instant::now();
         if now >= deadline {
-            return fail(PROGRAM, &args.name, "timed out waiting for producer");
+            return Err(Error::new(name, "timed out waiting for producer"));
         }
         if !fault!("busy-retry") {
             std::thread::sleep(RETRY.min(deadline - now));
         }
     };
-
-    let copied = ipc_common::raw_stdout().and_then(|mut out| ring.consume(&mut out));
+    ipc_common::raw_stdout().and_then(|mut out| ring.consume(&mut out)).context("stdout")?;
     // The producer has finished and every byte is out: nobody needs NAME now.
-    if let Err(e) = copied {
-        return fail(PROGRAM, "stdout", os_reason(&e));
-    }
-    if fault!("no-unlink") {
-        return ExitCode::SUCCESS;
-    }
-    match shm_unlink(name.as_c_str()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(PROGRAM, &args.name, e.desc()),
-    }
+    fault!("no-unlink" => return Ok(()));
+    shm_unlink(name).context(name)
 }
 
 /// Opens and maps NAME if it exists and its producer has stored the magic.
-fn look_for(name: &CString) -> nix::Result<Found> {
-    let fd = match shm_open(name.as_c_str(), OFlag::O_RDWR, Mode::empty()) {
+fn look_for(name: &str) -> nix::Result<Found> {
+    let fd = match shm_open(name, OFlag::O_RDWR, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::ENOENT) => return Ok(Found::NotYet),
         Err(e) => return Err(e),
@@ -100,7 +95,7 @@ fn look_for(name: &CString) -> nix::Result<Found> {
         return Ok(Found::NotYet);
     }
     let ring = Ring::map_shared(&fd, size)?;
-    match ring.magic() {
+    match ring.field(MAGIC_OFFSET).load(Ordering::Acquire) {
         0 => Ok(Found::NotYet),
         _ if fault!("no-magic-check") => Ok(Found::Ready(ring)),
         MAGIC if ring.capacity_fits() => Ok(Found::Ready(ring)),

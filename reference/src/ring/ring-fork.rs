@@ -12,17 +12,19 @@ mod ring;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{exit_child, fail, fault, os_reason};
+use ipc_common::{Context, Error, exit_child, fault};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
 use ring::{DEFAULT_CAPACITY, Ring};
 
+/// Used in error messages: `ring-fork: CONTEXT: REASON`.
 const PROGRAM: &str = "ring-fork";
 const USAGE: &str = "ring-fork [--capacity BYTES]";
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
-    /// Size of the data area in bytes.
+    /// Size of the data area in bytes (at least 1).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_CAPACITY, value_parser = clap::value_parser!(u64).range(1..))]
     capacity: u64,
 }
@@ -30,43 +32,40 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
-        Err(code) => return code,
+        Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
-    // MAP_SHARED: after fork both processes see the same pages. (A private
-    // mapping would be copied on write, and the child would never see data.)
-    let ring = match Ring::anonymous(args.capacity) {
-        Ok(ring) => ring,
-        Err(e) => return fail(PROGRAM, "mmap", e.desc()),
-    };
-    ring.init(args.capacity);
+    ipc_common::finish(PROGRAM, run(args.capacity))
+}
+
+/// The lab: one ring in an anonymous shared mapping made before fork; the
+/// child consumes to stdout, the parent produces from stdin.
+fn run(capacity: u64) -> ipc_common::Result<()> {
+    // MAP_SHARED: after fork both processes see the same pages.
+    let ring = Ring::anonymous(capacity).context("mmap")?;
+    ring.init(capacity);
 
     // SAFETY: this program is single-threaded, so the child inherits no lock
-    // held by another thread. The child only duplicates descriptor 1, uses the
-    // ring and writes to that descriptor, then _exits.
-    match unsafe { fork() } {
-        Err(e) => fail(PROGRAM, "fork", e.desc()),
-        Ok(ForkResult::Child) => {
+    // held by another thread. The child only duplicates descriptor 1, uses
+    // the ring and writes to that descriptor, then _exits.
+    match unsafe { fork() }.context("fork")? {
+        ForkResult::Child => {
             let status = match ipc_common::raw_stdout().and_then(|mut out| ring.consume(&mut out)) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("{PROGRAM}: stdout: {}", os_reason(&e));
+                    eprintln!("{PROGRAM}: stdout: {}", ipc_common::reason(e));
                     1
                 }
             };
             exit_child(status)
         }
-        Ok(ForkResult::Parent { child }) => {
+        ForkResult::Parent { child } => {
             // `produce` stores closed = 1 even when reading fails, so the child ends.
             let produced = ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input));
-            let status = waitpid(child, None);
-            if let Err(e) = produced {
-                return fail(PROGRAM, "stdin", os_reason(&e));
-            }
+            let status = waitpid(child, None).context("waitpid")?;
+            produced.context("stdin")?;
             match status {
-                Ok(WaitStatus::Exited(_, 0)) => ExitCode::SUCCESS,
-                Ok(other) => fail(PROGRAM, "consumer", format!("ended with {other:?}")),
-                Err(e) => fail(PROGRAM, "waitpid", e.desc()),
+                WaitStatus::Exited(_, 0) => Ok(()),
+                other => Err(Error::new("consumer", format!("ended with {other:?}"))),
             }
         }
     }

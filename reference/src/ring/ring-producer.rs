@@ -8,23 +8,24 @@
 #[path = "mod.rs"]
 mod ring;
 
-use std::ffi::CString;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault, is_valid_ipc_name, os_reason};
+use ipc_common::{Context, Error, fault};
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 use nix::unistd::ftruncate;
 use ring::{DEFAULT_CAPACITY, Ring, object_size};
 
+/// Used in error messages: `ring-producer: CONTEXT: REASON`.
 const PROGRAM: &str = "ring-producer";
 const USAGE: &str = "ring-producer [--capacity BYTES] NAME";
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
-    /// Size of the data area in bytes.
+    /// Size of the data area in bytes (at least 1).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_CAPACITY, value_parser = clap::value_parser!(u64).range(1..))]
     capacity: u64,
     /// The shared-memory object to create, e.g. `/ring`.
@@ -34,44 +35,36 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(_) if fault!("usage-status-1") => return fail(PROGRAM, "arguments", "bad"),
-        Err(code) => return code,
+        Err(code) => return if fault!("usage-status-1") { ExitCode::FAILURE } else { code },
     };
-    if !is_valid_ipc_name(&args.name) {
+    // An invalid IPC name is a usage error too.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
         return ipc_common::usage(USAGE);
     }
-    let name = CString::new(args.name.as_str()).expect("a valid IPC name holds no NUL byte");
-    let Some(size) = object_size(args.capacity) else {
-        return fail(PROGRAM, &args.name, "capacity too large");
-    };
+    ipc_common::finish(PROGRAM, produce(&args.name, args.capacity))
+}
 
+/// The lab's producer side: create, size, map and initialise the ring, then
+/// fill it from stdin. Once the magic is stored, never unlink NAME.
+fn produce(name: &str, capacity: u64) -> ipc_common::Result<()> {
+    let size = object_size(capacity).ok_or(Error::new(name, "capacity too large"))?;
     // O_EXCL: a second producer must not take over a ring in use.
     let flags =
         if fault!("no-excl") { OFlag::O_CREAT | OFlag::O_RDWR } else { OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR };
-    let fd = match shm_open(name.as_c_str(), flags, Mode::from_bits_truncate(0o600)) {
-        Ok(fd) => fd,
-        Err(e) => return fail(PROGRAM, &args.name, e.desc()),
-    };
+    let fd = shm_open(name, flags, Mode::from_bits_truncate(0o600)).context(name)?;
     // Until the magic is stored no consumer can use the object, so on these
     // errors we may (and must) remove it again.
     let ring = match ftruncate(&fd, size as i64).and_then(|()| Ring::map_shared(&fd, size)) {
         Ok(ring) => ring,
         Err(e) => {
-            let _ = shm_unlink(name.as_c_str());
-            return fail(PROGRAM, &args.name, e.desc());
+            let _ = shm_unlink(name);
+            return Err(Error::new(name, e));
         }
     };
     drop(fd); // the mapping keeps the object alive
-    ring.init(args.capacity);
-
+    ring.init(capacity);
     // From here on a consumer may be reading: never unlink.
-    let produced = ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input));
-    if fault!("unlink-at-exit") {
-        // "Clean up after yourself": but the consumer may not have started.
-        let _ = shm_unlink(name.as_c_str());
-    }
-    match produced {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(PROGRAM, "stdin", os_reason(&e)),
-    }
+    let produced = ipc_common::raw_stdin().and_then(|mut input| ring.produce(&mut input)).context("stdin");
+    fault!("unlink-at-exit" => let _ = shm_unlink(name));
+    produced
 }

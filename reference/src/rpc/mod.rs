@@ -30,10 +30,9 @@ pub const FAILED: u8 = 3;
 /// An integer field's bytes in wire order: big-endian (network byte order),
 /// whatever the machine's own order is. `to_be_bytes` gives them; the same
 /// call undoes it on the way in (`from_be_bytes`).
-fn wire<const N: usize>(mut be: [u8; N]) -> [u8; N] {
-    if ipc_common::fault!("little-endian") {
-        be.reverse(); // the machine's (x86's) order: what a plain memcpy of the integer sends
-    }
+fn wire<const N: usize>(be: [u8; N]) -> [u8; N] {
+    // `little-endian`: the machine's (x86's) order, what a plain memcpy of the integer sends.
+    ipc_common::fault!("little-endian" => let be = faults::reversed(be));
     be
 }
 
@@ -87,10 +86,8 @@ impl Marshal {
 
     /// The message with its LEN: the number of bytes after the LEN field.
     pub fn finish(mut self) -> Vec<u8> {
-        let mut len = self.0.len() - 4;
-        if ipc_common::fault!("len-counts-itself") {
-            len += 4;
-        }
+        let len = self.0.len() - 4;
+        ipc_common::fault!("len-counts-itself" => let len = len + 4);
         self.0[..4].copy_from_slice(&wire(len_u32(len).to_be_bytes()));
         self.0
     }
@@ -182,9 +179,7 @@ fn read_full(stream: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        if ipc_common::fault!("single-read") {
-            break;
-        }
+        ipc_common::fault!("single-read" => break);
     }
     Ok(got)
 }
@@ -200,10 +195,8 @@ pub fn read_message(stream: &mut impl Read, min: u32, max: u32) -> io::Result<Op
         4 => {}
         _ => return Err(ErrorKind::UnexpectedEof.into()),
     }
-    let mut len = u32::from_be_bytes(wire(field));
-    if ipc_common::fault!("len-counts-itself") {
-        len = len.saturating_sub(4);
-    }
+    let len = u32::from_be_bytes(wire(field));
+    ipc_common::fault!("len-counts-itself" => let len = len.saturating_sub(4));
     if (len < min || len > max) && !ipc_common::fault!("no-len-limit") {
         return Err(io::Error::new(ErrorKind::InvalidData, format!("LEN {len} is outside {min}..={max}")));
     }
@@ -226,19 +219,19 @@ pub fn write_message(stream: &mut impl Write, message: &[u8]) -> io::Result<()> 
 /// Every address of `host:port`, in getaddrinfo(3)'s order. `host` may be a
 /// name (`localhost`), an IPv4 or an IPv6 address (`::1`, without brackets).
 pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = if ipc_common::fault!("no-getaddrinfo") {
-        // Only an address written as numbers: `localhost` fails.
-        let ip: std::net::IpAddr = host.parse().map_err(|_| io::Error::other("not an IP address"))?;
-        vec![SocketAddr::new(ip, port)]
-    } else {
-        // `(host, port).to_socket_addrs()` calls getaddrinfo(3).
-        (host, port).to_socket_addrs()?.collect()
-    };
+    // `no-getaddrinfo`: only an address written as numbers; `localhost` fails.
+    ipc_common::fault!("no-getaddrinfo" => return faults::parse_ip(host, port));
+    // `(host, port).to_socket_addrs()` calls getaddrinfo(3).
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
     if addrs.is_empty() {
         return Err(io::Error::new(ErrorKind::NotFound, "no address found"));
     }
     Ok(addrs)
 }
+
+/// What exists only for broken/ (its fault hooks, broken/README.md).
+#[cfg(ipc_faults)]
+pub mod faults;
 
 /// Given complete, in common/src/lib.rs (see its documentation there).
 #[allow(unused_imports)]

@@ -87,19 +87,11 @@ impl Call {
     fn request(&self, id: u32) -> Vec<u8> {
         let number = rpc::proc_number(self.name()).expect("every Call is in the table");
         let m = Marshal::message().u32(id).u16(number);
+        ipc_common::fault!("str-without-count" => if let Call::Upper(s) | Call::Stat(s) = self { return rpc::faults::bytes_only(m, s).finish() });
+        ipc_common::fault!("list-count-in-bytes" => if let Call::Sum(xs) = self { return rpc::faults::count_in_bytes(m, xs).finish() });
         match self {
             Call::Add(a, b) | Call::Div(a, b) => m.i64(*a).i64(*b),
-            Call::Upper(s) | Call::Stat(s) if ipc_common::fault!("str-without-count") => {
-                let mut m = m;
-                for &b in s.as_bytes() {
-                    m = m.u8(b);
-                }
-                m
-            }
             Call::Upper(s) | Call::Stat(s) => m.str(s),
-            Call::Sum(xs) if ipc_common::fault!("list-count-in-bytes") => {
-                xs.iter().fold(m.u32(8 * xs.len() as u32), |m, &x| m.i64(x))
-            }
             Call::Sum(xs) => m.list(xs),
             Call::Sleep(ms) if ipc_common::fault!("sleep-as-i64") => m.i64(i64::from(*ms)),
             Call::Sleep(ms) => m.u32(*ms),
@@ -119,13 +111,10 @@ impl Call {
                 format!("{q} {r}")
             }
             Call::Sleep(_) => "ok".to_string(),
-            Call::Stat(_) if ipc_common::fault!("mode-in-decimal") => {
-                let (size, mode) = fields.u64().zip(fields.u32())?;
-                format!("{size} {mode}")
-            }
             Call::Stat(_) => {
                 let (size, mode) = fields.u64().zip(fields.u32())?;
-                format!("{size} {mode:o}")
+                let mode = if ipc_common::fault!("mode-in-decimal") { mode.to_string() } else { format!("{mode:o}") };
+                format!("{size} {mode}")
             }
         };
         fields.end()?;
@@ -134,17 +123,13 @@ impl Call {
 }
 
 fn main() -> ExitCode {
-    if ipc_common::fault!("negative-as-option")
-        && std::env::args().any(|a| a.len() > 1 && a.starts_with('-') && a.as_bytes()[1].is_ascii_digit())
-    {
-        return ipc_common::usage(USAGE);
-    }
+    ipc_common::fault!("negative-as-option" => if rpc::faults::has_negative_number() { return ipc_common::usage(USAGE) });
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
         Err(code) if code == ExitCode::SUCCESS || !ipc_common::fault!("usage-status-1") => return code,
         Err(_) => return ExitCode::from(ipc_common::ERROR_STATUS),
     };
-    // Where to: `--unix PATH`, or the first two words.
+    // Where to: `--unix PATH`, or the first two words, HOST and PORT.
     let (server, words) = match &args.unix {
         Some(path) => (Server::Unix(path.clone()), &args.words[..]),
         None => match &args.words[..] {
@@ -156,31 +141,30 @@ fn main() -> ExitCode {
         },
     };
     let Some(call) = Call::parse(words) else { return ipc_common::usage(USAGE) };
-    let timeout = Duration::from_millis(args.timeout);
+    run(&server, &call, args.repeat, Duration::from_millis(args.timeout))
+}
 
+/// The lab: connect once, make the call `repeat` times on that connection,
+/// print the last call's results.
+fn run(server: &Server, call: &Call, repeat: u32, timeout: Duration) -> ExitCode {
     let mut conn = match server.connect() {
         Ok(conn) => conn,
-        Err(e) => return connect_failed(&server, &e),
+        Err(e) => return connect_failed(server, &e),
     };
     let mut line = String::new();
-    for n in 1..=args.repeat {
-        if ipc_common::fault!("reconnects-each-call") && n > 1 {
-            conn = match server.connect() {
-                Ok(conn) => conn,
-                Err(e) => return connect_failed(&server, &e),
-            };
-        }
+    for n in 1..=repeat {
+        ipc_common::fault!("reconnects-each-call" => if n > 1 { conn = match server.connect() { Ok(conn) => conn, Err(e) => return connect_failed(server, &e) } });
         // Any ID will do; a new one for every call tells the replies apart.
-        match exchange(&mut conn, &call, n, timeout) {
+        match exchange(&mut conn, call, n, timeout) {
             Ok(results) => line = results,
             Err(failure) => return failure.report(call.name()),
         }
     }
     let mut out = io::stdout().lock();
-    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
-        return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(PROGRAM, "stdout", ipc_common::os_reason(&e)),
     }
-    ExitCode::SUCCESS
 }
 
 /// Where the server is.
@@ -216,11 +200,10 @@ impl std::fmt::Display for Server {
     }
 }
 
+/// `rpc-client: ADDR: REASON`, exit 1.
 fn connect_failed(server: &Server, e: &io::Error) -> ExitCode {
-    if ipc_common::fault!("os-error-number") {
-        eprintln!("{PROGRAM}: {server}: {e}"); // `Connection refused (os error 111)`
-        return ExitCode::from(ipc_common::ERROR_STATUS);
-    }
+    // `os-error-number`: Rust's Display, `Connection refused (os error 111)`.
+    ipc_common::fault!("os-error-number" => { eprintln!("{PROGRAM}: {server}: {e}"); return ExitCode::FAILURE });
     fail(PROGRAM, server, ipc_common::os_reason(e))
 }
 
@@ -231,20 +214,35 @@ enum Conn {
 }
 
 impl Conn {
-    /// SO_RCVTIMEO: a read that waits longer fails with EAGAIN (`WouldBlock`).
-    fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
+    /// SO_RCVTIMEO and SO_SNDTIMEO (socket(7)): a read or write that waits
+    /// longer fails with EAGAIN (`ErrorKind::WouldBlock`).
+    fn set_timeouts(&self, timeout: Duration) -> io::Result<()> {
         match self {
-            Conn::Tcp(s) => s.set_read_timeout(Some(timeout)),
-            Conn::Unix(s) => s.set_read_timeout(Some(timeout)),
+            Conn::Tcp(s) => s.set_read_timeout(Some(timeout)).and_then(|()| s.set_write_timeout(Some(timeout))),
+            Conn::Unix(s) => s.set_read_timeout(Some(timeout)).and_then(|()| s.set_write_timeout(Some(timeout))),
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Unix(s) => s.write(buf),
         }
     }
 
-    /// SO_SNDTIMEO, the same for a write.
-    fn set_write_timeout(&self, timeout: Duration) -> io::Result<()> {
-        match self {
-            Conn::Tcp(s) => s.set_write_timeout(Some(timeout)),
-            Conn::Unix(s) => s.set_write_timeout(Some(timeout)),
-        }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -257,9 +255,7 @@ struct Timed<'a> {
 impl Timed<'_> {
     /// What is left until the deadline; none left is a time-out.
     fn left(&self) -> io::Result<Duration> {
-        if ipc_common::fault!("no-timeout") {
-            return Ok(Duration::from_secs(1 << 30));
-        }
+        ipc_common::fault!("no-timeout" => return Ok(Duration::from_secs(1 << 30)));
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(ErrorKind::TimedOut.into());
@@ -270,21 +266,15 @@ impl Timed<'_> {
 
 impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.conn.set_read_timeout(self.left()?)?;
-        match self.conn {
-            Conn::Tcp(s) => s.read(buf),
-            Conn::Unix(s) => s.read(buf),
-        }
+        self.conn.set_timeouts(self.left()?)?;
+        self.conn.read(buf)
     }
 }
 
 impl Write for Timed<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.conn.set_write_timeout(self.left()?)?;
-        match self.conn {
-            Conn::Tcp(s) => s.write(buf),
-            Conn::Unix(s) => s.write(buf),
-        }
+        self.conn.set_timeouts(self.left()?)?;
+        self.conn.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -304,14 +294,11 @@ enum Failure {
 
 impl Failure {
     fn from_io(e: io::Error) -> Failure {
+        let closed = matches!(e.kind(), ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe);
+        ipc_common::fault!("closed-is-bad-reply" => if closed { return Failure::BadReply });
         match e.kind() {
             ErrorKind::WouldBlock | ErrorKind::TimedOut => Failure::TimedOut,
-            ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
-                if ipc_common::fault!("closed-is-bad-reply") =>
-            {
-                Failure::BadReply
-            }
-            ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => Failure::Closed,
+            _ if closed => Failure::Closed,
             // A LEN too small for the ID and STATUS.
             ErrorKind::InvalidData => Failure::BadReply,
             _ => Failure::Io(e),

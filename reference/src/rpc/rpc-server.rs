@@ -12,7 +12,6 @@ mod rpc;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
-use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -21,7 +20,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::fail;
+use ipc_common::{Context, Error};
 use nix::sys::signal::{SigHandler, Signal, signal};
 use rpc::{Marshal, Unmarshal};
 
@@ -62,14 +61,12 @@ fn main() -> ExitCode {
     let disposition = if ipc_common::fault!("sigpipe-default") { SigHandler::SigDfl } else { SigHandler::SigIgn };
     // SAFETY: SIG_IGN and SIG_DFL install no handler code.
     if let Err(e) = unsafe { signal(Signal::SIGPIPE, disposition) } {
-        return fail(PROGRAM, "signal", e);
+        return Error::new("signal", e).report(PROGRAM);
     }
     // Stop at once on SIGINT or SIGTERM: exiting ends every connection's
     // thread; only the socket file must go first.
     let stopping = rpc::on_termination(|_| {
-        if ipc_common::fault!("waits-for-connections") {
-            std::thread::sleep(Duration::from_secs(30));
-        }
+        ipc_common::fault!("waits-for-connections" => std::thread::sleep(Duration::from_secs(30)));
         if let Some(path) = SOCKET_FILE.get() {
             if !ipc_common::fault!("keeps-socket-file") {
                 let _ = std::fs::remove_file(path);
@@ -78,60 +75,52 @@ fn main() -> ExitCode {
         std::process::exit(0)
     });
     if let Err(e) = stopping {
-        return fail(PROGRAM, "sigprocmask", e);
+        return Error::new("sigprocmask", e).report(PROGRAM);
     }
 
     match (&args.unix, args.port) {
-        (Some(path), _) => serve_unix(path),
-        (None, Some(port)) => serve_tcp(args.host.as_deref().unwrap_or("127.0.0.1"), port),
+        (Some(path), _) => ipc_common::finish(PROGRAM, serve_unix(path)),
+        (None, Some(port)) => ipc_common::finish(PROGRAM, serve_tcp(args.host.as_deref().unwrap_or("127.0.0.1"), port)),
         (None, None) => ipc_common::usage(USAGE),
     }
 }
 
-fn serve_tcp(host: &str, port: u16) -> ExitCode {
+/// TCP, as in lab `sockets`: bind, print `listening on ADDR`, accept
+/// connections, each served on a thread of its own.
+fn serve_tcp(host: &str, port: u16) -> ipc_common::Result<()> {
     let host = if ipc_common::fault!("ipv4-only") { "127.0.0.1" } else { host };
-    let addrs = match rpc::resolve(host, port) {
-        Ok(addrs) => addrs,
-        Err(e) => return fail(PROGRAM, host, ipc_common::os_reason(&e)),
-    };
+    let addrs = rpc::resolve(host, port).context(host)?;
     // socket(2) + bind(2) + listen(2).
-    let listener = match rpc::first_that_works(&addrs, TcpListener::bind) {
-        Ok(listener) => listener,
-        Err(e) => return fail(PROGRAM, "bind", ipc_common::os_reason(&e)),
-    };
-    let mut local = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(e) => return fail(PROGRAM, "getsockname", ipc_common::os_reason(&e)),
-    };
-    if ipc_common::fault!("print-port-zero") {
-        local.set_port(port);
-    }
-    if let Err(e) = say_listening(&local) {
-        return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-    }
+    let listener = rpc::first_that_works(&addrs, TcpListener::bind).context("bind")?;
+    let local = listener.local_addr().context("getsockname")?;
+    ipc_common::fault!("print-port-zero" => let local = std::net::SocketAddr::new(local.ip(), port));
+    say_listening(&local).context("stdout")?;
     loop {
         match listener.accept() {
-            Ok((stream, _)) => spawn_connection(stream),
+            Ok((stream, _)) => {
+                // `sigpipe-default`: write(2) on the descriptor, as a C server does: no MSG_NOSIGNAL.
+                ipc_common::fault!("sigpipe-default" => { spawn_connection(rpc::faults::as_file(stream)); continue });
+                spawn_connection(stream)
+            }
             Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
-            Err(e) => return fail(PROGRAM, "accept", ipc_common::os_reason(&e)),
+            Err(e) => return Err(Error::new("accept", e)),
         }
     }
 }
 
-fn serve_unix(path: &Path) -> ExitCode {
-    let listener = match bind_unix(path) {
-        Ok(listener) => listener,
-        Err(e) => return fail(PROGRAM, path.display(), ipc_common::os_reason(&e)),
-    };
+/// A Unix domain stream socket at `path`, served as over TCP.
+fn serve_unix(path: &Path) -> ipc_common::Result<()> {
+    let listener = bind_unix(path).context(path.display())?;
     let _ = SOCKET_FILE.set(path.to_owned());
-    if let Err(e) = say_listening(&path.display()) {
-        return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-    }
+    say_listening(&path.display()).context("stdout")?;
     loop {
         match listener.accept() {
-            Ok((stream, _)) => spawn_connection(stream),
+            Ok((stream, _)) => {
+                ipc_common::fault!("sigpipe-default" => { spawn_connection(rpc::faults::as_file(stream)); continue });
+                spawn_connection(stream)
+            }
             Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
-            Err(e) => return fail(PROGRAM, "accept", ipc_common::os_reason(&e)),
+            Err(e) => return Err(Error::new("accept", e)),
         }
     }
 }
@@ -142,10 +131,8 @@ fn serve_unix(path: &Path) -> ExitCode {
 /// nobody accepts on (connect says ECONNREFUSED) was left by a server that
 /// is gone: remove it and bind again. A live server's socket stays, and so
 /// does anything that is not a socket (EEXIST, `File exists`).
-fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
-    if ipc_common::fault!("unlinks-whatever-is-there") {
-        let _ = std::fs::remove_file(path);
-    }
+fn bind_unix(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
+    ipc_common::fault!("unlinks-whatever-is-there" => let _ = std::fs::remove_file(path));
     match UnixListener::bind(path) {
         Err(e) if e.kind() == ErrorKind::AddrInUse && !ipc_common::fault!("no-stale-check") => {
             if !std::fs::symlink_metadata(path)?.file_type().is_socket() {
@@ -172,45 +159,32 @@ fn say_listening(addr: &dyn std::fmt::Display) -> std::io::Result<()> {
 
 /// Serves one connection on a thread of its own: a slow call on one
 /// connection never delays another.
-fn spawn_connection<S: Read + Write + AsFd + Send + 'static>(stream: S) {
-    if ipc_common::fault!("sequential") {
-        serve(stream);
-    } else {
-        std::thread::spawn(move || serve(stream));
-    }
+fn spawn_connection<S: Read + Write + Send + 'static>(stream: S) {
+    ipc_common::fault!("sequential" => return serve(stream)); // one connection at a time
+    std::thread::spawn(move || serve(stream));
 }
 
 /// Answers the requests of one connection, one at a time, until the client
 /// closes it. Whatever goes wrong ends this connection only: a bad LEN, a
 /// client that resets or vanishes, a reply that cannot be sent.
-fn serve<S: Read + Write + AsFd>(mut stream: S) {
+fn serve<S: Read + Write>(mut stream: S) {
     loop {
-        let request = match rpc::read_message(&mut stream, rpc::MIN_REQUEST_LEN, rpc::MAX_LEN) {
+        let read = rpc::read_message(&mut stream, rpc::MIN_REQUEST_LEN, rpc::MAX_LEN);
+        ipc_common::fault!("exits-on-bad-len" => if read.as_ref().is_err_and(|e| e.kind() == ErrorKind::InvalidData) { std::process::exit(1) });
+        ipc_common::fault!("exits-on-broken-request" => if read.is_err() { std::process::exit(1) });
+        let request = match read {
             Ok(Some(request)) => request,
             // The client closed between requests: done.
             Ok(None) => return,
-            Err(e) if e.kind() == ErrorKind::InvalidData && ipc_common::fault!("exits-on-bad-len") => {
-                std::process::exit(1)
-            }
-            Err(_) if ipc_common::fault!("exits-on-broken-request") => std::process::exit(1),
             // A LEN out of bounds (closed unread), or the connection ended
             // or was reset in the middle of a request.
             Err(_) => return,
         };
         let reply = answer(&request);
-        let sent = if ipc_common::fault!("sigpipe-default") {
-            // write(2) on the descriptor, as a C server does: no MSG_NOSIGNAL.
-            let fd = stream.as_fd().try_clone_to_owned();
-            fd.and_then(|fd| rpc::write_message(&mut std::fs::File::from(fd), &reply))
-        } else {
-            rpc::write_message(&mut stream, &reply)
-        };
-        if sent.is_err() {
+        if rpc::write_message(&mut stream, &reply).is_err() {
             return;
         }
-        if ipc_common::fault!("one-call-per-connection") {
-            return;
-        }
+        ipc_common::fault!("one-call-per-connection" => return);
     }
 }
 
@@ -300,26 +274,20 @@ fn call(proc: u16, mut args: Unmarshal) -> Result<Results, Failure> {
 // The procedures themselves: ordinary functions, which know nothing of the wire.
 
 fn add(a: i64, b: i64) -> Result<i64, Failure> {
-    if ipc_common::fault!("wrapping-add") {
-        return Ok(a.wrapping_add(b));
-    }
+    ipc_common::fault!("wrapping-add" => return Ok(a.wrapping_add(b)));
     a.checked_add(b).ok_or_else(|| failed("overflow"))
 }
 
 /// ASCII letters only: `é` and `ß` stay as they are.
 fn upper(s: &str) -> String {
-    if ipc_common::fault!("unicode-upper") {
-        return s.to_uppercase();
-    }
+    ipc_common::fault!("unicode-upper" => return s.to_uppercase());
     s.to_ascii_uppercase()
 }
 
 /// The exact total, in 128 bits: a running `i64` sum would overflow on
 /// `[MAX, 1, -1]`, whose total fits.
 fn sum(xs: &[i64]) -> Result<i64, Failure> {
-    if ipc_common::fault!("checked-running-sum") {
-        return xs.iter().try_fold(0i64, |acc, &x| acc.checked_add(x)).ok_or_else(|| failed("overflow"));
-    }
+    ipc_common::fault!("checked-running-sum" => return xs.iter().try_fold(0i64, |acc, &x| acc.checked_add(x)).ok_or_else(|| failed("overflow")));
     let total: i128 = xs.iter().map(|&x| i128::from(x)).sum();
     i64::try_from(total).map_err(|_| failed("overflow"))
 }
@@ -330,9 +298,7 @@ fn div(a: i64, b: i64) -> Result<(i64, i64), Failure> {
     if b == 0 {
         return Err(failed("division by zero"));
     }
-    if ipc_common::fault!("floor-division") {
-        return Ok((a.div_euclid(b), a.rem_euclid(b)));
-    }
+    ipc_common::fault!("floor-division" => return Ok((a.div_euclid(b), a.rem_euclid(b))));
     // `i64::MIN / -1` is 2^63, one more than i64::MAX: checked_div says None.
     match (a.checked_div(b), a.checked_rem(b)) {
         (Some(q), Some(r)) => Ok((q, r)),

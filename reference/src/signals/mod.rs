@@ -12,3 +12,7 @@ pub fn install(sig: Signal, handler: extern "C" fn(c_int), flags: SaFlags) -> ni
     // async-signal-safe functions, so it may interrupt the program anywhere.
     unsafe { sigaction(sig, &action) }.map(drop)
 }
+
+/// What exists only for broken/ (its fault hooks, broken/README.md).
+#[cfg(ipc_faults)]
+pub mod faults;

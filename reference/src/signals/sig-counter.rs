@@ -13,16 +13,18 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, fault};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal};
 use nix::unistd::{getpid, getppid};
 
 use signals::install;
 
+/// Used in error messages: `sig-counter: CONTEXT: REASON`.
 const PROGRAM: &str = "sig-counter";
 const USAGE: &str = "sig-counter";
 
+/// No arguments at all.
 #[derive(Parser)]
 struct Args {}
 
@@ -54,14 +56,12 @@ fn main() -> ExitCode {
     if let Err(code) = ipc_common::parse_args::<Args>(USAGE) {
         return code;
     }
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err((context, e)) => fail(PROGRAM, context, e),
-    }
+    ipc_common::finish(PROGRAM, count_signals())
 }
 
-fn run() -> Result<(), (&'static str, Errno)> {
-    let rtmin = libc::SIGRTMIN();
+/// The lab: block the signals, install the handlers, print `pid PID`, then
+/// sleep in sigsuspend and report what the handlers recorded.
+fn count_signals() -> ipc_common::Result<()> {
     // Block our signals while main looks at the counters; sigsuspend then
     // unblocks them and sleeps in one atomic step, so that no signal can slip
     // in between "nothing to do" and "sleep" (as it could with pause()).
@@ -69,61 +69,36 @@ fn run() -> Result<(), (&'static str, Errno)> {
     for sig in [Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGHUP, Signal::SIGINT, Signal::SIGTERM] {
         mask.add(sig);
     }
-    let mut raw = *mask.as_ref();
-    // SAFETY: `raw` is an initialised sigset_t; nix's Signal has no
-    // real-time signals, so SIGRTMIN is added through libc.
-    unsafe { libc::sigaddset(&mut raw, rtmin) };
-    // SAFETY: `raw` was initialised by SigSet::empty() and sigaddset.
-    let mask = unsafe { SigSet::from_sigset_t_unchecked(raw) };
-    // Fault `pause-loop`: nothing blocked, and pause() below: the lost wake-up.
-    let waiting = if fault!("pause-loop") {
-        SigSet::empty()
-    } else {
-        mask.thread_swap_mask(SigmaskHow::SIG_BLOCK).map_err(|e| ("sigprocmask", e))?
-    };
+    let mask = with_rtmin(mask);
+    let waiting = mask.thread_swap_mask(SigmaskHow::SIG_BLOCK).context("sigprocmask")?;
+    fault!("pause-loop" => signals::faults::unblock(&waiting));
 
-    // Fault `resethand`: each handler runs once, then the default action is back.
     let flags = if fault!("resethand") { SaFlags::SA_RESTART | SaFlags::SA_RESETHAND } else { SaFlags::SA_RESTART };
-    install(Signal::SIGUSR1, on_usr1, flags).map_err(|e| ("sigaction SIGUSR1", e))?;
-    install(Signal::SIGUSR2, on_usr2, flags).map_err(|e| ("sigaction SIGUSR2", e))?;
-    install(Signal::SIGHUP, on_hup, flags).map_err(|e| ("sigaction SIGHUP", e))?;
-    install(Signal::SIGINT, on_quit, flags).map_err(|e| ("sigaction SIGINT", e))?;
+    install(Signal::SIGUSR1, on_usr1, flags).context("sigaction SIGUSR1")?;
+    install(Signal::SIGUSR2, on_usr2, flags).context("sigaction SIGUSR2")?;
+    install(Signal::SIGHUP, on_hup, flags).context("sigaction SIGHUP")?;
+    install(Signal::SIGINT, on_quit, flags).context("sigaction SIGINT")?;
     if !fault!("term-default") {
-        install(Signal::SIGTERM, on_quit, flags).map_err(|e| ("sigaction SIGTERM", e))?;
+        install(Signal::SIGTERM, on_quit, flags).context("sigaction SIGTERM")?;
     }
-    install_rt(rtmin, on_rt).map_err(|e| ("sigaction SIGRTMIN", e))?;
+    install_rt(libc::SIGRTMIN(), on_rt).context("sigaction SIGRTMIN")?;
 
     // stdout is line-buffered in Rust: each println! reaches the pipe at once.
     println!("pid {}", if fault!("wrong-pid") { getppid() } else { getpid() });
     loop {
-        if fault!("busy-wait") {
-            // Unblocks the signals and spins until a handler sets a flag.
-            waiting.thread_set_mask().map_err(|e| ("sigprocmask", e))?;
-            while !HUP.load(Ordering::Relaxed) && !QUIT.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-            mask.thread_block().map_err(|e| ("sigprocmask", e))?;
-        } else if fault!("pause-loop") {
-            // A signal handled between the flags' check below and here is
-            // slept through until the next one.
-            nix::unistd::pause();
-        } else {
-            // Returns after at least one handler ran.
-            waiting.suspend().map_err(|e| ("sigsuspend", e))?;
+        fault!("busy-wait" => signals::faults::spin_until_flagged(&waiting, &mask, &[&HUP, &QUIT]).context("sigprocmask")?);
+        fault!("pause-loop" => nix::unistd::pause());
+        // Returns after at least one handler ran.
+        if !fault!("busy-wait") && !fault!("pause-loop") {
+            waiting.suspend().context("sigsuspend")?;
         }
         let quit = QUIT.load(Ordering::Relaxed);
         if HUP.swap(false, Ordering::Relaxed) || quit {
-            println!(
-                "usr1={} usr2={} rt={}",
-                USR1.load(Ordering::Relaxed),
-                USR2.load(Ordering::Relaxed),
-                // Fault `rt-counter-u8`: a u8 counter wraps at 256.
-                if fault!("rt-counter-u8") { RT.load(Ordering::Relaxed) % 256 } else { RT.load(Ordering::Relaxed) }
-            );
+            let rt = RT.load(Ordering::Relaxed);
+            let rt = if fault!("rt-counter-u8") { rt % 256 } else { rt };
+            println!("usr1={} usr2={} rt={rt}", USR1.load(Ordering::Relaxed), USR2.load(Ordering::Relaxed));
         }
-        if fault!("exit-on-hup") && !quit {
-            return Ok(());
-        }
+        fault!("exit-on-hup" => return Ok(()));
         if quit {
             if !fault!("no-bye") {
                 println!("bye");
@@ -131,6 +106,15 @@ fn run() -> Result<(), (&'static str, Errno)> {
             return Ok(());
         }
     }
+}
+
+/// `set` and SIGRTMIN, which nix's `Signal` cannot name.
+fn with_rtmin(set: SigSet) -> SigSet {
+    let mut raw = *set.as_ref();
+    // SAFETY: `raw` is an initialised sigset_t, and SIGRTMIN a valid signal.
+    unsafe { libc::sigaddset(&mut raw, libc::SIGRTMIN()) };
+    // SAFETY: `raw` was initialised by SigSet::empty() and sigaddset.
+    unsafe { SigSet::from_sigset_t_unchecked(raw) }
 }
 
 /// `sigaction` for a real-time signal, which nix's `Signal` cannot name.

@@ -15,14 +15,16 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, mprotect};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::{SysconfVar, sysconf};
 
+/// Used in error messages: `sig-segv: CONTEXT: REASON`.
 const PROGRAM: &str = "sig-segv";
 const USAGE: &str = "sig-segv";
 
+/// No arguments at all.
 #[derive(Parser)]
 struct Args {}
 
@@ -47,9 +49,7 @@ extern "C" fn on_segv(_: c_int, info: *mut libc::siginfo_t, _: *mut c_void) {
     // SAFETY: writes `len` initialised bytes of `line` to descriptor 1.
     unsafe { libc::write(1, line.as_ptr().cast(), len) };
 
-    if fault!("no-mprotect") {
-        return; // the write faults again, forever
-    }
+    fault!("no-mprotect" => return); // the write faults again, forever
     let (page, size) = (PAGE.load(Ordering::Relaxed), PAGE_SIZE.load(Ordering::Relaxed));
     if page != 0 && (page..page + size).contains(&addr) {
         let ptr = NonNull::new(page as *mut c_void).expect("page is not null");
@@ -86,37 +86,33 @@ fn main() -> ExitCode {
     if let Err(code) = ipc_common::parse_args::<Args>(USAGE) {
         return code;
     }
-    let size = match sysconf(SysconfVar::PAGE_SIZE) {
-        Ok(Some(size)) => size as usize,
-        Ok(None) => return fail(PROGRAM, "sysconf", "no page size"),
-        Err(e) => return fail(PROGRAM, "sysconf", e),
-    };
+    ipc_common::finish(PROGRAM, fault_and_recover())
+}
+
+/// The lab: map a read-only page, write to it, and let the SIGSEGV handler
+/// make it writable so that the write succeeds when the CPU retries it.
+fn fault_and_recover() -> ipc_common::Result<()> {
+    let size = sysconf(SysconfVar::PAGE_SIZE).context("sysconf")?.ok_or(Error::new("sysconf", "no page size"))?;
+    let size = size as usize;
     let len = NonZeroUsize::new(size).expect("a page is not empty");
     // SAFETY: a new anonymous mapping aliases no Rust object.
-    let page = match unsafe { mmap_anonymous(None, len, ProtFlags::PROT_READ, MapFlags::MAP_PRIVATE) } {
-        Ok(page) => page.cast::<u8>(),
-        Err(e) => return fail(PROGRAM, "mmap", e),
-    };
-    if fault!("padded-address") {
-        println!("page at {:#018x}", page.as_ptr() as usize);
-    } else {
-        println!("page at {:p}", page.as_ptr());
-    }
+    let page = unsafe { mmap_anonymous(None, len, ProtFlags::PROT_READ, MapFlags::MAP_PRIVATE) }.context("mmap")?;
+    let page = page.cast::<u8>().as_ptr();
+    let shown = if fault!("padded-address") { format!("{:#018x}", page as usize) } else { format!("{page:p}") };
+    println!("page at {shown}");
     PAGE_SIZE.store(size, Ordering::Relaxed);
-    PAGE.store(page.as_ptr() as usize, Ordering::Relaxed);
+    PAGE.store(page as usize, Ordering::Relaxed);
 
     let action = SigAction::new(SigHandler::SigAction(on_segv), SaFlags::SA_SIGINFO, SigSet::empty());
     // SAFETY: the handler only calls write(2), mprotect(2) and sigaction(2),
     // all async-signal-safe, and reads atomics.
-    if let Err(e) = unsafe { sigaction(Signal::SIGSEGV, &action) } {
-        return fail(PROGRAM, "sigaction", e);
-    }
+    unsafe { sigaction(Signal::SIGSEGV, &action) }.context("sigaction")?;
     // SAFETY: the page is mapped and ours; the first write faults, the
     // handler makes the page writable, and the write is retried.
     // Volatile: the compiler must really do the write and read the byte back.
-    unsafe { page.as_ptr().write_volatile(42) };
+    unsafe { page.write_volatile(42) };
     // SAFETY: as above; the page is now readable and writable.
-    let value = unsafe { page.as_ptr().read_volatile() };
+    let value = unsafe { page.read_volatile() };
     println!("value {value}");
-    ExitCode::SUCCESS
+    Ok(())
 }

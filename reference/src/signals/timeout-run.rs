@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
-use ipc_common::{exit_child, fail, fault};
+use ipc_common::{Context, Error, exit_child, fault};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, SigSet, SigmaskHow, Signal, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -23,6 +23,7 @@ use nix::unistd::{ForkResult, Pid, execvp, fork, setpgid, write};
 
 use signals::install;
 
+/// Used in error messages: `timeout-run: CONTEXT: REASON`.
 const PROGRAM: &str = "timeout-run";
 const USAGE: &str = "timeout-run SECONDS COMMAND [ARG...]";
 /// GNU timeout's statuses.
@@ -30,6 +31,7 @@ const TIMED_OUT: u8 = 124;
 const CANNOT_RUN: i32 = 126;
 const NOT_FOUND: i32 = 127;
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
     /// Time limit in seconds, fractions allowed (0: none, as GNU timeout).
@@ -54,39 +56,35 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let seconds = match args.seconds.parse::<f64>() {
-        Ok(s) if s.is_finite() && s >= 0.0 => s,
-        _ if fault!("bad-seconds-as-zero") => 0.0,
-        _ => return ipc_common::usage(USAGE),
-    };
+    let valid = args.seconds.parse::<f64>().is_ok_and(|s| s.is_finite() && s >= 0.0);
+    if !valid && !fault!("bad-seconds-as-zero") {
+        return ipc_common::usage(USAGE);
+    }
+    ipc_common::finish(PROGRAM, run_with_timeout(args))
+}
+
+/// The lab: run the command in a group of its own; SIGTERM the group when
+/// the time runs out, SIGKILL it a second later; the status as GNU timeout's.
+fn run_with_timeout(args: Args) -> ipc_common::Result<ExitCode> {
+    let seconds = args.seconds.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(0.0);
     // Everything the child needs, allocated before fork.
     let argv: Vec<CString> = std::iter::once(&args.command)
         .chain(&args.args)
         .map(|a| CString::new(a.as_bytes()).expect("arguments hold no NUL byte"))
         .collect();
-    let mut cannot_run = format!("{PROGRAM}: ").into_bytes();
-    cannot_run.extend_from_slice(args.command.as_bytes());
-    cannot_run.extend_from_slice(b": ");
+    let cannot_run = [PROGRAM.as_bytes(), b": ", args.command.as_bytes(), b": "].concat();
 
     // Block both signals; sigsuspend unblocks them only while waiting.
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGCHLD);
+    let mut mask = SigSet::from(Signal::SIGCHLD);
     mask.add(Signal::SIGALRM);
-    let waiting = match mask.thread_swap_mask(SigmaskHow::SIG_BLOCK) {
-        Ok(old) => old,
-        Err(e) => return fail(PROGRAM, "sigprocmask", e),
-    };
-    let installed = install(Signal::SIGCHLD, on_sigchld, SaFlags::SA_NOCLDSTOP | SaFlags::SA_RESTART)
-        .and_then(|()| install(Signal::SIGALRM, on_alarm, SaFlags::SA_RESTART));
-    if let Err(e) = installed {
-        return fail(PROGRAM, "sigaction", e);
-    }
+    let waiting = mask.thread_swap_mask(SigmaskHow::SIG_BLOCK).context("sigprocmask")?;
+    install(Signal::SIGCHLD, on_sigchld, SaFlags::SA_NOCLDSTOP | SaFlags::SA_RESTART).context("sigaction")?;
+    install(Signal::SIGALRM, on_alarm, SaFlags::SA_RESTART).context("sigaction")?;
 
     // SAFETY: single-threaded. The child calls only setpgid, sigprocmask,
     // execvp, write and _exit, on memory prepared before fork.
-    let child = match unsafe { fork() } {
-        Err(e) => return fail(PROGRAM, "fork", e),
-        Ok(ForkResult::Child) => {
+    let child = match unsafe { fork() }.context("fork")? {
+        ForkResult::Child => {
             let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
             // Handlers reset to default at exec; the mask would be inherited.
             let _ = waiting.thread_set_mask();
@@ -95,30 +93,20 @@ fn main() -> ExitCode {
             let _ = write(&stderr, &cannot_run);
             let _ = write(&stderr, err.desc().as_bytes());
             let _ = write(&stderr, b"\n");
-            exit_child(if fault!("exec-error-1") {
-                1
-            } else if err == Errno::ENOENT {
-                NOT_FOUND
-            } else {
-                CANNOT_RUN
-            })
+            let status = if err == Errno::ENOENT { NOT_FOUND } else { CANNOT_RUN };
+            exit_child(if fault!("exec-error-1") { 1 } else { status })
         }
-        Ok(ForkResult::Parent { child }) => child,
+        ForkResult::Parent { child } => child,
     };
     // Also in the parent: whichever runs first, the group exists before we
     // might signal it.
     let _ = setpgid(child, child);
-    // Faults: `no-timer` disarms the timer, `whole-seconds` rounds up as alarm(2) would.
-    let limit = if fault!("no-timer") {
-        0.0
-    } else if fault!("whole-seconds") {
-        seconds.ceil()
-    } else {
-        seconds
-    };
+    let limit = seconds;
+    fault!("no-timer" => let limit = 0.0);
+    fault!("whole-seconds" => let limit = limit.ceil()); // as alarm(2) would
     if let Err(e) = arm_timer(limit) {
         let _ = killpg(child, Signal::SIGKILL);
-        return fail(PROGRAM, "setitimer", e);
+        return Err(Error::new("setitimer", e));
     }
 
     let mut timed_out = false;
@@ -132,7 +120,7 @@ fn main() -> ExitCode {
                     status = Some(if fault!("signal-as-1") { 1 } else { 128 + sig as u8 })
                 }
                 Ok(_) | Err(Errno::EINTR) => {}
-                Err(e) => return fail(PROGRAM, "waitpid", e),
+                Err(e) => return Err(Error::new("waitpid", e)),
             }
         }
         if let Some(code) = status {
@@ -140,24 +128,21 @@ fn main() -> ExitCode {
             // ending; wait for the whole group (up to the SIGKILL).
             let group_gone = fault!("kill-child-only") || killpg(child, None).is_err();
             if !timed_out || killed || group_gone {
-                return ExitCode::from(if timed_out { TIMED_OUT } else { code });
+                return Ok(ExitCode::from(if timed_out { TIMED_OUT } else { code }));
             }
         }
-        if waiting.suspend().is_err() {
-            return fail(PROGRAM, "sigsuspend", Errno::last());
-        }
+        waiting.suspend().context("sigsuspend")?;
         CHILD_ENDED.store(false, Ordering::Relaxed);
         if ALARM.swap(false, Ordering::Relaxed) {
             if !timed_out {
                 timed_out = true;
-                let _ = if fault!("kill-child-only") {
-                    nix::sys::signal::kill(child, Signal::SIGTERM)
-                } else {
-                    killpg(child, Signal::SIGTERM)
-                };
+                fault!("kill-child-only" => let _ = nix::sys::signal::kill(child, Signal::SIGTERM));
+                if !fault!("kill-child-only") {
+                    let _ = killpg(child, Signal::SIGTERM);
+                }
                 if let Err(e) = arm_timer(1.0) {
                     let _ = killpg(child, Signal::SIGKILL);
-                    return fail(PROGRAM, "setitimer", e);
+                    return Err(Error::new("setitimer", e));
                 }
             } else if !fault!("no-kill-after") {
                 killed = true;

@@ -2,26 +2,26 @@
 //! getaddrinfo, and ending a server cleanly on SIGINT or SIGTERM.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 
 use ipc_common::fault;
 use nix::sys::signal::Signal;
+
+/// What exists only for broken/ (its fault hooks, broken/README.md).
+#[cfg(ipc_faults)]
+pub mod faults;
 
 /// Bytes moved per read(2) and write(2) by the TCP echo, on both sides.
 /// A stream socket's read returns what has arrived, up to the buffer's
 /// size; over loopback that is often more than 64 KiB, so a larger buffer
 /// means fewer system calls, and fewer wake-ups, for the same bytes
-/// (measured in handouts/performance.md: 64 KiB against 256 KiB).
+/// (measured in docs/performance.md: 64 KiB against 256 KiB).
 pub const STREAM_BUFFER: usize = 256 * 1024;
 
 /// Every address of `host:port`, in getaddrinfo(3)'s order. `host` may be a
 /// name (`localhost`), an IPv4 address or an IPv6 address (`::1`, without brackets).
 pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    if fault!("no-getaddrinfo") {
-        // Takes HOST for an IP address (inet_pton): `localhost` is an error.
-        let ip: IpAddr = host.parse().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
+    fault!("no-getaddrinfo" => return faults::parse_ip(host, port));
     // `(host, port).to_socket_addrs()` calls getaddrinfo(3).
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
     if addrs.is_empty() {
@@ -42,9 +42,7 @@ pub use ipc_common::first_that_works;
 /// with sigwait(3): no handler, no async-signal-safety rules, no race
 /// between checking a flag and blocking in recv or accept.
 pub fn on_termination(on_signal: impl FnOnce(Signal) + Send + 'static) -> nix::Result<()> {
-    if fault!("no-signal-handling") {
-        return Ok(()); // SIGINT and SIGTERM keep their default action: die silently
-    }
+    fault!("no-signal-handling" => return Ok(())); // SIGINT and SIGTERM would kill at once, silently
     ipc_common::on_termination(on_signal)
 }
 

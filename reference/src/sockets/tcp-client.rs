@@ -8,17 +8,19 @@
 #[path = "mod.rs"]
 mod sockets;
 
-use std::io::{BufRead, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use sockets::{first_that_works, resolve};
 
+/// Used in error messages: `tcp-client: CONTEXT: REASON`.
 const PROGRAM: &str = "tcp-client";
 const USAGE: &str = "tcp-client HOST PORT";
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
     host: String,
@@ -30,88 +32,51 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let server = format!("{}:{}", args.host, args.port);
-    let addrs = match resolve(&args.host, args.port) {
-        Ok(addrs) => addrs,
-        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
-    };
+    ipc_common::finish(PROGRAM, run(&args.host, args.port))
+}
+
+/// The lab: connect, then copy stdin to the socket on one thread while the
+/// main thread copies the socket to stdout.
+fn run(host: &str, port: u16) -> ipc_common::Result<()> {
+    let server = format!("{host}:{port}");
+    let addrs = resolve(host, port).context(&server)?;
     // socket(2) + connect(2), on each address in turn until one answers.
-    let stream = match first_that_works(&addrs, TcpStream::connect) {
-        Ok(stream) => stream,
-        Err(e) if fault!("os-error-number") => {
-            // Rust's Display of the error: `Connection refused (os error 111)`.
-            eprintln!("{PROGRAM}: {server}: {e}");
-            return ExitCode::from(ipc_common::ERROR_STATUS);
-        }
-        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
-    };
+    let stream = first_that_works(&addrs, TcpStream::connect);
+    fault!("os-error-number" => sockets::faults::exit_with_rust_error(&stream, &server));
+    let stream = stream.context(&server)?;
 
     // Why two threads: if one thread wrote all of stdin before reading, the
     // server's echo would fill our receive buffer, the server would block
     // writing, stop reading, and our writes would block too: a deadlock once
     // the data outgrows the buffers. Here a thread sends while main receives.
-    let mut sending = match stream.try_clone() {
-        Ok(s) => s,
-        Err(e) => return fail(PROGRAM, "dup", ipc_common::os_reason(&e)),
-    };
+    let mut sending = stream.try_clone().context("dup")?;
     let sender = std::thread::spawn(move || -> std::io::Result<()> {
-        if fault!("adds-newline") {
-            // Line by line, each sent with a newline: a last line without one gains it.
-            for line in std::io::stdin().lock().lines() {
-                writeln!(sending, "{}", line?)?;
-            }
-        } else {
-            send(&mut sending)?;
-        }
+        fault!("adds-newline" => return sockets::faults::send_lines(&mut sending));
+        copy(&mut ipc_common::raw_stdin()?, &mut sending)?;
         // shutdown(2) SHUT_WR: the server reads end of file, yet we can still
         // read its echo. (close would end both directions.)
         sending.shutdown(if fault!("close-not-shutdown") { Shutdown::Both } else { Shutdown::Write })
     });
-    // Fault `write-then-read`: sends all of stdin before reading any echo.
-    while fault!("write-then-read") && !sender.is_finished() {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    fault!("write-then-read" => sockets::faults::wait_for(&sender));
 
-    if let Err(e) = receive(&stream) {
-        return fail(PROGRAM, "recv", ipc_common::os_reason(&e));
-    }
+    copy(&mut &stream, &mut ipc_common::raw_stdout().context("stdout")?).context("recv")?;
     // The server closed. Normally the sender finished long ago; if it still
     // waits for stdin, the server ended early and there is nothing to wait for.
     if sender.is_finished() {
-        match sender.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return fail(PROGRAM, "send", ipc_common::os_reason(&e)),
-            Err(_) => return fail(PROGRAM, "send", "the sending thread panicked"),
-        }
+        sender.join().map_err(|_| Error::new("send", "the sending thread panicked"))?.context("send")?;
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-/// Copies stdin to the connection in pieces of up to `STREAM_BUFFER` bytes:
-/// one read(2), then one send(2) for most pieces. (`io::copy` would read
-/// and send in 8 KiB pieces, through Stdin's buffer or its own.)
-fn send(stream: &mut TcpStream) -> std::io::Result<()> {
-    let mut input = ipc_common::raw_stdin()?;
+/// Copies `from` to `to` until end of file, a piece of up to
+/// `STREAM_BUFFER` bytes at a time: each piece one read(2) and (mostly) one
+/// write(2). (`io::copy` would move 8 KiB pieces.)
+fn copy(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<()> {
     let mut buf = vec![0u8; sockets::STREAM_BUFFER];
     loop {
-        match input.read(&mut buf) {
+        match from.read(&mut buf) {
             Ok(0) => return Ok(()),
-            Ok(n) => stream.write_all(&buf[..n])?,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Copies the connection to stdout until the server closes it (read returns 0).
-/// Unbuffered: each chunk goes out in one `write` as soon as it arrives.
-fn receive(mut stream: &TcpStream) -> std::io::Result<()> {
-    let mut out = ipc_common::raw_stdout()?;
-    let mut buf = vec![0u8; sockets::STREAM_BUFFER];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => out.write_all(&buf[..n])?,
+            Ok(n) => to.write_all(&buf[..n])?,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }

@@ -19,13 +19,15 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use nix::sys::signal::{SigHandler, Signal, signal};
 use sockets::{first_that_works, on_termination, print_listening, resolve};
 
+/// Used in error messages: `tcp-server: CONTEXT: REASON`.
 const PROGRAM: &str = "tcp-server";
 const USAGE: &str = "tcp-server [--host HOST] PORT";
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
     /// The address to bind (a name, an IPv4 or an IPv6 address).
@@ -40,69 +42,54 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
+    ipc_common::finish(PROGRAM, serve(&args.host, args.port))
+}
+
+/// The lab: listen, and echo every connection on a thread of its own until
+/// SIGINT or SIGTERM.
+fn serve(host: &str, port: u16) -> ipc_common::Result<()> {
     // A write to a connection the client has reset raises SIGPIPE, whose
     // default action kills the whole server. Ignored, the write fails with
     // EPIPE instead, which ends only that connection. (Rust's runtime already
     // ignores SIGPIPE; a C server must do this itself.)
     let action = if fault!("sigpipe-default") { SigHandler::SigDfl } else { SigHandler::SigIgn };
     // SAFETY: SIG_IGN (and SIG_DFL) install no handler code.
-    if let Err(e) = unsafe { signal(Signal::SIGPIPE, action) } {
-        return fail(PROGRAM, "signal", e);
-    }
+    unsafe { signal(Signal::SIGPIPE, action) }.context("signal")?;
     // Exit at once on SIGINT or SIGTERM: the open connections close with the process.
-    if let Err(e) = on_termination(|_| {
-        // Fault `waits-for-clients`: waits until every connection's thread
-        // has ended (all but main and this one).
-        while fault!("waits-for-clients") && std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count) > 2 {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+    on_termination(|_| {
+        fault!("waits-for-clients" => sockets::faults::wait_for_connection_threads());
         std::process::exit(0)
-    }) {
-        return fail(PROGRAM, "sigprocmask", e);
-    }
+    })
+    .context("sigprocmask")?;
 
-    let host = if fault!("ipv4-only") { "127.0.0.1" } else { args.host.as_str() };
-    let addrs = match resolve(host, args.port) {
-        Ok(addrs) => addrs,
-        Err(e) => return fail(PROGRAM, host, ipc_common::os_reason(&e)),
-    };
+    let host = if fault!("ipv4-only") { "127.0.0.1" } else { host };
+    let addrs = resolve(host, port).context(host)?;
     // socket(2) + bind(2) + listen(2).
-    let listener = match first_that_works(&addrs, TcpListener::bind) {
-        Ok(listener) => listener,
-        Err(e) => return fail(PROGRAM, "bind", ipc_common::os_reason(&e)),
-    };
-    let local = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(e) => return fail(PROGRAM, "getsockname", ipc_common::os_reason(&e)),
-    };
-    // Fault `print-port-zero`: the address asked for, not the one bound.
-    if let Err(e) = print_listening(if fault!("print-port-zero") { addrs[0] } else { local }) {
-        return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-    }
+    let listener = first_that_works(&addrs, TcpListener::bind).context("bind")?;
+    let local = listener.local_addr().context("getsockname")?;
+    // `print-port-zero`: the address asked for, not the one bound.
+    print_listening(if fault!("print-port-zero") { addrs[0] } else { local }).context("stdout")?;
 
     loop {
         // accept(2): a new socket for one client; the listener keeps listening.
         match listener.accept() {
             Ok((stream, peer)) => {
                 say(&format!("connection from {peer}"));
-                if fault!("sequential") {
-                    serve(stream, peer); // one client at a time
-                } else {
-                    std::thread::spawn(move || serve(stream, peer));
-                }
+                fault!("sequential" => { serve_connection(stream, peer); continue }); // one client at a time
+                std::thread::spawn(move || serve_connection(stream, peer));
             }
             // Errors that concern only the connection being accepted.
             Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
-            Err(e) => return fail(PROGRAM, "accept", ipc_common::os_reason(&e)),
+            Err(e) => return Err(Error::new("accept", e)),
         }
     }
 }
 
 /// Echoes one connection until the client shuts down its side, then closes it.
-fn serve(mut stream: TcpStream, peer: SocketAddr) {
+fn serve_connection(mut stream: TcpStream, peer: SocketAddr) {
     if let Err(e) = echo(&mut stream) {
         // A reset or vanished client: report it, end this connection only.
-        eprintln!("{PROGRAM}: {peer}: {}", ipc_common::os_reason(&e));
+        eprintln!("{PROGRAM}: {peer}: {}", ipc_common::reason(e));
     }
     drop(stream); // close(2)
     if !fault!("no-closed-line") {
@@ -112,13 +99,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) {
 
 /// Copies what the client sends back to it until read(2) returns 0.
 fn echo(stream: &mut TcpStream) -> std::io::Result<()> {
-    if fault!("fixed-buffer") {
-        // Collects the whole stream in a fixed 16 MiB buffer, then echoes it:
-        // whatever comes after the first 16 MiB is lost.
-        let mut all = Vec::new();
-        Read::take(&mut *stream, 16 << 20).read_to_end(&mut all)?;
-        return stream.write_all(&all);
-    }
+    fault!("fixed-buffer" => return sockets::faults::echo_first_16_mib(stream));
     let mut buf = vec![0u8; sockets::STREAM_BUFFER];
     loop {
         let n = match stream.read(&mut buf) {
@@ -127,15 +108,12 @@ fn echo(stream: &mut TcpStream) -> std::io::Result<()> {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
+        // `sigpipe-default`: as C's `write(fd, buf, n)`: write(2) (std's
+        // send uses MSG_NOSIGNAL), its result ignored.
+        fault!("sigpipe-default" => { let _ = nix::unistd::write(&*stream, &buf[..n]); continue });
         // A stream has no message boundaries: write back exactly the bytes
         // this read returned, however many that was.
-        if fault!("sigpipe-default") {
-            // As C's `while ((n = read(..)) > 0) write(fd, buf, n);`: write(2)
-            // (std's send uses MSG_NOSIGNAL), and its result ignored.
-            let _ = nix::unistd::write(&*stream, &buf[..n]);
-        } else {
-            stream.write_all(&buf[..n])?;
-        }
+        stream.write_all(&buf[..n])?;
     }
 }
 

@@ -15,14 +15,16 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ipc_common::{fail, fault};
+use ipc_common::{Context, Error, fault};
 use sockets::{first_that_works, resolve};
 
+/// Used in error messages: `udp-client: CONTEXT: REASON`.
 const PROGRAM: &str = "udp-client";
 const USAGE: &str = "udp-client [--timeout MS] [--retries R] HOST PORT";
 
 const MAX_DATAGRAM: usize = 65536;
 
+/// The command line, parsed by clap.
 #[derive(Parser)]
 struct Args {
     /// How long to wait for each reply, in milliseconds.
@@ -40,52 +42,35 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
+    ipc_common::finish(PROGRAM, run(args))
+}
+
+/// The lab: each line of stdin as one datagram, sent again up to RETRIES
+/// more times when no reply comes within the timeout.
+fn run(args: Args) -> ipc_common::Result<()> {
     let server = format!("{}:{}", args.host, args.port);
-    let addrs = match resolve(&args.host, args.port) {
-        Ok(addrs) => addrs,
-        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
-    };
-    let socket = match first_that_works(&addrs, open) {
-        Ok(socket) => socket,
-        Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
-    };
+    let addrs = resolve(&args.host, args.port).context(&server)?;
+    let socket = first_that_works(&addrs, open).context(&server)?;
     let timeout = Duration::from_millis(args.timeout);
-    let retries = if fault!("no-retry") {
-        0
-    } else if fault!("extra-retry") {
-        args.retries + 1
-    } else {
-        args.retries
-    };
+    let retries = args.retries;
+    fault!("no-retry" => let retries = 0);
+    fault!("extra-retry" => let retries = retries + 1);
 
     let mut buf = vec![0u8; MAX_DATAGRAM];
     for line in std::io::stdin().lock().split(b'\n') {
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => return fail(PROGRAM, "stdin", ipc_common::os_reason(&e)),
-        };
-        if fault!("skip-empty-lines") && line.is_empty() {
-            continue;
-        }
-        let reply = match exchange(&socket, addrs[0], &line, timeout, retries, &mut buf) {
-            Ok(Some(len)) => &buf[..len],
-            Ok(None) => {
-                eprintln!("{PROGRAM}: no reply from {server}");
-                return ExitCode::from(ipc_common::ERROR_STATUS);
-            }
-            Err(e) => return fail(PROGRAM, &server, ipc_common::os_reason(&e)),
+        let line = line.context("stdin")?;
+        fault!("skip-empty-lines" => if line.is_empty() { continue });
+        let Some(len) = exchange(&socket, addrs[0], &line, timeout, retries, &mut buf).context(&server)? else {
+            return Err(Error::plain(format!("no reply from {server}")));
         };
         let mut out = std::io::stdout().lock();
-        let printed = out
-            .write_all(b"Server says: ")
-            .and_then(|()| out.write_all(reply))
+        out.write_all(b"Server says: ")
+            .and_then(|()| out.write_all(&buf[..len]))
             .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
-        if let Err(e) = printed {
-            return fail(PROGRAM, "stdout", ipc_common::os_reason(&e));
-        }
+            .and_then(|()| out.flush())
+            .context("stdout")?;
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// A UDP socket of `server`'s family, connected to it.
@@ -114,11 +99,9 @@ fn exchange(
     buf: &mut [u8],
 ) -> std::io::Result<Option<usize>> {
     for _try in 0..=retries {
-        if fault!("unconnected") {
-            socket.send_to(message, server)?; // and then takes a reply from anyone
-        } else {
-            socket.send(message)?;
-        }
+        // One datagram (`unconnected` sends it with sendto(2), then takes a reply from anyone).
+        let sent = if fault!("unconnected") { socket.send_to(message, server) } else { socket.send(message) };
+        sent?;
         // Wait until this try's deadline, however many recv calls it takes.
         let deadline = Instant::now() + timeout;
         loop {

@@ -97,3 +97,7 @@ fn detach(addr: NonNull<u8>) -> io::Result<()> {
     let status = unsafe { libc::shmdt(addr.as_ptr().cast()) };
     if status == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
+
+/// What exists only for broken/ (its fault hooks, broken/README.md).
+#[cfg(ipc_faults)]
+pub mod faults;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::{fail, fault, os_reason};
+use ipc_common::{Context, Error, fault};
 use sysv::Attached;
 
 const PROGRAM: &str = "sysv-shm";
@@ -43,53 +43,44 @@ struct Args {
 fn main() -> ExitCode {
     let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(code) if fault!("usage-status-1") && code == ExitCode::from(ipc_common::USAGE_STATUS) => {
-            return ExitCode::FAILURE;
+        Err(code) => {
+            return if fault!("usage-status-1") && code == ExitCode::from(2) { ExitCode::FAILURE } else { code };
         }
-        Err(code) => return code,
     };
+    ipc_common::finish(PROGRAM, shmdemo(args))
+}
+
+/// The lab: attach the segment of KEYFILE's key (creating it), write TEXT
+/// into it or print what it holds, detach, and remove it with `--remove`.
+fn shmdemo(args: Args) -> ipc_common::Result<()> {
     let limit = if fault!("limit-1024") { SEGMENT_SIZE } else { SEGMENT_SIZE - 1 };
     let too_long = args.text.as_ref().is_some_and(|t| t.len() > limit);
     // The text and its NUL must fit: refuse before any segment is touched.
     if too_long && !fault!("limit-after-attach") {
-        return text_too_long();
+        return Err(Error::plain("text too long"));
     }
-    let name = args.keyfile.display();
+    let name = args.keyfile.display().to_string();
     let proj = if fault!("wrong-proj-id") { 0xaa } else { PROJ };
-    let key = match sysv::key(&args.keyfile, proj) {
-        Ok(key) => key,
-        Err(_) if fault!("ftok-unchecked") => -1,
-        Err(e) if fault!("context-ftok") => return fail(PROGRAM, "ftok", os_reason(&e)),
-        Err(e) => return fail(PROGRAM, name, os_reason(&e)),
-    };
+    let key = sysv::key(&args.keyfile, proj);
+    fault!("ftok-unchecked" => let key = Ok(key.unwrap_or(-1)));
+    let key = key.context(if fault!("context-ftok") { "ftok" } else { &name })?;
     let size = if fault!("size-4096") { 4096 } else { SEGMENT_SIZE };
     let mode = if fault!("no-mode") { 0 } else { MODE };
     let create = if fault!("no-create") { 0 } else { libc::IPC_CREAT };
-    // The mode is taken as given: System V IPC ignores the umask.
-    let id = match sysv::get(key, size, mode | create) {
-        Ok(id) => id,
-        Err(e) if fault!("einval-recreate") && e.raw_os_error() == Some(libc::EINVAL) => {
-            match sysv::get(key, 0, 0).and_then(sysv::remove).and_then(|()| sysv::get(key, size, mode | create)) {
-                Ok(id) => id,
-                Err(e) => return fail(PROGRAM, name, os_reason(&e)),
-            }
-        }
-        // EINVAL here: a segment of this key exists and is smaller.
-        Err(e) => return fail(PROGRAM, name, os_reason(&e)),
-    };
-    let mut segment = match Attached::new(id, SEGMENT_SIZE) {
-        Ok(segment) => segment,
-        Err(e) => return fail(PROGRAM, "shmat", os_reason(&e)),
-    };
+    // The mode is taken as given: System V IPC ignores the umask. EINVAL
+    // here: a segment of this key exists and is smaller.
+    let id = sysv::get(key, size, mode | create);
+    fault!("einval-recreate" => let id = sysv::faults::recreate_if_smaller(id, key, size, mode | create));
+    let id = id.context(&name)?;
+    let mut segment = Attached::new(id, SEGMENT_SIZE).context("shmat")?;
     // Reached only by the fault `limit-after-attach` (checked too late).
     if too_long {
-        return text_too_long();
+        return Err(Error::plain("text too long"));
     }
     let mut out = std::io::stdout().lock();
-    let printed = match &args.text {
+    match &args.text {
         Some(text) => {
             let text = text.as_bytes();
-            let line = [b"writing to segment: \"", text, b"\"\n"].concat();
             let bytes = segment.bytes_mut();
             bytes[..text.len()].copy_from_slice(text);
             // The NUL ends the text: a shorter text after a longer one must
@@ -97,40 +88,25 @@ fn main() -> ExitCode {
             if !fault!("no-nul") {
                 bytes[text.len()] = 0;
             }
-            out.write_all(&line)
+            out.write_all(&[b"writing to segment: \"", text, b"\"\n"].concat())
         }
         None => {
             let bytes = segment.bytes();
-            let end = match bytes.iter().position(|&b| b == 0) {
-                Some(_) if fault!("read-past-nul") => bytes.len(),
-                Some(end) => end,
-                None if fault!("nul-search-unwrap") => panic!("no NUL byte in the segment"),
-                None => bytes.len(),
-            };
+            let end = bytes.iter().position(|&b| b == 0);
+            fault!("read-past-nul" => let end = end.map(|_| bytes.len()));
+            fault!("nul-search-unwrap" => let end = Some(end.expect("no NUL byte in the segment")));
+            let end = end.unwrap_or(bytes.len());
             out.write_all(&[b"segment contains: \"", &bytes[..end], b"\"\n"].concat())
         }
-    };
-    if let Err(e) = printed.and_then(|()| out.flush()) {
-        return fail(PROGRAM, "stdout", os_reason(&e));
     }
-    if let Err(e) = segment.detach() {
-        return fail(PROGRAM, "shmdt", os_reason(&e));
-    }
+    .and_then(|()| out.flush())
+    .context("stdout")?;
+    segment.detach().context("shmdt")?;
     if args.remove {
         if !fault!("no-remove") {
-            if let Err(e) = sysv::remove(id) {
-                return fail(PROGRAM, name, os_reason(&e));
-            }
+            sysv::remove(id).context(&name)?;
         }
-        if let Err(e) = writeln!(out, "segment removed").and_then(|()| out.flush()) {
-            return fail(PROGRAM, "stdout", os_reason(&e));
-        }
+        writeln!(out, "segment removed").and_then(|()| out.flush()).context("stdout")?;
     }
-    ExitCode::SUCCESS
-}
-
-/// `sysv-shm: text too long`, exit 1: TEXT and its NUL do not fit.
-fn text_too_long() -> ExitCode {
-    eprintln!("{PROGRAM}: text too long");
-    ExitCode::from(ipc_common::ERROR_STATUS)
+    Ok(())
 }

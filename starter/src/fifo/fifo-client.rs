@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    send(&args.path, args.nonblock, &args.lines)
+    ipc_common::finish(PROGRAM, send(&args.path, args.nonblock, &args.lines))
 }
 
 /// The lab. The steps, each with its man page:
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
 ///    ignores SIGPIPE, so you get the error; a C program must ignore it
 ///    itself (`signal(SIGPIPE, SIG_IGN)`), or the kernel's SIGPIPE kills it
 ///    without a word. Report `fifo-client: PATH: Broken pipe`, exit 1.
-fn send(path: &Path, nonblock: bool, lines: &[OsString]) -> ExitCode {
+fn send(path: &Path, nonblock: bool, lines: &[OsString]) -> ipc_common::Result<()> {
     let _ = (path, nonblock, lines);
     todo!("open the FIFO and send the lines (the steps above)")
 }

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    serve(&args.path)
+    ipc_common::finish(PROGRAM, serve(&args.path))
 }
 
 /// The lab. The steps, each with its man page:
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
 ///    tell that a client's last line has ended.)
 ///
 /// On a failed system call: `return ipc_common::fail(PROGRAM, CONTEXT, err)`.
-fn serve(path: &Path) -> ExitCode {
+fn serve(path: &Path) -> ipc_common::Result<()> {
     let _ = path;
     todo!("create the FIFO and print what clients write (the steps above)")
 }

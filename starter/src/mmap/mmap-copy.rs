@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    copy(args.src, args.dst)
+    ipc_common::finish(PROGRAM, copy(args.src, args.dst))
 }
 
 /// The lab. The steps:
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 /// 4. An empty SRC: stop here (a zero-length mapping is EINVAL).
 /// 5. Map SRC `PROT_READ` and DST `PROT_READ | PROT_WRITE`, both
 ///    `MAP_SHARED`; `copy_from_slice`; `msync(MS_SYNC)` DST; munmap both.
-fn copy(src: PathBuf, dst: PathBuf) -> ExitCode {
+fn copy(src: PathBuf, dst: PathBuf) -> ipc_common::Result<()> {
     let _ = (src, dst);
     todo!("copy SRC to DST through two mappings (the steps above)")
 }

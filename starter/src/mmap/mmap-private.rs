@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    write_privately(args.file, args.text)
+    ipc_common::finish(PROGRAM, write_privately(args.file, args.text))
 }
 
 /// The lab. The steps:
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
 ///    `nix::sys::uio::pread(&fd, &mut buf, 0)` (pread(2); loop until full).
 /// 5. Print `mapping: ` + the mapping's bytes, a newline, `file: ` + the
 ///    file's bytes, a newline. munmap.
-fn write_privately(file: PathBuf, text: OsString) -> ExitCode {
+fn write_privately(file: PathBuf, text: OsString) -> ipc_common::Result<()> {
     let _ = (file, text);
     todo!("write TEXT into a MAP_PRIVATE mapping and compare with the file (the steps above)")
 }

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    read_range(args.file, args.offset, args.len)
+    ipc_common::finish(PROGRAM, read_range(args.file, args.offset, args.len))
 }
 
 /// The lab. The steps:
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
 ///    (`mmap::page_size()`), `PROT_READ`, `MAP_SHARED`
 ///    (mmap(2); `unsafe`, with a `// SAFETY:` comment), and write the LEN
 ///    bytes that start at `OFFSET - start` to stdout (`write_all`). munmap.
-fn read_range(file: PathBuf, offset: u64, len: u64) -> ExitCode {
+fn read_range(file: PathBuf, offset: u64, len: u64) -> ipc_common::Result<()> {
     let _ = (file, offset, len);
     todo!("print bytes OFFSET..OFFSET+LEN of FILE through a read-only mapping (the steps above)")
 }

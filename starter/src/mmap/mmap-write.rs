@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    write_at(args.file, args.offset, args.text)
+    ipc_common::finish(PROGRAM, write_at(args.file, args.offset, args.text))
 }
 
 /// The lab. The steps, each with its man page:
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
 /// 5. Print `wrote N bytes at OFFSET`, N counting TEXT's bytes.
 ///
 /// On a failed system call: `return ipc_common::fail(PROGRAM, "ftruncate", err.desc())`.
-fn write_at(file: PathBuf, offset: u64, text: OsString) -> ExitCode {
+fn write_at(file: PathBuf, offset: u64, text: OsString) -> ipc_common::Result<()> {
     let _ = (file, offset, text);
     todo!("write TEXT into FILE at OFFSET through a shared mapping (the steps above)")
 }

@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     if !ipc_common::is_valid_ipc_name(&args.name) {
         todo!("an invalid NAME is a usage error too: `usage: {USAGE}`, status 2")
     }
-    receive(args)
+    ipc_common::finish(PROGRAM, receive(args))
 }
 
 /// The lab. The steps, each with its man page (`man 7 mq_overview` first):
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
 /// 4. `--unlink`: `mq_unlink(name)` after receiving everything, on the way
 ///    to exit 0, and only then: after `queue empty` or `timed out` the queue
 ///    stays. Without `--unlink` the queue stays too, like a file.
-fn receive(args: Args) -> ExitCode {
+fn receive(args: Args) -> ipc_common::Result<()> {
     let _ = args;
     todo!("open the queue and receive the messages (the steps above)")
 }

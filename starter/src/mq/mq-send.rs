@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     if !ipc_common::is_valid_ipc_name(&args.name) {
         todo!("an invalid NAME is a usage error too: `usage: {USAGE}`, status 2")
     }
-    send(args)
+    ipc_common::finish(PROGRAM, send(args))
 }
 
 /// The lab. The steps, each with its man page (`man 7 mq_overview` first):
@@ -87,7 +87,7 @@ fn main() -> ExitCode {
 ///      (`desc()` is the bare OS text; nix's `Display` adds `ENOENT: ` in front.)
 ///
 /// Do not unlink the queue: it must outlive mq-send for mq-recv to find it.
-fn send(args: Args) -> ExitCode {
+fn send(args: Args) -> ipc_common::Result<()> {
     let _ = args;
     todo!("open (or create) the queue and send each MESSAGE (the steps above)")
 }

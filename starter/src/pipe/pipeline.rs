@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     };
     // An empty stage ("" or "   ") is a usage error too.
     let stages: Vec<Vec<CString>> = args.stages.iter().map(split_stage).collect();
-    run_pipeline(stages)
+    ipc_common::finish(PROGRAM, run_pipeline(stages))
 }
 
 /// Splits one stage on ASCII whitespace into the `argv` for execvp.
@@ -71,7 +71,7 @@ fn split_stage(stage: &OsString) -> Vec<CString> {
 ///
 /// Finally wait for every child (waitpid(2)), in any order, and exit with the
 /// last stage's status: its exit code, or 128+N if signal N killed it.
-fn run_pipeline(stages: Vec<Vec<CString>>) -> ExitCode {
+fn run_pipeline(stages: Vec<Vec<CString>>) -> ipc_common::Result<ExitCode> {
     let _ = stages;
     todo!("connect the stages with pipes, fork, dup2 and execvp (the steps above)")
 }

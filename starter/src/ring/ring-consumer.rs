@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
     // An invalid IPC name is a usage error too: `ipc_common::is_valid_ipc_name`.
-    consume(&args.name, args.wait)
+    ipc_common::finish(PROGRAM, consume(&args.name, args.wait))
 }
 
 /// The lab's consumer side.
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
 /// 2. `ring.consume(&mut std::io::stdout().lock())`.
 /// 3. `shm_unlink(name)` (shm_unlink(3)): the producer never removes NAME,
 ///    so the consumer must, or it stays in /dev/shm until reboot.
-fn consume(name: &str, wait_ms: u64) -> ExitCode {
+fn consume(name: &str, wait_ms: u64) -> ipc_common::Result<()> {
     let _ = (name, wait_ms);
     todo!("wait for the ring, copy it to stdout, unlink it (the steps above)")
 }

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         // `ipc_common::usage(USAGE)`.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    run(args.capacity)
+    ipc_common::finish(PROGRAM, run(args.capacity))
 }
 
 /// 1. `Ring::anonymous(capacity)` and `ring.init(capacity)`, BEFORE fork, so
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
 ///    must not go on to run the parent's code.
 /// 4. Parent: `ring.produce(&mut std::io::stdin().lock())`, then
 ///    `waitpid(child, None)`; exit 0 if the child exited 0.
-fn run(capacity: u64) -> ExitCode {
+fn run(capacity: u64) -> ipc_common::Result<()> {
     let _ = capacity;
     todo!("map, fork, produce in the parent and consume in the child (the steps above)")
 }

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
     // An invalid IPC name is a usage error too: `ipc_common::is_valid_ipc_name`.
-    produce(&args.name, args.capacity)
+    ipc_common::finish(PROGRAM, produce(&args.name, args.capacity))
 }
 
 /// The lab's producer side. The steps, each with its man page:
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
 ///
 /// Once the magic is stored, never unlink NAME: the consumer may not even
 /// have started yet. Removing it is the consumer's job.
-fn produce(name: &str, capacity: u64) -> ExitCode {
+fn produce(name: &str, capacity: u64) -> ipc_common::Result<()> {
     let _ = (name, capacity);
     todo!("create, size, map and initialise the ring, then fill it from stdin (the steps above)")
 }

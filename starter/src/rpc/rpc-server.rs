@@ -67,8 +67,8 @@ fn main() -> ExitCode {
     //    `static OnceLock<PathBuf>` set after bind): a server that failed
     //    with `Address already in use` must not remove another server's file.
     match (&args.unix, args.port) {
-        (Some(path), _) => serve_unix(path),
-        (None, Some(port)) => serve_tcp(args.host.as_deref().unwrap_or("127.0.0.1"), port),
+        (Some(path), _) => ipc_common::finish(PROGRAM, serve_unix(path)),
+        (None, Some(port)) => ipc_common::finish(PROGRAM, serve_tcp(args.host.as_deref().unwrap_or("127.0.0.1"), port)),
         (None, None) => ipc_common::usage(USAGE),
     }
 }
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
 /// listen), print `listening on {listener.local_addr()}` and flush. Then
 /// accept in a loop and hand each connection to [`spawn_connection`].
 /// Errors: `ipc_common::fail(PROGRAM, "bind", ipc_common::os_reason(&e))`.
-fn serve_tcp(host: &str, port: u16) -> ExitCode {
+fn serve_tcp(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
     todo!("bind, print `listening on ADDR`, accept connections (the steps above)")
 }
@@ -87,7 +87,7 @@ fn serve_tcp(host: &str, port: u16) -> ExitCode {
 /// `listening on PATH` (the path as given) and flush, then accept in a loop
 /// (`UnixListener::accept`) exactly as over TCP. On an error:
 /// `rpc-server: PATH: REASON`, exit 1.
-fn serve_unix(path: &Path) -> ExitCode {
+fn serve_unix(path: &Path) -> ipc_common::Result<()> {
     let _ = path;
     todo!("bind_unix, print `listening on PATH`, accept connections")
 }

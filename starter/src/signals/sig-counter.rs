@@ -50,7 +50,7 @@ fn main() -> ExitCode {
     if Args::try_parse().is_err() {
         todo!("report the usage error with ipc_common::usage(USAGE)");
     }
-    count_signals()
+    ipc_common::finish(PROGRAM, count_signals())
 }
 
 /// The lab. The steps:
@@ -79,6 +79,6 @@ fn main() -> ExitCode {
 /// idle, from /proc/PID/task/*/syscall (the call a sleeping thread is in)
 /// and SigBlk (its blocked signals). And never loop over the flags without
 /// sleeping: that burns a whole CPU.
-fn count_signals() -> ExitCode {
+fn count_signals() -> ipc_common::Result<()> {
     todo!("count signals: the steps above")
 }

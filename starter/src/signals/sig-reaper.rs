@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(_) => todo!("report the usage error with ipc_common::usage(USAGE)"),
     };
-    reap_children(args.n)
+    ipc_common::finish(PROGRAM, reap_children(args.n))
 }
 
 /// The lab. The steps:
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
 /// signalfd): the contract requires it, and the grader looks at the system
 /// call your program sleeps in (/proc/PID/task/*/syscall) while it waits
 /// for children it has stopped with SIGSTOP.
-fn reap_children(n: u32) -> ExitCode {
+fn reap_children(n: u32) -> ipc_common::Result<()> {
     let _ = n;
     todo!("fork N children and reap them: the steps above")
 }

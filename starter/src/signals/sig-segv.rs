@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     if Args::try_parse().is_err() {
         todo!("report the usage error with ipc_common::usage(USAGE)");
     }
-    fault_and_recover()
+    ipc_common::finish(PROGRAM, fault_and_recover())
 }
 
 /// The lab. The steps: page size from `nix::unistd::sysconf(SysconfVar::PAGE_SIZE)`;
@@ -58,6 +58,6 @@ fn main() -> ExitCode {
 /// `SigAction::new(SigHandler::SigAction(on_segv), SaFlags::SA_SIGINFO, SigSet::empty())`;
 /// `ptr.write_volatile(42)` (volatile: the compiler must really write);
 /// read it back and print `value 42`.
-fn fault_and_recover() -> ExitCode {
+fn fault_and_recover() -> ipc_common::Result<()> {
     todo!("map a read-only page, fault on it, recover in the handler: the steps above")
 }

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         Ok(args) if args.seconds.parse::<f64>().is_ok_and(|s| s.is_finite() && s >= 0.0) => args,
         _ => todo!("report the usage error with ipc_common::usage(USAGE)"),
     };
-    run_with_timeout(args)
+    ipc_common::finish(PROGRAM, run_with_timeout(args))
 }
 
 /// The lab. The steps:
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
 ///
 /// Signal the GROUP (killpg), not only the child: a shell's children would
 /// survive. Exit 124 if the time ran out, else the command's status.
-fn run_with_timeout(args: Args) -> ExitCode {
+fn run_with_timeout(args: Args) -> ipc_common::Result<ExitCode> {
     let _ = args;
     todo!("run the command with a time limit: the steps above")
 }

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    run(&args.host, args.port)
+    ipc_common::finish(PROGRAM, run(&args.host, args.port))
 }
 
 /// The lab. The steps:
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 ///    still read. (Do not close: that ends both directions.)
 /// 3. Meanwhile the main thread copies the socket to stdout until `read`
 ///    returns 0 (the server closed); then exit 0.
-fn run(host: &str, port: u16) -> ExitCode {
+fn run(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
     todo!("connect, then copy both ways at once (the steps above)")
 }

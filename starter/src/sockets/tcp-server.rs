@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    serve(&args.host, args.port)
+    ipc_common::finish(PROGRAM, serve(&args.host, args.port))
 }
 
 /// The lab. The steps:
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
 ///    has no message boundaries: never expect one read per client write.
 ///    On an error (ECONNRESET, EPIPE) end only this connection. Then drop
 ///    the socket (close(2)) and print `connection closed {peer}`.
-fn serve(host: &str, port: u16) -> ExitCode {
+fn serve(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
     todo!("accept connections and echo each on its own thread (the steps above)")
 }

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    run(args)
+    ipc_common::finish(PROGRAM, run(args))
 }
 
 /// The lab. The steps:
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
 /// 4. Print `Server says: ` and the reply's bytes, then `\n`.
 /// 5. No reply after the last try: `udp-client: no reply from HOST:PORT` on
 ///    stderr, exit 1 (HOST and PORT as given on the command line).
-fn run(args: Args) -> ExitCode {
+fn run(args: Args) -> ipc_common::Result<()> {
     let _ = (args.timeout, args.retries, args.host, args.port);
     todo!("send each line, with retransmission (the steps above)")
 }

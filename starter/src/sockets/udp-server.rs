@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    serve(&args.host, args.port)
+    ipc_common::finish(PROGRAM, serve(&args.host, args.port))
 }
 
 /// The lab. The steps:
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 ///
 /// On a failed system call: `return ipc_common::fail(PROGRAM, "bind", reason)`,
 /// with `ipc_common::os_reason(&err)` as the reason for a `std::io::Error`.
-fn serve(host: &str, port: u16) -> ExitCode {
+fn serve(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
     todo!("answer datagrams until SIGTERM (the steps above)")
 }

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         // with status 2. `ipc_common::usage(USAGE)` does exactly that.
         Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
     };
-    shmdemo(args)
+    ipc_common::finish(PROGRAM, shmdemo(args))
 }
 
 /// The lab: the lecture's shmdemo, with its errors handled. Write the
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
 /// 7. `--remove`: `sysv::remove(id)` (shmctl IPC_RMID), then print
 ///    `segment removed`. Without `--remove` the segment stays: that is the
 ///    point, the next run finds it.
-fn shmdemo(args: Args) -> ExitCode {
+fn shmdemo(args: Args) -> ipc_common::Result<()> {
     let _ = (args.remove, args.keyfile, args.text);
     todo!("the steps above")
 }

@@ -1,10 +1,10 @@
-//! Links the reference's programs with the unwinder built in.
+//! Links the tuned variants with the unwinder built in (bench/tuned/README.md).
 //!
 //! Rust's standard library unwinds panics with the C compiler's unwinder.
 //! On Linux with glibc it loads it as a shared library, `libgcc_s.so.1`,
 //! which the dynamic loader must find, open, map and relocate at every
 //! start, before `main`: 8 system calls and about a tenth of a start
-//! (handouts/performance.md, "What a process costs before it does any
+//! (docs/performance.md, "What a process costs before it does any
 //! IPC"). The same unwinder also comes as a static archive, `libgcc_eh.a`,
 //! with every gcc (it is what `gcc -static-libgcc` links): named here, it
 //! is linked into each program before the standard library asks for
