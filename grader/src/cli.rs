@@ -383,7 +383,7 @@ fn grade(args: &Args) -> Result<u8> {
                     "it is looked for at the top of the submission and one folder down: submit your whole repository, \
                      with starter/ as it came in the template",
                 );
-                return not_graded(args, &selected, fail, started);
+                return not_graded(args, &selected, fail, started, &notes);
             };
             let dir = tempfile::Builder::new().prefix("ipc-grader-build-").tempdir().context("a folder to build in")?;
             let built = {
@@ -401,9 +401,11 @@ fn grade(args: &Args) -> Result<u8> {
             match built {
                 Ok(built) => built.programs,
                 Err(BuildError::Compile { messages, .. }) => {
-                    return does_not_compile(args, &selected, "ipc-starter", &messages, started);
+                    return does_not_compile(args, &selected, "ipc-starter", &messages, started, &notes);
                 }
-                Err(BuildError::Cargo(why)) => return does_not_compile(args, &selected, "ipc-starter", &why, started),
+                Err(BuildError::Cargo(why)) => {
+                    return does_not_compile(args, &selected, "ipc-starter", &why, started, &notes);
+                }
             }
         }
         Some(dir) => {
@@ -441,13 +443,13 @@ fn grade(args: &Args) -> Result<u8> {
                     built.programs
                 }
                 Err(BuildError::Compile { package, messages }) => {
-                    return does_not_compile(args, &selected, &package, &messages, started);
+                    return does_not_compile(args, &selected, &package, &messages, started, &notes);
                 }
                 // A build that could not run or ran out of time still gives
                 // every report (0 points, the reason), so that Classroom and
                 // Gradescope get a result on every road.
                 Err(BuildError::Cargo(why)) => {
-                    return does_not_compile(args, &selected, krate.package(), &why, started);
+                    return does_not_compile(args, &selected, krate.package(), &why, started, &notes);
                 }
             }
         }
@@ -592,7 +594,14 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
-fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages: &str, started: Instant) -> Result<u8> {
+fn does_not_compile(
+    args: &Args,
+    selected: &[Selected],
+    package: &str,
+    messages: &str,
+    started: Instant,
+    notes: &[String],
+) -> Result<u8> {
     eprintln!("{messages}");
     // The first error only: every check carries it, and a report must stay small.
     let first: String = match messages.lines().position(|l| l.starts_with("error")) {
@@ -603,18 +612,21 @@ fn does_not_compile(args: &Args, selected: &[Selected], package: &str, messages:
         .kind(Kind::Missing)
         .got(ipc_engine::text::cut(&ipc_engine::text::escape(first.as_bytes(), false), 2000))
         .note(format!("fix the first error above (`cargo build -p {package}` shows them all), then grade again"));
-    not_graded(args, selected, fail, started)
+    not_graded(args, selected, fail, started, notes)
 }
 
 /// Every check scores 0 with `fail` (the code did not build, a submission
 /// has no starter/): every report is still written, with the reason.
-fn not_graded(args: &Args, selected: &[Selected], fail: Fail, started: Instant) -> Result<u8> {
+fn not_graded(args: &Args, selected: &[Selected], fail: Fail, started: Instant, notes: &[String]) -> Result<u8> {
     let outcomes: Vec<Outcome> =
         selected.iter().map(|s| Outcome::not_run(s, fail.clone(), "make the code build first")).collect();
     match args.format {
         Format::Human => {
             let total: u32 = selected.iter().map(|s| s.entry.points).sum();
             let mut out = anstream::stdout();
+            for note in notes {
+                writeln!(out, "NOTE: {note}")?;
+            }
             writeln!(out, "Your code could not be graded: {}", fail.what)?;
             writeln!(out, "Score: 0/{total}")?;
         }
@@ -626,7 +638,7 @@ fn not_graded(args: &Args, selected: &[Selected], fail: Fail, started: Instant) 
             let compile_errors = fail.got.iter().map(|got| crate::batch::CompileError::new(None, got)).collect();
             let record = crate::batch::Record::new(selected, &[], Some(why), compile_errors);
             let rubric = Rubric { labs: Default::default() };
-            write_reports(args, "your code", &outcomes, started.elapsed(), &rubric, &[], record)?
+            write_reports(args, "your code", &outcomes, started.elapsed(), &rubric, notes, record)?
         }
     }
     // A submission that does not build was graded (0 points): exit 1.

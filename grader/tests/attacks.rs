@@ -61,6 +61,7 @@ fn attack(t: &Targets) -> String {
     let (results, canaries, secrets) = (list(&t.results), list(&t.canaries), list(&t.secrets));
     format!(
         r#"
+echo 'the attack ran' >&2
 forged='{{"score": 999, "output": "forged", "tests": []}}'
 for f in {results}; do printf '%s' "$forged" > "$f"; done
 for f in {canaries}; do printf 'pwned\n' >> "$f"; done
@@ -84,7 +85,7 @@ fn from_build(dir: &Path, script: &str) {
     copy_starter(dir);
     let build = format!(
         "fn main() {{\n    let _ = std::process::Command::new(\"sh\").arg(\"-c\").arg({script:?}).status();\n    \
-         println!(\"cargo::warning=build script ran\");\n}}\n"
+         println!(\"cargo::warning=the build script ran its attack\");\n}}\n"
     );
     std::fs::write(dir.join("starter/build.rs"), build).unwrap();
 }
@@ -235,7 +236,8 @@ fn attacks_through_gradescope_earn_nothing_and_reach_nothing() {
     let honest_solution = work.path().join("honest");
     honest(&honest_solution);
 
-    let submissions: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+    let submissions: Vec<(&str, Make)> = vec![
         ("build script", Box::new(|d: &Path| from_build(d, &script))),
         ("program under test", Box::new(|d: &Path| from_program(d, &script))),
         (
@@ -258,12 +260,24 @@ fn attacks_through_gradescope_earn_nothing_and_reach_nothing() {
         let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{how}: results.json ({e}): {text}"));
         assert_eq!(json["score"].as_f64(), Some(0.0), "{how}: earned points:\n{text}");
         assert!(json["tests"].as_array().is_some_and(|t| !t.is_empty()), "{how}: no checks in {text}");
-        assert_no_secret(&format!("{how}: results.json"), &text, &secrets);
+        // What the student sees before grades are published: the hidden
+        // checks' own entries (shown after) hold their texts by design.
+        let mut seen = json["output"].as_str().unwrap_or_default().to_string();
+        for t in json["tests"].as_array().unwrap().iter().filter(|t| t["visibility"] != "after_published") {
+            seen.push_str(&t.to_string());
+        }
+        assert_no_secret(&format!("{how}: results.json"), &seen, &secrets);
+        // No secret of the instructor's anywhere in it.
+        assert_no_secret(&format!("{how}: results.json"), &text, &secrets[..2]);
         assert_unchanged(&before, how);
         let left = survivors();
         assert!(left.is_empty(), "{how}: processes outlived the grading: {left:#?}");
-        if *how == "links" {
-            assert!(text.contains("left out of your submission"), "{how}: the links are not named: {text}");
+        // The attack did run, and was stopped.
+        let log = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        match *how {
+            "build script" => assert!(log.contains("the build script ran its attack"), "{how}: it never ran:\n{log}"),
+            "program under test" => assert!(text.contains("the attack ran"), "{how}: it never ran:\n{text}"),
+            _ => assert!(text.contains("left out of your submission"), "{how}: the links are not named: {text}"),
         }
     }
     // The honest student, graded after them, earns full marks.
@@ -272,7 +286,8 @@ fn attacks_through_gradescope_earn_nothing_and_reach_nothing() {
     ipc_grader::export::copy_tree(&honest_solution, &submission).unwrap();
     let out = run("bash", &[root.join("source/run_autograder").to_str().unwrap()], &root, &env);
     assert_eq!(out.exit, Some(Exit::Code(0)));
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(root.join("results/results.json")).unwrap()).unwrap();
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("results/results.json")).unwrap()).unwrap();
     let visible: f64 = json["tests"]
         .as_array()
         .unwrap()
@@ -310,7 +325,7 @@ fn attacks_in_batch_earn_nothing_and_reach_nothing() {
         canaries: vec![bashrc, ruth.clone(), grader.clone(), install.join("ipc-grader-peers")],
         secrets: vec![hosts.clone(), workspace_root().join("rubric/pipe.toml")],
     };
-    let secrets = secret_texts(&[hosts.clone()], &[]);
+    let secrets = secret_texts(std::slice::from_ref(&hosts), &[]);
     let before = snapshot(&targets.canaries);
     let script = attack(&targets);
     from_build(&subs.join("eve"), &script);
@@ -335,6 +350,8 @@ fn attacks_in_batch_earn_nothing_and_reach_nothing() {
     }
     let max: u32 = csv.lines().find(|l| l.starts_with("ruth")).unwrap().split(',').nth(3).unwrap().parse().unwrap();
     assert_eq!(total("ruth"), max, "the honest student lost points:\n{csv}");
+    let feedback = std::fs::read_to_string(out.join("feedback/mallory.txt")).unwrap();
+    assert!(feedback.contains("the attack ran"), "mallory's attack never ran:\n{feedback}");
     assert_unchanged(&before, "batch");
     let left = survivors();
     assert!(left.is_empty(), "processes outlived the batch: {left:#?}");
@@ -358,8 +375,7 @@ fn without_the_sandbox_the_same_reach_succeeds() {
     let work = tempfile::tempdir().unwrap();
     let (bashrc, hosts) = home(work.path());
     let targets = Targets { results: Vec::new(), canaries: vec![bashrc.clone()], secrets: vec![hosts] };
-    let script =
-        format!("printf 'pwned\\n' >> '{}'; cat '{}' >&2\n", bashrc.display(), targets.secrets[0].display());
+    let script = format!("printf 'pwned\\n' >> '{}'; cat '{}' >&2\n", bashrc.display(), targets.secrets[0].display());
     from_program(&work.path().join("submission"), &script);
     let grader = env!("CARGO_BIN_EXE_ipc-grader");
     let cache = workspace_root().join("target/aux-test/batch-cache");
