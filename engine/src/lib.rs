@@ -22,6 +22,7 @@
 //! - [`build`]: building a crate of the workspace into programs to grade.
 //! - [`peer`]: trusted programs the engine and the labs run as partners.
 //! - [`misuse`]: a program under test that runs the grader's own programs.
+//! - [`remove`]: removing a check's folder, whatever a program left in it.
 //! - [`text`]: escaping and excerpts of whatever programs print.
 
 pub mod build;
@@ -32,6 +33,7 @@ pub mod misuse;
 pub mod net;
 pub mod peer;
 pub mod proc;
+pub mod remove;
 pub mod runner;
 pub mod sysv;
 pub mod text;
