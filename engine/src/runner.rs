@@ -170,7 +170,7 @@ pub fn abort() {
         crate::sysv::end_of_run(run_id);
     }
     for dir in dirs {
-        let _ = std::fs::remove_dir_all(dir);
+        let _ = crate::remove::tree(&dir);
     }
 }
 
@@ -214,7 +214,7 @@ fn combine(reps: impl Iterator<Item = Run>) -> Run {
 fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Watchdog) -> Run {
     let limit = job.limit;
     let started = Instant::now();
-    let dir = match tempfile::Builder::new().prefix("ipc-grade-").tempdir() {
+    let dir = match crate::remove::CheckFolder::new() {
         Ok(dir) => dir,
         Err(e) => {
             let fail = Fail::infra(format!("cannot make a temporary directory: {e}"));
@@ -278,7 +278,9 @@ fn run_one(job: &Job, programs: &Programs, run_id: &str, n: usize, watchdog: &Wa
         };
     }
 
-    active().dirs.retain(|d| d != dir.path());
+    let path = dir.path().to_owned();
+    let result = crate::remove::after_check(dir, result);
+    active().dirs.retain(|d| *d != path);
     Run::single(result.err(), elapsed, ctx.take_reproduction())
 }
 

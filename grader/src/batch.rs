@@ -329,8 +329,11 @@ fn build_submission(
         return Err(NotBuilt::new("no starter/ folder with a Cargo.toml"));
     }
     let prepare = || -> Result<()> {
-        if work.exists() {
-            std::fs::remove_dir_all(work)?;
+        // A student's build script may leave anything in its work folder
+        // (a chain of folders 30,000 deep overflows std's remove_dir_all).
+        let left = ipc_engine::remove::tree(work);
+        if !left.is_empty() {
+            bail!("cannot clear the work folder {}: {}", work.display(), left.join("; "));
         }
         std::fs::create_dir_all(work)?;
         crate::export::copy_tree(&root.join("common"), &work.join("common"))?;
@@ -373,8 +376,9 @@ fn first_error(messages: &str) -> String {
 /// build overwrites them there).
 fn keep_binaries(programs: &Programs, dest: &Path) -> Result<Programs, NotBuilt> {
     let copy = || -> Result<Programs> {
-        if dest.exists() {
-            std::fs::remove_dir_all(dest)?;
+        let left = ipc_engine::remove::tree(dest);
+        if !left.is_empty() {
+            bail!("cannot clear {}: {}", dest.display(), left.join("; "));
         }
         std::fs::create_dir_all(dest)?;
         let mut map = BTreeMap::new();

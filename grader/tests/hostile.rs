@@ -192,6 +192,15 @@ fn a_program_that_leaves_objects_behind() {
     assert!(report.contains("the shared-memory object /ipcl."), "{report}");
 }
 
+/// A chain of folders 30,000 deep left in a check's folder is removed
+/// (std's recursive remove_dir_all overflowed its stack on it, and the
+/// whole grader aborted): grading completes and reports.
+#[test]
+fn a_program_that_leaves_a_chain_of_folders_30000_deep() {
+    let report = grade_hostile("deep-chain");
+    assert!(!report.contains("could not be removed"), "{report}");
+}
+
 #[test]
 fn a_program_that_moves_to_another_process_group() {
     grade_hostile("new-group");
