@@ -20,6 +20,8 @@
 //! - [`leaks`]: POSIX shared memory and message queues left behind.
 //! - [`sysv`]: System V shared-memory segments: key files, leaks, clean-up.
 //! - [`build`]: building a crate of the workspace into programs to grade.
+//! - [`observe`]: the grader's probes that a program under test starts,
+//!   seen in /proc.
 //! - [`peer`]: trusted programs the engine and the labs run as partners.
 //! - [`misuse`]: a program under test that runs the grader's own programs.
 //! - [`remove`]: removing a check's folder, whatever a program left in it.
@@ -31,6 +33,7 @@ pub mod ctx;
 pub mod leaks;
 pub mod misuse;
 pub mod net;
+pub mod observe;
 pub mod peer;
 pub mod proc;
 pub mod remove;

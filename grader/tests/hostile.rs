@@ -222,3 +222,46 @@ fn a_program_that_calls_kill_minus_one() {
     let report = grade_hostile("kill-all");
     assert!(!report.contains("not isolated"), "{report}");
 }
+
+/// Grades `checks` with the reference's programs, each of `replaced`
+/// (contract name, file in tests/hostile/) standing in for one, and
+/// returns the checks that paid anything.
+fn paid_with(replaced: &[(&str, &str)], checks: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, exe) in reference().iter() {
+        std::os::unix::fs::symlink(exe, dir.path().join(name)).unwrap();
+    }
+    for (program, file) in replaced {
+        std::fs::remove_file(dir.path().join(program)).unwrap();
+        let hostile = workspace_root().join("grader/tests/hostile").join(file);
+        std::os::unix::fs::symlink(hostile, dir.path().join(program)).unwrap();
+    }
+    let json_path = dir.path().join("report.json");
+    let mut args =
+        vec!["--bin-dir", dir.path().to_str().unwrap(), "--format", "json", "-o", json_path.to_str().unwrap()];
+    args.extend(checks);
+    let spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, workspace_root());
+    let out = proc::output(spec, Duration::from_secs(300)).expect("the grader runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.exit, Some(Exit::Code(1)), "grader status; stderr:\n{stderr}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let tests = report["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), checks.len());
+    tests
+        .iter()
+        .filter(|t| t["status"] != "failed" || t["score"] != 0)
+        .map(|t| format!("{}: {}", t["name"], t["output"]))
+        .collect()
+}
+
+/// A `pipeline` that runs no stage and writes the files the grader's
+/// probe would write (only descriptors 0 1 2, no signal ignored or
+/// blocked, the first stage done) earns nothing: the checks that use the
+/// probe observe its stages themselves, in /proc.
+#[test]
+fn a_pipeline_that_writes_the_probes_reports_itself_earns_nothing() {
+    let checks =
+        ["pipe::pipeline-only-std-fds", "pipe::pipeline-signals-default", "pipe::pipeline-waits-for-every-stage"];
+    let paid = paid_with(&[("pipeline", "forge-pipeline")], &checks);
+    assert!(paid.is_empty(), "a pipeline that forges the probe's reports earned points: {paid:#?}");
+}
