@@ -265,3 +265,23 @@ fn a_pipeline_that_writes_the_probes_reports_itself_earns_nothing() {
     let paid = paid_with(&[("pipeline", "forge-pipeline")], &checks);
     assert!(paid.is_empty(), "a pipeline that forges the probe's reports earned points: {paid:#?}");
 }
+
+/// Clients that never touch the network earn nothing: a `tcp-client` that
+/// prints its stdin (what an echo comes back as) and a `udp-client` that
+/// prints the replies a server numbering from 1 would send. The grader's
+/// servers greet first and number from a number drawn for the run.
+#[test]
+fn clients_that_make_up_the_servers_replies_earn_nothing() {
+    let checks = [
+        "sockets::tcp-client-echo",
+        "sockets::tcp-client-echo-20mib",
+        "sockets::tcp-client-half-close",
+        "sockets::udp-client-replies",
+        "sockets::udp-client-retransmits",
+        "sockets::udp-client-ignores-others",
+        "sockets::udp-client-gives-up",
+        "sockets::clients-resolve-localhost",
+    ];
+    let paid = paid_with(&[("tcp-client", "cat-tcp-client"), ("udp-client", "made-up-udp-client")], &checks);
+    assert!(paid.is_empty(), "clients that never used the network earned points: {paid:#?}");
+}
