@@ -285,3 +285,14 @@ fn clients_that_make_up_the_servers_replies_earn_nothing() {
     let paid = paid_with(&[("tcp-client", "cat-tcp-client"), ("udp-client", "made-up-udp-client")], &checks);
     assert!(paid.is_empty(), "clients that never used the network earned points: {paid:#?}");
 }
+
+/// A `sig-reaper` that forks nothing and prints made-up pids with the
+/// contract's statuses earns nothing: the grader looks at its children in
+/// /proc while it runs. (`sig-reaper 1`, whose one child ends at once, is
+/// over before the grader can look: `reaper-one` is left to the program's
+/// word.)
+#[test]
+fn a_reaper_that_makes_up_its_children_earns_nothing() {
+    let paid = paid_with(&[("sig-reaper", "made-up-reaper")], &["signals::reaper-fifty", "signals::reaper-500"]);
+    assert!(paid.is_empty(), "a sig-reaper that forked nothing earned points: {paid:#?}");
+}
