@@ -9,7 +9,7 @@ use ipc_engine::proc::{self, Collected, Exit, Spec};
 use ipc_grader::labs::LABS;
 
 mod common;
-use common::{CLASSROOM_BOUND, Classroom, repository_with_a_hidden_check_per_lab};
+use common::{CLASSROOM_BOUND, Classroom, repository_with_a_hidden_check_per_lab, stable_checkout};
 use ipc_grader::rubric::Rubric;
 use serde_json::Value;
 
@@ -78,7 +78,7 @@ fn hidden_checks_leave_no_trace_in_the_export() {
 fn exported_template_builds_grades_and_reveals_nothing() {
     let root = workspace_root();
     let work = tempfile::tempdir().unwrap();
-    let dest = work.path().join("template");
+    let dest = stable_checkout("template");
     let grader = env!("CARGO_BIN_EXE_ipc-grader");
     let out = run(grader, &["--export-template", dest.to_str().unwrap()], &root, &[]);
     assert_eq!(out.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&out.stderr));

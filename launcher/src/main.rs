@@ -5,9 +5,13 @@
 //! spend in silence. This program says what is happening, lets cargo show
 //! its progress on a first build, then replaces itself with the grader
 //! (`exec`: same process, so Ctrl-C and exit statuses are the grader's).
+//!
+//! It grades the checkout cargo ran it for, with a grader built from that
+//! checkout, whatever target folder it shares (see `checkout`).
+
+mod checkout;
 
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
 use std::time::{Duration, Instant};
 
@@ -15,16 +19,18 @@ use std::time::{Duration, Instant};
 const SILENT_FOR: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the launcher lives in the workspace").to_owned();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // This program and the grader share a target folder and profile.
-    let grader: PathBuf = match std::env::current_exe() {
-        Ok(exe) => exe.with_file_name("ipc-grader"),
-        Err(e) => return fail(&format!("cannot find where cargo put this program: {e}")),
+    let checkout = match checkout::find() {
+        Ok(checkout) => checkout,
+        Err(why) => return fail(&why),
     };
+    let (root, grader) = (&checkout.root, &checkout.grader);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(&cargo);
     build.arg("build").arg("--manifest-path").arg(root.join("Cargo.toml"));
     build.args(["--package", "ipc-grader", "--bin", "ipc-grader", "--bin", "ipc-grader-peers"]);
+    if let Some(dir) = &checkout.target_dir {
+        build.arg("--target-dir").arg(dir);
+    }
     let status = if grader.exists() {
         // Usually nothing to do (a fraction of a second); after an edit of
         // the rubric or the grader, a rebuild that says so.
@@ -38,6 +44,13 @@ fn main() -> ExitCode {
             "cargo grade: first run: building the grader and its libraries (about a minute on a two-core machine, \
              once; cargo shows its progress). Then it builds and grades your code."
         );
+        if let Some(dir) = &checkout.target_dir {
+            eprintln!(
+                "cargo grade: the target folder is not this checkout's own, and may be shared with other \
+                 checkouts: this checkout's grader and code are built in {}",
+                dir.display()
+            );
+        }
         match build.status() {
             Ok(status) => status,
             Err(e) => return fail(&format!("cannot run cargo: {e}")),
@@ -46,7 +59,13 @@ fn main() -> ExitCode {
     if !status.success() {
         return fail("the grader itself did not build (cargo's messages above say why)");
     }
-    let error = Command::new(&grader).args(std::env::args_os().skip(1)).exec();
+    let mut run = Command::new(grader);
+    run.args(std::env::args_os().skip(1));
+    if let Some(dir) = &checkout.target_dir {
+        // What the grader builds (your code) goes there too.
+        run.env("CARGO_TARGET_DIR", dir);
+    }
+    let error = run.exec();
     fail(&format!("cannot start {}: {error}", grader.display()))
 }
 

@@ -72,6 +72,20 @@ impl Classroom {
     }
 }
 
+/// A folder for a checkout that a test grades with `cargo grade` and the
+/// target folder the heavy tests share (target/aux-test), emptied first:
+/// always the same path, for the launcher gives each checkout its own
+/// build folder under a target folder that is not its own (keyed by the
+/// checkout's path), and a new path each run would build the grader's
+/// libraries anew each run, and keep them.
+pub fn stable_checkout(name: &str) -> PathBuf {
+    let dir = build::workspace_root().join("target/aux-test/checkouts").join(name);
+    let left = ipc_engine::remove::tree(&dir);
+    assert!(left.is_empty(), "cannot clear {}: {left:?}", dir.display());
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    dir
+}
+
 /// The keys Gradescope's results.json specification allows.
 pub const GRADESCOPE_TOP: &[&str] = &[
     "score",
