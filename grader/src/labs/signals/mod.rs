@@ -314,23 +314,34 @@ fn reaper(ctx: &mut Ctx, n: usize) -> Result<(), Fail> {
 
 /// The children the grader saw sig-reaper have, looking in /proc while it
 /// ran: the `reaped PID` lines are the program's own words, these the
-/// kernel's.
+/// kernel's. Each child is kept with the executable its parent ran then,
+/// so that a wrapper script's own commands before it execs the program
+/// (a `cat`, say) are told from the program's children.
 #[derive(Default)]
 struct Children {
-    seen: BTreeSet<i32>,
+    /// (executable of sig-reaper as device and inode, child pid).
+    seen: BTreeSet<((u64, u64), i32)>,
     /// Looks taken while sig-reaper ran.
     looks: u32,
+    /// The executable sig-reaper ran at the last look.
+    last_exe: Option<(u64, u64)>,
 }
 
 impl Children {
     fn look(&mut self, pid: Pid) {
+        use std::os::unix::fs::MetadataExt;
         self.looks += 1;
-        self.seen.extend(procfs::children(pid).into_iter().map(Pid::as_raw));
+        if let Ok(meta) = std::fs::metadata(format!("/proc/{pid}/exe")) {
+            self.last_exe = Some((meta.dev(), meta.ino()));
+        }
+        let exe = self.last_exe.unwrap_or_default();
+        self.seen.extend(procfs::children(pid).into_iter().map(|c| (exe, c.as_raw())));
     }
 
-    /// Every child seen was reported; a run that lasted long enough to be
-    /// looked at five times had children; and no run ends before its
-    /// slowest child can (child i sleeps `(i * 7) % 50` ms).
+    /// Every child seen while sig-reaper ran its last executable was
+    /// reported; a run looked at five times or more had children; and no
+    /// run ends before its slowest child can (child i sleeps
+    /// `(i * 7) % 50` ms).
     fn check(&self, done: &Done, n: usize) -> Result<(), Fail> {
         let slowest = (0..n).map(|i| (i * 7) % 50).max().unwrap_or(0) as u64;
         ensure(done.elapsed >= Duration::from_millis(slowest), || {
@@ -341,7 +352,13 @@ impl Children {
             .note("fork the N children, and reap each as it ends: the reported pids are your children's")
         })?;
         let reported: BTreeSet<i32> = reaped_lines(&done.stdout).into_iter().map(|(pid, _)| pid).collect();
-        let unreported: Vec<String> = self.seen.difference(&reported).take(5).map(i32::to_string).collect();
+        let unreported: Vec<String> = self
+            .seen
+            .iter()
+            .filter(|(exe, pid)| Some(*exe) == self.last_exe && !reported.contains(pid))
+            .take(5)
+            .map(|(_, pid)| pid.to_string())
+            .collect();
         ensure(unreported.is_empty(), || {
             done.fail("children the grader saw sig-reaper have are not among the pids it reported")
                 .got(format!("not reported: {}", unreported.join(", ")))
