@@ -528,6 +528,15 @@ impl<'c, 'a> Cmd<'c, 'a> {
         self
     }
 
+    /// Keeps stdin as a pipe the check holds open until it closes it
+    /// ([`Proc::close_stdin`]); the reproduction shows `shown |` (a
+    /// command that holds it open a while, as the check does: `sleep 1`).
+    pub fn stdin_held(mut self, shown: &str) -> Self {
+        self.spec.stdin = Input::Pipe;
+        self.stdin_desc = Some(format!("{shown} |"));
+        self
+    }
+
     /// Keeps up to `cap` bytes of stdout and of stderr.
     pub fn output_cap(mut self, cap: usize) -> Self {
         self.spec.output_cap = cap;

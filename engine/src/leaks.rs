@@ -84,8 +84,11 @@ pub fn remove_queue(name: &str) {
 fn list_prefixed(dir: &Path, prefix: &str) -> Vec<String> {
     let bare = prefix.trim_start_matches('/');
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    // Objects are files: a folder there (a check's, where TMPDIR is
+    // /dev/shm) is none.
     let mut found: Vec<String> = entries
         .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.starts_with(bare))
         .map(|n| format!("/{n}"))

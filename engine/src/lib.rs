@@ -20,10 +20,13 @@
 //! - [`leaks`]: POSIX shared memory and message queues left behind.
 //! - [`sysv`]: System V shared-memory segments: key files, leaks, clean-up.
 //! - [`build`]: building a crate of the workspace into programs to grade.
+//! - [`observe`]: the grader's probes that a program under test starts,
+//!   seen in /proc.
 //! - [`peer`]: trusted programs the engine and the labs run as partners.
 //! - [`misuse`]: a program under test that runs the grader's own programs.
 //! - [`sandbox`]: what confines student code: separate users, Landlock,
 //!   private IPC namespaces, the seccomp filters.
+//! - [`remove`]: removing a check's folder, whatever a program left in it.
 //! - [`text`]: escaping and excerpts of whatever programs print.
 
 pub mod build;
@@ -32,8 +35,10 @@ pub mod ctx;
 pub mod leaks;
 pub mod misuse;
 pub mod net;
+pub mod observe;
 pub mod peer;
 pub mod proc;
+pub mod remove;
 pub mod runner;
 pub mod sandbox;
 pub mod sysv;

@@ -180,7 +180,7 @@ pub fn abort() {
         crate::sysv::end_of_run(run_id);
     }
     for dir in dirs {
-        let _ = std::fs::remove_dir_all(dir);
+        let _ = crate::remove::tree(&dir);
     }
 }
 
@@ -312,7 +312,7 @@ fn run_one(
         },
         None => None,
     };
-    let dir = match tempfile::Builder::new().prefix("ipc-grade-").tempdir() {
+    let dir = match crate::remove::CheckFolder::new() {
         Ok(dir) => dir,
         Err(e) => return infra(format!("cannot make a temporary directory: {e}")),
     };
@@ -388,10 +388,11 @@ fn run_one(
         };
     }
 
-    active().dirs.retain(|d| d != dir.path());
+    let path = dir.path().to_owned();
     let commands = ctx.take_reproduction();
     drop(ctx);
-    drop(dir);
+    let result = crate::remove::after_check(dir, result);
+    active().dirs.retain(|d| *d != path);
     drop(confined);
     Run::single(result.err(), elapsed, commands)
 }

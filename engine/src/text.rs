@@ -21,9 +21,13 @@ pub fn escape(bytes: &[u8], escape_newlines: bool) -> String {
 }
 
 /// A GitHub Actions runner takes a log line that starts with `::` (after
-/// leading blanks) as a command; a zero-width space between the colons of
+/// leading blanks) as a command, and one that holds `##[` anywhere (the
+/// older form); a zero-width space between the colons, or the hashes, of
 /// such a line keeps it plain text and still reads the same.
 fn defuse_workflow_commands(text: &str) -> String {
+    if text.contains("##[") {
+        return defuse_workflow_commands(&text.replace("##[", "#\u{200b}#["));
+    }
     if !text.contains("::") {
         return text.to_string();
     }
@@ -157,9 +161,9 @@ mod tests {
 
     #[test]
     fn no_line_starts_a_workflow_command() {
-        let text = escape(b"ok\n  ::error::x\n::stop-commands::t\npipe::check", false);
-        assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
-        assert!(text.ends_with("pipe::check"));
+        let text = escape(b"ok\n  ::error::x\n::stop-commands::t\npipe::check\nsay ##[error]x", false);
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("::") && !l.contains("##[")), "{text}");
+        assert!(text.contains("pipe::check\n"));
     }
 
     #[test]

@@ -154,17 +154,30 @@ pub fn main() -> ExitCode {
             }
         };
     }
+    // In a GitHub Actions log, nothing from here on is a workflow command
+    // until the grader's own annotations: the build's messages and the
+    // programs' output come first (see `workflow`).
+    if args.format == Format::Github {
+        crate::workflow::start();
+    }
     // Ctrl-C stops every program under test too (they run in process
     // groups of their own, which the terminal's signal does not reach).
     // Before any thread starts.
     crate::interrupt::install(crate::interrupt::stop_cleanly);
-    match grade(&args) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => {
+    let graded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grade(&args)));
+    let code = match graded {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(err)) => {
             eprintln!("error: {err:#}");
             ExitCode::from(ERROR)
         }
-    }
+        Err(panic) => {
+            crate::workflow::end();
+            std::panic::resume_unwind(panic)
+        }
+    };
+    crate::workflow::end();
+    code
 }
 
 /// `cargo grade --watch [LAB]...`: see [`crate::watch`].
@@ -385,7 +398,8 @@ fn grade(args: &Args) -> Result<u8> {
                 );
                 return not_graded(args, &selected, fail, started, &notes);
             };
-            let dir = tempfile::Builder::new().prefix("ipc-grader-build-").tempdir().context("a folder to build in")?;
+            // Removed without recursion: a build script may leave anything.
+            let dir = ipc_engine::remove::CheckFolder::named("ipc-grader-build-").context("a folder to build in")?;
             let built = {
                 let build_in = ipc_engine::sandbox::build::Work { root: dir.path().to_owned() };
                 let taken = crate::submission::take(&build::workspace_root(), &starter, &build_in)?;
@@ -565,11 +579,16 @@ fn write_reports(
 /// `--format github`: the human report in the log (with workflow commands
 /// stopped around it), annotations, the step summary, and the Classroom result.
 fn github(args: &Args, origin: &str, outcomes: &[Outcome], notes: &[String], human: &[u8], error: bool) -> Result<()> {
+    // The report holds what programs printed (escaped): still inside the
+    // region main started (started here if it was not); then the grader's
+    // own annotations, escaped, as commands.
+    crate::workflow::start();
     let mut out = std::io::stdout().lock();
-    let token = formats::stop_commands_token();
-    writeln!(out, "::stop-commands::{token}")?;
     out.write_all(&anstream::adapter::strip_bytes(human).into_vec())?;
-    writeln!(out, "::{token}::")?;
+    out.flush()?;
+    drop(out);
+    crate::workflow::end();
+    let mut out = std::io::stdout().lock();
     out.write_all(formats::annotations(outcomes).as_bytes())?;
     let summary = formats::summary_markdown(origin, outcomes, notes);
     let summary_path = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from).or_else(|| args.output.clone());

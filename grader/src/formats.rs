@@ -79,9 +79,10 @@ fn summary_line(t: &Totals) -> String {
 /// Makes text safe to print in a GitHub Actions log: no line can start a
 /// workflow command (the runner trims leading blanks, then looks for `::`).
 pub fn defuse(text: &str) -> String {
-    // A zero-width space between the colons breaks the command marker while
-    // leaving the text readable.
-    text.replace("::", ":\u{200b}:")
+    // A zero-width space between the colons (or the hashes of the older
+    // `##[command]` form) breaks the command marker while leaving the text
+    // readable.
+    text.replace("::", ":\u{200b}:").replace("##[", "#\u{200b}#[")
 }
 
 /// Escapes the message of a workflow command (`::error ...::MESSAGE`).
@@ -275,12 +276,6 @@ pub fn annotations(outcomes: &[Outcome]) -> String {
     }
     let _ = writeln!(out, "::notice title=Score::{}", command_data(&format!("Score {}/{}", t.score, t.max_score)));
     out
-}
-
-/// A random token for `::stop-commands::`, so that nothing printed between
-/// it and the matching resume line is taken as a workflow command.
-pub fn stop_commands_token() -> String {
-    format!("ipc-grader-{:016x}", fastrand::u64(..))
 }
 
 #[cfg(test)]

@@ -42,5 +42,6 @@ pub fn install(on_stop: impl FnOnce(Signal) + Send + 'static) {
 pub fn stop_cleanly(sig: Signal) {
     ipc_engine::runner::abort();
     eprintln!("\ncargo grade: stopped by {sig}; every program it had started was stopped too.");
+    crate::workflow::end();
     std::process::exit(128 + sig as i32);
 }

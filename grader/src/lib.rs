@@ -7,7 +7,8 @@
 //! template, [`rubric`] their points and hints, [`grading`] turns the
 //! engine's runs into scored outcomes, [`report`] and [`formats`] write
 //! them for people and machines, [`cli`] is the command line; [`batch`],
-//! [`export`], [`handouts`] and [`tamper`] serve instructors.
+//! [`export`], [`handouts`] and [`tamper`] serve instructors; [`workflow`]
+//! keeps a GitHub Actions log free of commands from student code.
 
 pub mod batch;
 pub mod cli;
@@ -24,3 +25,4 @@ pub mod rubric;
 pub mod submission;
 pub mod tamper;
 pub mod watch;
+pub mod workflow;

@@ -10,7 +10,7 @@ use ipc_grader::labs::LABS;
 use serde_json::Value;
 
 mod common;
-use common::{assert_gradescope_keys, repository_with_a_hidden_check_per_lab};
+use common::{assert_gradescope_keys, repository_with_a_hidden_check_per_lab, stable_checkout};
 
 /// Runs `program` with the autograder's environment: its root, this
 /// machine's Rust toolchain (not one installed under /usr/local), and the
@@ -86,7 +86,7 @@ fn the_autograder_zip_grades_every_kind_of_submission() {
     assert!(plain.is_file());
 
     // Unpacked as Gradescope does, into ROOT/source.
-    let root = work.path().join("autograder");
+    let root = stable_checkout("gradescope");
     let file = std::fs::File::open(&zip_path).unwrap();
     zip::ZipArchive::new(file).unwrap().extract(root.join("source")).unwrap();
     for script in ["setup.sh", "run_autograder"] {

@@ -79,6 +79,11 @@ fn bin_dir(hostile: &Path, marker: &str) -> tempfile::TempDir {
 /// Grades the `pipe` lab with `hostile` as pipe-message and checks everything
 /// the module documentation promises. Returns the human report.
 fn grade_hostile(name: &str) -> String {
+    grade_hostile_with(name, &[])
+}
+
+/// As [`grade_hostile`], with more environment for the grader.
+fn grade_hostile_with(name: &str, env: &[(&str, &Path)]) -> String {
     let hostile: PathBuf = workspace_root().join("grader/tests/hostile").join(name);
     let marker = marker(name);
     let dir = bin_dir(&hostile, &marker);
@@ -87,6 +92,7 @@ fn grade_hostile(name: &str) -> String {
     let mut spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, workspace_root());
     spec.args.push(json_path.clone().into());
     spec.env = vec![("NO_COLOR".into(), "1".into())];
+    spec.env.extend(env.iter().map(|(k, v)| (k.into(), v.into())));
     let started = Instant::now();
     let out = proc::output(spec, pipe_bound() + Duration::from_secs(60)).expect("the grader runs");
     let took = started.elapsed();
@@ -204,6 +210,20 @@ fn a_program_that_leaves_objects_behind() {
     assert!(report.contains(object), "{report}");
 }
 
+/// A chain of folders 30,000 deep left in a check's folder is removed
+/// (std's recursive remove_dir_all overflowed its stack on it, and the
+/// whole grader aborted): grading completes and reports.
+#[test]
+fn a_program_that_leaves_a_chain_of_folders_30000_deep() {
+    // The checks' folders in memory where there is some: 30,000 folders
+    // take a few seconds to make on a disk of a loaded machine, more than
+    // a check's time, and a third of a second in memory.
+    let shm = Path::new("/dev/shm");
+    let env: &[(&str, &Path)] = if shm.is_dir() { &[("TMPDIR", shm)] } else { &[] };
+    let report = grade_hostile_with("deep-chain", env);
+    assert!(!report.contains("could not be removed"), "{report}");
+}
+
 #[test]
 fn a_program_that_moves_to_another_process_group() {
     grade_hostile("new-group");
@@ -224,4 +244,78 @@ fn a_program_that_calls_kill_minus_one() {
     );
     let report = grade_hostile("kill-all");
     assert!(!report.contains("not isolated"), "{report}");
+}
+
+/// Grades `checks` with the reference's programs, each of `replaced`
+/// (contract name, file in tests/hostile/) standing in for one, and
+/// returns the checks that paid anything.
+fn paid_with(replaced: &[(&str, &str)], checks: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, exe) in reference().iter() {
+        std::os::unix::fs::symlink(exe, dir.path().join(name)).unwrap();
+    }
+    for (program, file) in replaced {
+        std::fs::remove_file(dir.path().join(program)).unwrap();
+        let hostile = workspace_root().join("grader/tests/hostile").join(file);
+        std::os::unix::fs::symlink(hostile, dir.path().join(program)).unwrap();
+    }
+    let json_path = dir.path().join("report.json");
+    let mut args =
+        vec!["--bin-dir", dir.path().to_str().unwrap(), "--format", "json", "-o", json_path.to_str().unwrap()];
+    args.extend(checks);
+    let spec = Spec::new(env!("CARGO_BIN_EXE_ipc-grader"), args, workspace_root());
+    let out = proc::output(spec, Duration::from_secs(300)).expect("the grader runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.exit, Some(Exit::Code(1)), "grader status; stderr:\n{stderr}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let tests = report["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), checks.len());
+    tests
+        .iter()
+        .filter(|t| t["status"] != "failed" || t["score"] != 0)
+        .map(|t| format!("{}: {}", t["name"], t["output"]))
+        .collect()
+}
+
+/// A `pipeline` that runs no stage and writes the files the grader's
+/// probe would write (only descriptors 0 1 2, no signal ignored or
+/// blocked, the first stage done) earns nothing: the checks that use the
+/// probe observe its stages themselves, in /proc.
+#[test]
+fn a_pipeline_that_writes_the_probes_reports_itself_earns_nothing() {
+    let checks =
+        ["pipe::pipeline-only-std-fds", "pipe::pipeline-signals-default", "pipe::pipeline-waits-for-every-stage"];
+    let paid = paid_with(&[("pipeline", "forge-pipeline")], &checks);
+    assert!(paid.is_empty(), "a pipeline that forges the probe's reports earned points: {paid:#?}");
+}
+
+/// Clients that never touch the network earn nothing: a `tcp-client` that
+/// prints its stdin (what an echo comes back as) and a `udp-client` that
+/// prints the replies a server numbering from 1 would send. The grader's
+/// servers greet first and number from a number drawn for the run.
+#[test]
+fn clients_that_make_up_the_servers_replies_earn_nothing() {
+    let checks = [
+        "sockets::tcp-client-echo",
+        "sockets::tcp-client-echo-20mib",
+        "sockets::tcp-client-half-close",
+        "sockets::udp-client-replies",
+        "sockets::udp-client-retransmits",
+        "sockets::udp-client-ignores-others",
+        "sockets::udp-client-gives-up",
+        "sockets::clients-resolve-localhost",
+    ];
+    let paid = paid_with(&[("tcp-client", "cat-tcp-client"), ("udp-client", "made-up-udp-client")], &checks);
+    assert!(paid.is_empty(), "clients that never used the network earned points: {paid:#?}");
+}
+
+/// A `sig-reaper` that forks nothing and prints made-up pids with the
+/// contract's statuses earns nothing: the grader looks at its children in
+/// /proc while it runs. (`sig-reaper 1`, whose one child ends at once, is
+/// over before the grader can look: `reaper-one` is left to the program's
+/// word.)
+#[test]
+fn a_reaper_that_makes_up_its_children_earns_nothing() {
+    let paid = paid_with(&[("sig-reaper", "made-up-reaper")], &["signals::reaper-fifty", "signals::reaper-500"]);
+    assert!(paid.is_empty(), "a sig-reaper that forked nothing earned points: {paid:#?}");
 }

@@ -206,3 +206,27 @@ fn found<'n>(haystack: &[u8], needles: &[&'n [u8]]) -> std::collections::BTreeSe
     }
     seen
 }
+
+/// grader/src/labs/EVIDENCE.md says what every check trusts: each visible
+/// check has its line there, and each line names a check. (Hidden checks
+/// are not listed: the file goes into the student template.)
+#[test]
+fn every_check_says_what_it_trusts() {
+    let rubric = Rubric::builtin(LABS).unwrap();
+    let text = std::fs::read_to_string(workspace_root().join("grader/src/labs/EVIDENCE.md")).unwrap();
+    let listed: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `")?.split_once("`:").map(|(name, _)| name.to_string()))
+        .collect();
+    let checks: std::collections::BTreeSet<String> = rubric
+        .labs
+        .values()
+        .flat_map(|lab| lab.checks.iter().filter(|c| !c.hidden).map(move |c| format!("{}::{}", lab.lab, c.name)))
+        .collect();
+    let missing: Vec<&String> = checks.difference(&listed).collect();
+    let unknown: Vec<&String> = listed.difference(&checks).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "grader/src/labs/EVIDENCE.md: add a line `- `LAB::CHECK`: what it trusts` for {missing:?}; no such check: {unknown:?}"
+    );
+}

@@ -9,7 +9,7 @@ use ipc_engine::proc::{self, Collected, Exit, Spec};
 use ipc_grader::labs::LABS;
 
 mod common;
-use common::{CLASSROOM_BOUND, Classroom, repository_with_a_hidden_check_per_lab};
+use common::{CLASSROOM_BOUND, Classroom, repository_with_a_hidden_check_per_lab, stable_checkout, workflow_commands};
 use ipc_grader::rubric::Rubric;
 use serde_json::Value;
 
@@ -78,7 +78,7 @@ fn hidden_checks_leave_no_trace_in_the_export() {
 fn exported_template_builds_grades_and_reveals_nothing() {
     let root = workspace_root();
     let work = tempfile::tempdir().unwrap();
-    let dest = work.path().join("template");
+    let dest = stable_checkout("template");
     let grader = env!("CARGO_BIN_EXE_ipc-grader");
     let out = run(grader, &["--export-template", dest.to_str().unwrap()], &root, &[]);
     assert_eq!(out.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&out.stderr));
@@ -203,11 +203,13 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     // not compile, and a starter that cannot be built at all (its build
     // script fails, so no program is built). (A Cargo.toml that is not TOML
     // stops cargo before the grader can run: the workflow's fallback step
-    // posts 0 points then.)
+    // posts 0 points then.) That build script prints workflow commands, as
+    // warnings, on stdout and stderr, and in its panic: none reaches
+    // GitHub's runner as a command, and the grader's own annotations and
+    // Score notice still do.
     for broken in ["one program", "the whole crate"] {
         if broken == "the whole crate" {
-            std::fs::write(dest.join("starter/build.rs"), "fn main() { panic!(\"a broken build script\"); }\n")
-                .unwrap();
+            std::fs::write(dest.join("starter/build.rs"), HOSTILE_BUILD_SCRIPT).unwrap();
             let manifest = std::fs::read_to_string(dest.join("starter/Cargo.toml")).unwrap();
             let manifest = manifest.replacen("[package]\n", "[package]\nbuild = \"build.rs\"\n", 1);
             std::fs::write(dest.join("starter/Cargo.toml"), manifest).unwrap();
@@ -221,5 +223,42 @@ fn exported_template_builds_grades_and_reveals_nothing() {
         assert_eq!(classroom.points, 0, "{broken}");
         assert!(classroom.encoded_len < CLASSROOM_BOUND, "{broken}: {} bytes", classroom.encoded_len);
         assert_eq!(classroom.json["status"], "error", "{broken}");
+        // The runner reads stdout and stderr as they come, in no order
+        // between them: each is read on its own.
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let mut acted = workflow_commands(&stdout);
+        acted.extend(workflow_commands(&stderr));
+        let students: Vec<&String> = acted.iter().filter(|l| l.contains("STUDENT")).collect();
+        assert!(
+            students.is_empty(),
+            "{broken}: workflow commands from the student's code reached the runner: {students:#?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        assert!(
+            acted.iter().any(|l| l.starts_with("::notice title=Score::"))
+                && acted.iter().any(|l| l.starts_with("::error title=")),
+            "{broken}: the grader's own Score notice and annotations did not reach the runner: {acted:#?}\n{stdout}"
+        );
     }
 }
+
+/// A build script that prints workflow commands everywhere cargo passes
+/// its output on (warnings; stdout and stderr, shown when it fails; its
+/// panic's message), then fails. `STUDENT` marks its lines.
+const HOSTILE_BUILD_SCRIPT: &str = r###"fn main() {
+    let lines = [
+        "::notice title=Score::408/408 STUDENT",
+        "::error::STUDENT",
+        "  ::warning file=x::STUDENT",
+        "##[error]STUDENT",
+        "text ##[add-mask]STUDENT",
+        "::add-mask::STUDENT",
+        "::stop-commands::STUDENT",
+    ];
+    for line in lines {
+        println!("cargo:warning={line}");
+        println!("{line}");
+        eprintln!("{line}");
+    }
+    panic!("a broken build script\n::error::STUDENT\n##[warning]STUDENT");
+}
+"###;

@@ -1,18 +1,26 @@
 //! `ipc-probe`: a small trusted program that pipeline checks use as a stage
 //! to observe what a stage inherits.
 //!
-//! - `ipc-probe fds FILE`: writes the open descriptors (`0 1 2`) to FILE.
+//! The checks do not take a probe's word for it: a report file the probe
+//! writes, the program under test could write itself without running any
+//! stage. They look at the probe in `/proc` while it waits for end of file
+//! on its stdin (`ipc_engine::observe`), which they hold open. The files
+//! are for a person reproducing a check by hand.
+//!
+//! - `ipc-probe fds FILE`: waits for end of file on stdin, then writes the
+//!   open descriptors (`0 1 2`) to FILE.
+//! - `ipc-probe signals FILE`: waits for end of file on stdin, then writes
+//!   to FILE the signals it started with ignored and blocked
+//!   (`/proc/self/status`; standard signals), two lines:
+//!   `ignored SIGINT SIGPIPE` and `blocked` (none).
+//! - `ipc-probe eof-touch FILE`: waits for end of file on stdin, then
+//!   creates FILE.
 //! - `ipc-probe exit N`: exits with status N.
 //! - `ipc-probe raise N`: sends itself signal N (dies of it under the default action).
-//! - `ipc-probe sleep-touch MS FILE`: sleeps MS milliseconds, then creates FILE.
 //! - `ipc-probe stderr TEXT`: writes TEXT and a newline to stderr.
-//! - `ipc-probe signals FILE`: writes to FILE the signals it started with
-//!   ignored and blocked (`/proc/self/status`; standard signals), two lines:
-//!   `ignored SIGINT SIGPIPE` and `blocked` (none).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use nix::fcntl::{FcntlArg, fcntl};
 use nix::sys::resource::{Resource, getrlimit};
@@ -24,6 +32,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["fds", file] => {
+            wait_for_end_of_input();
             let open = open_fds();
             let text: Vec<String> = open.iter().map(|fd| fd.to_string()).collect();
             write_or_fail(file, &text.join(" "))
@@ -37,11 +46,12 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             // Still alive: the signal was ignored or blocked.
             ExitCode::from(0)
         }
-        ["sleep-touch", ms, file] => {
-            std::thread::sleep(Duration::from_millis(ms.parse().unwrap_or(0)));
+        ["eof-touch", file] => {
+            wait_for_end_of_input();
             write_or_fail(file, "done")
         }
         ["signals", file] => {
+            wait_for_end_of_input();
             let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
             let names = |key: &str| {
                 let mask = ipc_engine::proc::procfs::signal_mask(&status, key).unwrap_or(0);
@@ -65,12 +75,17 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!(
-                "usage: ipc-probe fds FILE | exit N | raise N | sleep-touch MS FILE | stderr TEXT | signals FILE"
-            );
+            eprintln!("usage: ipc-probe fds FILE | signals FILE | eof-touch FILE | exit N | raise N | stderr TEXT");
             ExitCode::from(2)
         }
     }
+}
+
+/// Reads stdin to its end, discarding it: the check looks at this process
+/// in /proc meanwhile (it holds the pipeline's input open), and a stage
+/// after this one waits for its own input to end. Opens nothing.
+fn wait_for_end_of_input() {
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
 }
 
 fn write_or_fail(file: &str, text: &str) -> ExitCode {

@@ -1,16 +1,20 @@
 //! The grader's trusted partners for lab `sockets`. Each prints what a
 //! check needs to see and nothing else; all use loopback only.
 //!
-//! - `ipc-sockets-udp-server [--drop-first] [--forge] [--host H] PORT`: replies
-//!   `ack N: MESSAGE` (N counts replies). `--drop-first`: ignores the first copy
+//! - `ipc-sockets-udp-server [--drop-first] [--forge] [--first N] [--host H] PORT`:
+//!   replies `ack N: MESSAGE` (N counts replies, from 1, or from N with
+//!   `--first`, as a server that has answered others before: a client cannot
+//!   print the reply without receiving it). `--drop-first`: ignores the first copy
 //!   of each distinct message and answers only the second (only a client that
 //!   sends again gets a reply, and never two).
 //!   `--forge`: before each reply, sends `ack 0: forged` to the client from
 //!   another socket (a third party on another port).
-//! - `ipc-sockets-tcp-server [--trailer TEXT] [--host H] PORT`: echo server, a
-//!   thread per connection; prints `listening on ADDR`, then `eof from ADDR` when
-//!   a client shuts down its side. `--trailer`: sends TEXT after the echo, once
-//!   it has seen end of file (a client that closed instead of half-closing misses it).
+//! - `ipc-sockets-tcp-server [--greeting TEXT] [--trailer TEXT] [--host H] PORT`:
+//!   echo server, a thread per connection; prints `listening on ADDR`, then
+//!   `eof from ADDR` when a client shuts down its side. `--greeting`: sends
+//!   TEXT first, before any echo (a client cannot print it without reading
+//!   the socket). `--trailer`: sends TEXT after the echo, once it has seen end
+//!   of file (a client that closed instead of half-closing misses it).
 //! - `ipc-sockets-tcp-client HOST PORT`: stdin to the socket (a thread, then
 //!   shutdown(SHUT_WR)), the socket to stdout (the main thread).
 //! - `ipc-sockets-resetter HOST PORT`: with a small receive buffer, sends data
@@ -79,8 +83,13 @@ fn say(line: &str) {
 }
 
 pub fn udp_server(args: Vec<OsString>) -> ExitCode {
-    let w = words(args, &["--host"]);
-    let [port] = w.positional.as_slice() else { return die(UDP_SERVER, "usage: [--drop-first] [--forge] PORT") };
+    let w = words(args, &["--host", "--first"]);
+    let [port] = w.positional.as_slice() else {
+        return die(UDP_SERVER, "usage: [--drop-first] [--forge] [--first N] PORT");
+    };
+    let Ok(first) = w.value("--first").unwrap_or("1").parse::<u64>() else {
+        return die(UDP_SERVER, "--first N: N is a number");
+    };
     let bind = match addr(w.value("--host").unwrap_or("127.0.0.1"), port) {
         Ok(a) => a,
         Err(e) => return die(UDP_SERVER, e),
@@ -102,7 +111,7 @@ pub fn udp_server(args: Vec<OsString>) -> ExitCode {
         Err(e) => return die(UDP_SERVER, e),
     }
     let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
-    let mut replies = 0u64;
+    let mut replies = first.saturating_sub(1);
     let mut buf = vec![0u8; 65536];
     loop {
         let (len, from) = match socket.recv_from(&mut buf) {
@@ -132,8 +141,10 @@ pub fn udp_server(args: Vec<OsString>) -> ExitCode {
 }
 
 pub fn tcp_server(args: Vec<OsString>) -> ExitCode {
-    let w = words(args, &["--host", "--trailer"]);
-    let [port] = w.positional.as_slice() else { return die(TCP_SERVER, "usage: [--trailer TEXT] PORT") };
+    let w = words(args, &["--host", "--greeting", "--trailer"]);
+    let [port] = w.positional.as_slice() else {
+        return die(TCP_SERVER, "usage: [--greeting TEXT] [--trailer TEXT] PORT");
+    };
     let bind = match addr(w.value("--host").unwrap_or("127.0.0.1"), port) {
         Ok(a) => a,
         Err(e) => return die(TCP_SERVER, e),
@@ -155,12 +166,18 @@ pub fn tcp_server(args: Vec<OsString>) -> ExitCode {
         Ok(a) => say(&format!("listening on {a}")),
         Err(e) => return die(TCP_SERVER, e),
     }
+    let greeting: Option<Vec<u8>> = w.value("--greeting").map(|t| t.as_bytes().to_vec());
     let trailer: Option<Vec<u8>> = w.value("--trailer").map(|t| t.as_bytes().to_vec());
     // Bounded: the checks connect a handful of clients at most.
     for _ in 0..256 {
         let Ok((mut stream, peer)) = listener.accept() else { continue };
-        let trailer = trailer.clone();
+        let (greeting, trailer) = (greeting.clone(), trailer.clone());
         std::thread::spawn(move || {
+            if let Some(g) = greeting {
+                if stream.write_all(&g).is_err() {
+                    return;
+                }
+            }
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 match stream.read(&mut buf) {

@@ -72,6 +72,85 @@ impl Classroom {
     }
 }
 
+/// The lines of a GitHub Actions log that the runner acts on as workflow
+/// commands, reimplemented from actions/runner (ActionCommandManager,
+/// ActionCommand.TryParseV2 and TryParse): a line that starts with `::`
+/// after blanks (`::NAME PROPERTIES::DATA`), or that holds `##[NAME]`
+/// anywhere, NAME one of the runner's commands; `::stop-commands::TOKEN`
+/// silences every command until one named TOKEN (either form).
+pub fn workflow_commands(log: &str) -> Vec<String> {
+    const COMMANDS: &[&str] = &[
+        "add-mask",
+        "add-matcher",
+        "add-path",
+        "debug",
+        "echo",
+        "endgroup",
+        "error",
+        "group",
+        "notice",
+        "remove-matcher",
+        "save-state",
+        "set-env",
+        "set-output",
+        "stop-commands",
+        "warning",
+    ];
+    let known = |name: &str, token: Option<&str>| {
+        COMMANDS.iter().any(|c| c.eq_ignore_ascii_case(name)) || token.is_some_and(|t| t.eq_ignore_ascii_case(name))
+    };
+    let command = |line: &str, token: Option<&str>| -> Option<(String, String)> {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("::") {
+            if let Some(end) = rest.find("::") {
+                let name = rest[..end].split(' ').next().unwrap_or_default();
+                if known(name, token) {
+                    return Some((name.to_string(), rest[end + 2..].to_string()));
+                }
+            }
+        }
+        let at = line.find("##[")?;
+        let rest = &line[at + 3..];
+        let end = rest.find(']')?;
+        let name = rest[..end].split(' ').next().unwrap_or_default();
+        known(name, token).then(|| (name.to_string(), rest[end + 1..].to_string()))
+    };
+    let mut stopped: Option<String> = None;
+    let mut acted = Vec::new();
+    for line in log.lines() {
+        let Some((name, data)) = command(line, stopped.as_deref()) else { continue };
+        match &stopped {
+            Some(token) => {
+                if name.eq_ignore_ascii_case(token) {
+                    acted.push(line.to_string());
+                    stopped = None;
+                }
+            }
+            None => {
+                acted.push(line.to_string());
+                if name.eq_ignore_ascii_case("stop-commands") {
+                    stopped = Some(data);
+                }
+            }
+        }
+    }
+    acted
+}
+
+/// A folder for a checkout that a test grades with `cargo grade` and the
+/// target folder the heavy tests share (target/aux-test), emptied first:
+/// always the same path, for the launcher gives each checkout its own
+/// build folder under a target folder that is not its own (keyed by the
+/// checkout's path), and a new path each run would build the grader's
+/// libraries anew each run, and keep them.
+pub fn stable_checkout(name: &str) -> PathBuf {
+    let dir = build::workspace_root().join("target/aux-test/checkouts").join(name);
+    let left = ipc_engine::remove::tree(&dir);
+    assert!(left.is_empty(), "cannot clear {}: {left:?}", dir.display());
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    dir
+}
+
 /// The keys Gradescope's results.json specification allows.
 pub const GRADESCOPE_TOP: &[&str] = &[
     "score",

@@ -1,5 +1,7 @@
 //! Lab `pipe`: pipes between parent and child (`pipe-message`, `pipeline`).
 
+mod stages;
+
 use std::time::Duration;
 
 use ipc_engine::check::{Check, Fail, ensure};
@@ -129,20 +131,33 @@ fn pipeline_eof_reaches_every_stage(ctx: &mut Ctx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Every stage starts with only descriptors 0, 1 and 2 open.
+/// Every stage starts with only descriptors 0, 1 and 2 open: the grader
+/// looks at each stage's descriptors in /proc while it waits for its input.
 fn pipeline_only_std_fds(ctx: &mut Ctx) -> Result<(), Fail> {
     ctx.peer_on_path(probe::NAME)?;
     let stages = ["ipc-probe fds first", "ipc-probe fds middle", "ipc-probe fds last"];
-    ctx.program("pipeline").args(stages).run()?.expect_code(0)?;
-    for stage in ["first", "middle", "last"] {
-        let seen = std::fs::read_to_string(ctx.path(stage)).unwrap_or_else(|_| "(the stage did not run)".into());
-        ensure(seen.trim() == "0 1 2", || {
-            Fail::new(format!("the {stage} stage started with other descriptors open"))
+    let mut running = ctx.program("pipeline").args(stages).stdin_held(stages::HELD).spawn()?;
+    let seen = stages::wait_for(ctx, &mut running, &[&["fds", "first"], &["fds", "middle"], &["fds", "last"]])?;
+    let each_stage = ["first", "middle", "last"].into_iter().zip(&seen).try_for_each(|(stage, probe)| {
+        let fds = probe.fds().unwrap_or_default();
+        let numbers: Vec<String> = fds.iter().map(|(fd, _)| fd.to_string()).collect();
+        ensure(numbers == ["0", "1", "2"], || {
+            let others: Vec<String> =
+                fds.iter().filter(|(fd, _)| *fd > 2).map(|(fd, what)| format!("{fd}: {what}")).collect();
+            let fail = Fail::new(format!("the {stage} stage started with other descriptors open"))
                 .expected("0 1 2")
-                .got(seen.trim().to_string())
-                .note("close both ends of every pipe in every process after dup2, or create the pipes with O_CLOEXEC")
-        })?;
+                .got(numbers.join(" "))
+                .note("close both ends of every pipe in every process after dup2, or create the pipes with O_CLOEXEC");
+            if others.is_empty() { fail } else { fail.note(format!("the others: {}", others.join(", "))) }
+        })
+        .map_err(|fail| (stage, fail))
+    });
+    let done = stages::release(ctx, &mut running);
+    if let Err((stage, fail)) = each_stage {
+        ctx.shown(format!("cat {stage}"));
+        return Err(fail);
     }
+    done?.expect_code(0)?;
     Ok(())
 }
 
@@ -160,22 +175,20 @@ fn pipeline_sigpipe_default(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Every stage starts with no signal ignored (SIGPIPE aside: the check
 /// above sees it at work) and none blocked: a disposition or mask that
 /// pipeline set for itself (a shell ignores SIGINT while it waits) must not
-/// reach the programs it runs, for both survive exec.
+/// reach the programs it runs, for both survive exec. The grader reads each
+/// stage's masks in /proc while it waits for its input.
 fn pipeline_signals_default(ctx: &mut Ctx) -> Result<(), Fail> {
     ctx.peer_on_path(probe::NAME)?;
     let stages = ["ipc-probe signals first", "ipc-probe signals middle", "ipc-probe signals last"];
-    ctx.program("pipeline").args(stages).run()?.expect_code(0)?;
-    for stage in ["first", "middle", "last"] {
-        ctx.shown(format!("cat {stage}"));
-        let Ok(seen) = std::fs::read_to_string(ctx.path(stage)) else {
-            return Err(Fail::new(format!("the {stage} stage did not run")).expected("each stage runs once"));
-        };
-        let set = |key: &str| -> Vec<String> {
-            let line = seen.lines().find_map(|l| l.strip_prefix(key)).unwrap_or("");
-            line.split_whitespace().map(str::to_string).collect()
-        };
-        let ignored: Vec<String> = set("ignored").into_iter().filter(|s| s != "SIGPIPE").collect();
-        let blocked = set("blocked");
+    let mut running = ctx.program("pipeline").args(stages).stdin_held(stages::HELD).spawn()?;
+    let seen =
+        stages::wait_for(ctx, &mut running, &[&["signals", "first"], &["signals", "middle"], &["signals", "last"]])?;
+    let each_stage = ["first", "middle", "last"].into_iter().zip(&seen).try_for_each(|(stage, probe)| {
+        let (ignored, blocked) = probe.signals().unwrap_or_default();
+        // The probe is a Rust program: its runtime ignores SIGPIPE before
+        // anyone can look, so what it inherited there cannot be seen.
+        let ignored: Vec<String> = stages::signal_names(ignored).into_iter().filter(|s| s != "SIGPIPE").collect();
+        let blocked = stages::signal_names(blocked);
         ensure(ignored.is_empty() && blocked.is_empty(), || {
             let or_none = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { v.join(" ") };
             Fail::new(format!("the {stage} stage started with signals ignored or blocked"))
@@ -186,8 +199,15 @@ fn pipeline_signals_default(ctx: &mut Ctx) -> Result<(), Fail> {
                      before execvp, set every signal back to SIG_DFL and clear the mask (sigprocmask SIG_SETMASK \
                      with an empty set)",
                 )
-        })?;
+        })
+        .map_err(|fail| (stage, fail))
+    });
+    let done = stages::release(ctx, &mut running);
+    if let Err((stage, fail)) = each_stage {
+        ctx.shown(format!("cat {stage}"));
+        return Err(fail);
     }
+    done?.expect_code(0)?;
     Ok(())
 }
 
@@ -228,21 +248,33 @@ fn pipeline_exit_status_signal(ctx: &mut Ctx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// pipeline waits for every stage, not only the last: a first stage that
-/// ends 800 ms after the last one has finished when pipeline exits.
+/// pipeline waits for every stage, not only the last: its first stage
+/// waits for pipeline's input, which the check holds open for a second
+/// after it saw that stage in /proc (the last stage, `true`, ends at
+/// once); pipeline must not end meanwhile.
 fn pipeline_waits_for_every_stage(ctx: &mut Ctx) -> Result<(), Fail> {
+    const HOLD: Duration = Duration::from_secs(1);
     ctx.peer_on_path(probe::NAME)?;
-    let mut running = ctx.program("pipeline").args(["ipc-probe sleep-touch 800 first-done", "true"]).spawn()?;
-    let exited = running.wait_until(ctx.deadline());
-    // Look at once: the stage, if still running, creates the file only later.
-    let first_done = ctx.path("first-done").exists();
+    let first = ["eof-touch", "first-done"];
+    let mut running =
+        ctx.program("pipeline").args(["ipc-probe eof-touch first-done", "true"]).stdin_held(stages::HELD).spawn()?;
+    let seen = stages::wait_for(ctx, &mut running, &[&first])?;
+    let exited = running.wait_until(ctx.within(HOLD));
+    let still_running = seen[0].running();
+    running.close_stdin();
     let done = ctx.finish(&mut running)?;
-    done.expect_code(0)?;
-    ensure(exited.is_some() && first_done, || {
+    ctx.shown("ls first-done");
+    ensure(exited.is_none() || !still_running, || {
         done.fail("pipeline exited while its first stage was still running")
-            .note(format!("pipeline took {:.2}s; the first stage needs 0.8s", done.elapsed.as_secs_f64()))
+            .note(format!(
+                "pipeline ended after {:.2}s; its first stage was waiting for pipeline's input, which the check \
+                 held open for {:.1}s after it saw that stage",
+                done.elapsed.as_secs_f64(),
+                HOLD.as_secs_f64()
+            ))
             .note("call waitpid for every child you forked")
     })?;
+    done.expect_code(0)?;
     Ok(())
 }
 

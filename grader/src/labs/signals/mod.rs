@@ -305,9 +305,74 @@ fn counter_waits_atomically(ctx: &mut Ctx) -> Result<(), Fail> {
 /// checks every line.
 fn reaper(ctx: &mut Ctx, n: usize) -> Result<(), Fail> {
     let mut running = ctx.program("sig-reaper").arg(n.to_string()).spawn()?;
-    watch_reaper(ctx, &mut running, n)?;
+    let mut children = Children::default();
+    watch_reaper(ctx, &mut running, n, &mut children)?;
     let done = ctx.finish(&mut running)?;
-    check_reaped(&done, n)
+    check_reaped(&done, n)?;
+    children.check(&done, n)
+}
+
+/// The children the grader saw sig-reaper have, looking in /proc while it
+/// ran: the `reaped PID` lines are the program's own words, these the
+/// kernel's. Each child is kept with the executable its parent ran then,
+/// so that a wrapper script's own commands before it execs the program
+/// (a `cat`, say) are told from the program's children.
+#[derive(Default)]
+struct Children {
+    /// (executable of sig-reaper as device and inode, child pid).
+    seen: BTreeSet<((u64, u64), i32)>,
+    /// Looks taken while sig-reaper ran.
+    looks: u32,
+    /// The executable sig-reaper ran at the last look.
+    last_exe: Option<(u64, u64)>,
+}
+
+impl Children {
+    fn look(&mut self, pid: Pid) {
+        use std::os::unix::fs::MetadataExt;
+        self.looks += 1;
+        if let Ok(meta) = std::fs::metadata(format!("/proc/{pid}/exe")) {
+            self.last_exe = Some((meta.dev(), meta.ino()));
+        }
+        let exe = self.last_exe.unwrap_or_default();
+        self.seen.extend(procfs::children(pid).into_iter().map(|c| (exe, c.as_raw())));
+    }
+
+    /// Every child seen while sig-reaper ran its last executable was
+    /// reported; a run looked at five times or more had children; and no
+    /// run ends long before its slowest child can (child i sleeps
+    /// `(i * 7) % 50` ms; the grader's clock starts a little after the
+    /// program does, a few milliseconds on a loaded machine: half of it).
+    fn check(&self, done: &Done, n: usize) -> Result<(), Fail> {
+        let slowest = (0..n).map(|i| (i * 7) % 50).max().unwrap_or(0) as u64;
+        ensure(done.elapsed >= Duration::from_millis(slowest / 2), || {
+            done.fail(format!(
+                "sig-reaper ended after {} ms, before its slowest child (sleeping {slowest} ms) could have ended",
+                done.elapsed.as_millis()
+            ))
+            .note("fork the N children, and reap each as it ends: the reported pids are your children's")
+        })?;
+        let reported: BTreeSet<i32> = reaped_lines(&done.stdout).into_iter().map(|(pid, _)| pid).collect();
+        let unreported: Vec<String> = self
+            .seen
+            .iter()
+            .filter(|(exe, pid)| Some(*exe) == self.last_exe && !reported.contains(pid))
+            .take(5)
+            .map(|(_, pid)| pid.to_string())
+            .collect();
+        ensure(unreported.is_empty(), || {
+            done.fail("children the grader saw sig-reaper have are not among the pids it reported")
+                .got(format!("not reported: {}", unreported.join(", ")))
+                .note("report each child by the pid fork (or waitpid) gave you")
+        })?;
+        ensure(!self.seen.is_empty() || self.looks < 5, || {
+            done.fail(format!(
+                "the grader looked at sig-reaper {} times while it ran and never saw it have a child",
+                self.looks
+            ))
+            .note("fork the N children: the reported pids are your children's")
+        })
+    }
 }
 
 /// The `reaped PID status S` lines so far, as (pid, status).
@@ -359,12 +424,18 @@ fn settled(pid: Pid) -> Option<Vec<Pid>> {
 /// while ended children wait to be reaped, or after it has reaped all N
 /// without printing the summary, that is the bug, and the failure says so
 /// at once (instead of at the time limit) with what it printed so far.
-fn watch_reaper(ctx: &Ctx, running: &mut Proc, n: usize) -> Result<(), Fail> {
+fn watch_reaper(ctx: &Ctx, running: &mut Proc, n: usize, children: &mut Children) -> Result<(), Fail> {
     let pid = running.pid();
     let mut printed = 0;
     let mut since = Instant::now();
     loop {
-        if running.wait_timeout(Duration::from_millis(50)).is_some() {
+        // Looks at its children every few milliseconds: they live up to 49.
+        let until = Instant::now() + Duration::from_millis(50);
+        while Instant::now() < until && running.try_exit().is_none() {
+            children.look(pid);
+            running.wait_timeout(Duration::from_millis(3));
+        }
+        if running.try_exit().is_some() {
             return Ok(());
         }
         let total = running.stdout.total();
@@ -543,7 +614,7 @@ fn reaper_waits_atomically(ctx: &mut Ctx) -> Result<(), Fail> {
             f.note(format!("{} of its {n} children had been stopped (SIGSTOP) while the grader looked", stopped.len()))
                 .output_so_far(&mut running)
         })?;
-        watch_reaper(ctx, &mut running, n)?;
+        watch_reaper(ctx, &mut running, n, &mut Children::default())?;
         let done = ctx.finish(&mut running)?;
         return check_reaped(&done, n).map_err(|f| {
             f.note(format!("{} children were stopped for a while (SIGSTOP, then SIGCONT)", stopped.len()))

@@ -421,13 +421,29 @@ pub(super) fn start_tcp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, S
     start_server(cmd, deadline)
 }
 
-/// A few lines through the grader's echo server come back unchanged; exit 0.
+/// A line drawn for this run that the grader's echo server sends first,
+/// before any echo: a client that prints its stdin instead of what the
+/// socket brings cannot print it.
+fn greeting() -> String {
+    format!("greetings from the grader's server, {:016x}\n", fastrand::u64(..))
+}
+
+/// The grader's echo server, greeting each client with `greeting` first.
+fn start_greeting_peer(ctx: &mut Ctx, greeting: &str, options: &[&str]) -> Result<(Proc, SocketAddr), Fail> {
+    let mut all = vec!["--greeting", greeting];
+    all.extend(options);
+    start_tcp_peer(ctx, &all)
+}
+
+/// A few lines through the grader's echo server come back unchanged, after
+/// its greeting; exit 0.
 pub(super) fn tcp_client_echo(ctx: &mut Ctx) -> Result<(), Fail> {
-    let (server, addr) = start_tcp_peer(ctx, &[])?;
+    let hello = greeting();
+    let (server, addr) = start_greeting_peer(ctx, &hello, &[])?;
     let text = b"hello, client\n\nno newline at the end".to_vec();
-    let len = text.len();
-    let done = run_client(ctx, ("127.0.0.1", addr.port()), Arc::new(text.clone()), len, None, Some(&server))?;
-    done.expect_code(0)?.expect_stdout(&text)?;
+    let expected = [hello.as_bytes(), &text].concat();
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), Arc::new(text), expected.len(), None, Some(&server))?;
+    done.expect_code(0)?.expect_stdout(&expected)?;
     stop(server);
     Ok(())
 }
@@ -435,10 +451,12 @@ pub(super) fn tcp_client_echo(ctx: &mut Ctx) -> Result<(), Fail> {
 /// 20 MiB of random bytes through the grader's echo server come back exactly
 /// (sending and receiving at the same time: no deadlock).
 pub(super) fn tcp_client_echo_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
-    let (server, addr) = start_tcp_peer(ctx, &[])?;
+    let hello = greeting();
+    let (server, addr) = start_greeting_peer(ctx, &hello, &[])?;
     let data = random_bytes(MIB20, 0x20);
-    let done = run_client(ctx, ("127.0.0.1", addr.port()), data.clone(), MIB20, None, Some(&server))?;
-    done.expect_code(0)?.expect_stdout(&data)?;
+    let expected = [hello.as_bytes(), &data].concat();
+    let done = run_client(ctx, ("127.0.0.1", addr.port()), data, expected.len(), None, Some(&server))?;
+    done.expect_code(0)?.expect_stdout(&expected)?;
     stop(server);
     Ok(())
 }
@@ -447,8 +465,8 @@ pub(super) fn tcp_client_echo_20mib(ctx: &mut Ctx) -> Result<(), Fail> {
 /// server sees end of file) and keeps reading: it receives what the server
 /// sends after that, then exits 0.
 pub(super) fn tcp_client_half_close(ctx: &mut Ctx) -> Result<(), Fail> {
-    let trailer = "server saw end of file\n";
-    let (server, addr) = start_tcp_peer(ctx, &["--trailer", trailer])?;
+    let trailer = format!("server saw end of file, {:016x}\n", fastrand::u64(..));
+    let (server, addr) = start_tcp_peer(ctx, &["--trailer", &trailer])?;
     let input = Arc::new(b"bye\n".to_vec());
     let (len, three) = (4 + trailer.len(), Some(Duration::from_secs(3)));
     let done = run_client(ctx, ("127.0.0.1", addr.port()), input, len, three, Some(&server))?;
@@ -484,17 +502,20 @@ pub(super) fn tcp_pair_echo(ctx: &mut Ctx) -> Result<(), Fail> {
 
 /// Both clients resolve HOST with getaddrinfo: `localhost` works.
 pub(super) fn clients_resolve_localhost(ctx: &mut Ctx) -> Result<(), Fail> {
-    let (tcp, addr) = start_tcp_peer(ctx, &[])?;
-    let done = run_client(ctx, ("localhost", addr.port()), Arc::new(b"local\n".to_vec()), 6, None, Some(&tcp))?;
-    done.expect_code(0)?.expect_stdout(b"local\n")?;
+    let hello = greeting();
+    let (tcp, addr) = start_greeting_peer(ctx, &hello, &[])?;
+    let expected = format!("{hello}local\n");
+    let input = Arc::new(b"local\n".to_vec());
+    let done = run_client(ctx, ("localhost", addr.port()), input, expected.len(), None, Some(&tcp))?;
+    done.expect_code(0)?.expect_stdout(expected.as_bytes())?;
     stop(tcp);
-    let (udp, addr) = start_udp_peer(ctx, &[])?;
+    let (udp, addr, first) = start_numbered_peer(ctx, &[])?;
     let done = ctx
         .program("udp-client")
         .args(["localhost", &addr.port().to_string()])
         .stdin_bytes(b"local\n".to_vec())
         .run()?;
-    done.expect_code(0)?.expect_stdout(b"Server says: ack 1: local\n")?;
+    done.expect_code(0)?.expect_stdout(&says(&acks(first, &["local"])))?;
     stop(udp);
     Ok(())
 }

@@ -99,6 +99,23 @@ pub(super) fn start_udp_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, S
     start_server(cmd, deadline)
 }
 
+/// The grader's server with `options`, numbering its replies from a number
+/// drawn for this run (as a server that answered others before would): a
+/// client cannot print a reply it did not receive. Returns the number.
+pub(super) fn start_numbered_peer(ctx: &mut Ctx, options: &[&str]) -> Result<(Proc, SocketAddr, u64), Fail> {
+    let first = fastrand::u64(1000..1_000_000);
+    let first_text = first.to_string();
+    let mut all = options.to_vec();
+    all.extend(["--first", first_text.as_str()]);
+    let (server, addr) = start_udp_peer(ctx, &all)?;
+    Ok((server, addr, first))
+}
+
+/// `ack N: MESSAGE` for each message, numbered from `first`.
+pub(super) fn acks(first: u64, messages: &[&str]) -> Vec<String> {
+    messages.iter().zip(first..).map(|(m, n)| format!("ack {n}: {m}")).collect()
+}
+
 pub(super) fn says(replies: &[String]) -> Vec<u8> {
     replies.iter().map(|r| format!("Server says: {r}\n")).collect::<String>().into_bytes()
 }
@@ -106,13 +123,13 @@ pub(super) fn says(replies: &[String]) -> Vec<u8> {
 /// Each line (an empty one too, and a last line without newline) is sent to
 /// the grader's server and its reply printed as `Server says: REPLY`.
 pub(super) fn udp_client_replies(ctx: &mut Ctx) -> Result<(), Fail> {
-    let (server, addr) = start_udp_peer(ctx, &[])?;
+    let (server, addr, first) = start_numbered_peer(ctx, &[])?;
     let done = ctx
         .program("udp-client")
         .args(["127.0.0.1", &addr.port().to_string()])
         .stdin_bytes(b"hello\n\nlast line".to_vec())
         .run()?;
-    done.expect_code(0)?.expect_stdout(&says(&["ack 1: hello".into(), "ack 2: ".into(), "ack 3: last line".into()]))?;
+    done.expect_code(0)?.expect_stdout(&says(&acks(first, &["hello", "", "last line"])))?;
     stop(server);
     Ok(())
 }
@@ -120,13 +137,13 @@ pub(super) fn udp_client_replies(ctx: &mut Ctx) -> Result<(), Fail> {
 /// Against a server that drops the first copy of every datagram, `--timeout
 /// 300` makes the client send each line again and get every reply.
 pub(super) fn udp_client_retransmits(ctx: &mut Ctx) -> Result<(), Fail> {
-    let (server, addr) = start_udp_peer(ctx, &["--drop-first"])?;
+    let (server, addr, first) = start_numbered_peer(ctx, &["--drop-first"])?;
     let done = ctx
         .program("udp-client")
         .args(["--timeout", "300", "127.0.0.1", &addr.port().to_string()])
         .stdin_bytes(b"one\ntwo\nthree\n".to_vec())
         .run()?;
-    done.expect_code(0)?.expect_stdout(&says(&["ack 1: one".into(), "ack 2: two".into(), "ack 3: three".into()]))?;
+    done.expect_code(0)?.expect_stdout(&says(&acks(first, &["one", "two", "three"])))?;
     stop(server);
     Ok(())
 }
@@ -169,14 +186,14 @@ pub(super) fn udp_client_gives_up(ctx: &mut Ctx) -> Result<(), Fail> {
 /// A datagram from a third party (same IP, other port) arriving before the
 /// real reply is ignored.
 pub(super) fn udp_client_ignores_others(ctx: &mut Ctx) -> Result<(), Fail> {
-    let (server, addr) = start_udp_peer(ctx, &["--forge"])?;
+    let (server, addr, first) = start_numbered_peer(ctx, &["--forge"])?;
     let done = ctx
         .program("udp-client")
         .args(["127.0.0.1", &addr.port().to_string()])
         .stdin_bytes(b"first\nsecond\n".to_vec())
         .run()?;
     done.expect_code(0)?
-        .expect_stdout(&says(&["ack 1: first".into(), "ack 2: second".into()]))
+        .expect_stdout(&says(&acks(first, &["first", "second"])))
         .map_err(|f| f.note("`ack 0: forged` came from another port: connect(2) the socket to the server, or compare the sender's address and port"))?;
     stop(server);
     Ok(())
