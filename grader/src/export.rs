@@ -47,6 +47,7 @@ const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/by_hand.rs",
     "grader/tests/template.rs",
     "grader/tests/hostile.rs",
+    "grader/tests/attacks.rs",
     "grader/tests/hostile",
     "grader/tests/batch.rs",
     "grader/tests/gradescope.rs",

@@ -108,8 +108,18 @@ fn alive(pid: i32) -> bool {
     }
 }
 
-fn pids(file: &Path) -> Vec<i32> {
-    std::fs::read_to_string(file).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
+/// Adds to `seen` every live process running `sleep MARKER` (the hanging
+/// program: a program under test can write no file outside its check's
+/// folder to say its pid).
+fn note(marker: &str, seen: &mut std::collections::BTreeSet<i32>) {
+    let wanted = format!("sleep {marker}");
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end() == wanted && alive(pid) {
+            seen.insert(pid);
+        }
+    }
 }
 
 /// Waits until every pid in `pids` is gone.
@@ -135,8 +145,9 @@ fn watch_regrades_on_save_and_ctrl_c_leaves_nothing_running() {
     let work = tempfile::tempdir().unwrap();
     let bin = work.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    let started = work.path().join("started");
-    let hang = format!("echo $$ >> '{}'; exec sleep 60", started.display());
+    let marker = format!("6{:05}", std::process::id() % 100_000);
+    let hang = format!("exec sleep {marker}");
+    let mut seen = std::collections::BTreeSet::new();
     save(&bin, "pipe-message", GOOD);
     let term = Terminal::start(&["--watch", "pipe::message-default", "--bin-dir", bin.to_str().unwrap()]);
     let watcher = term.child.id() as i32;
@@ -161,11 +172,14 @@ fn watch_regrades_on_save_and_ctrl_c_leaves_nothing_running() {
     save(&bin, "pipe-message", &hang);
     let (at, _) = term.wait_for(at, "(saved: pipe-message)", Duration::from_secs(10));
     let start = Instant::now();
-    while pids(&started).is_empty() {
+    while {
+        note(&marker, &mut seen);
+        seen.is_empty()
+    } {
         assert!(start.elapsed() < Duration::from_secs(10), "the hanging program never started: {}", term.screen());
         std::thread::sleep(Duration::from_millis(20));
     }
-    let first = pids(&started);
+    let first: Vec<i32> = seen.iter().copied().collect();
     save(&bin, "pipe-message", GOOD);
     let (at, _) = term.wait_for(at, "(saved: pipe-message)", Duration::from_secs(10));
     assert!(all_gone(&first, Duration::from_secs(3)), "the stopped round's program {first:?} still runs");
@@ -174,11 +188,14 @@ fn watch_regrades_on_save_and_ctrl_c_leaves_nothing_running() {
     // Ctrl-C while a round hangs: the watch ends, and nothing is left.
     save(&bin, "pipe-message", &hang);
     let start = Instant::now();
-    while pids(&started).len() == first.len() {
+    while {
+        note(&marker, &mut seen);
+        seen.len() == first.len()
+    } {
         assert!(start.elapsed() < Duration::from_secs(10), "the hanging program never started: {}", term.screen());
         std::thread::sleep(Duration::from_millis(20));
     }
-    let everything: Vec<i32> = pids(&started);
+    let everything: Vec<i32> = seen.iter().copied().collect();
     let mut master = term.master.try_clone().unwrap();
     master.write_all(b"\x03").unwrap();
     term.wait_for(at, "Stopped watching", Duration::from_secs(10));
