@@ -72,7 +72,10 @@ fn shmdemo(args: Args) -> ipc_common::Result<()> {
     let id = sysv::get(key, size, mode | create);
     fault!("einval-recreate" => let id = sysv::faults::recreate_if_smaller(id, key, size, mode | create));
     let id = id.context(&name)?;
-    let mut segment = Attached::new(id, SEGMENT_SIZE).context("shmat")?;
+    // The first 1024 bytes, whatever the segment's size.
+    let view = SEGMENT_SIZE;
+    fault!("whole-segment" => let view = sysv::faults::size(id));
+    let mut segment = Attached::new(id, view).context("shmat")?;
     // Reached only by the fault `limit-after-attach` (checked too late).
     if too_long {
         return Err(Error::plain("text too long"));

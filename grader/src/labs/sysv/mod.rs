@@ -30,6 +30,7 @@ pub fn checks() -> Vec<Check> {
         Check::new("short-after-long", short_after_long),
         Check::new("text-limit", text_limit),
         Check::new("no-nul-prints-1024", no_nul_prints_1024),
+        Check::new("larger-segment-reads-1024", larger_segment_reads_1024),
         Check::new("remove", remove),
         Check::new("missing-keyfile", missing_keyfile),
         Check::new("smaller-segment", smaller_segment),
@@ -242,6 +243,26 @@ fn no_nul_prints_1024(ctx: &mut Ctx) -> Result<(), Fail> {
     create(kf.key, SIZE, &full)?;
     read(ctx, &kf, &full).map_err(|f| {
         f.note("the segment holds no NUL byte: print all 1024 bytes, and never read past the segment's end")
+    })?;
+    Ok(())
+}
+
+/// A segment of the key larger than 1024 bytes (2048, made by the grader),
+/// with no NUL in its first 1024 bytes and its first NUL at 1500: CONTENT
+/// is the first 1024 bytes, no more (the contract: an existing larger
+/// segment is read no further). A program that reads up to the first NUL
+/// wherever it is (C's `%s`) prints 1500.
+fn larger_segment_reads_1024(ctx: &mut Ctx) -> Result<(), Fail> {
+    const LARGER: usize = 2048;
+    const NUL_AT: usize = 1500;
+    let kf = key_file(ctx, "keyfile")?;
+    let bytes = [pattern(NUL_AT, 7), vec![0]].concat();
+    create(kf.key, LARGER, &bytes)?;
+    read(ctx, &kf, &bytes[..SIZE]).map_err(|f| {
+        f.note(format!(
+            "the segment is {LARGER} bytes, with its first NUL at byte {NUL_AT}: CONTENT is read from the first 1024 \
+             bytes only, whatever the segment's size"
+        ))
     })?;
     Ok(())
 }
