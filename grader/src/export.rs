@@ -59,11 +59,33 @@ const GRADER_LEFT_OUT: &[&str] = &[
 /// Writes the template of the repository at `root` into `dest` (which must
 /// not exist or be empty), with the rubric files of `rubric_dir` (parsed as
 /// `rubric`). Returns the hidden checks left out.
+///
+/// It is written whole into a folder beside `dest`, then renamed into
+/// place: an export that fails leaves nothing behind.
 pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> Result<Vec<String>> {
     if dest.exists() && std::fs::read_dir(dest)?.next().is_some() {
         bail!("{} is not empty: give a new folder for the template", dest.display());
     }
-    std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let partial = tempfile::Builder::new()
+        .prefix(".ipc-labs-template-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    let hidden = write_template(root, rubric_dir, partial.path(), rubric)?;
+    if dest.exists() {
+        std::fs::remove_dir(dest).with_context(|| format!("cannot replace the empty folder {}", dest.display()))?;
+    }
+    std::fs::rename(partial.path(), dest).with_context(|| format!("cannot move the template to {}", dest.display()))?;
+    let _ = partial.keep();
+    Ok(hidden)
+}
+
+/// Writes the template into the empty folder `dest` (see [`export`]).
+fn write_template(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> Result<Vec<String>> {
     for entry in COPIED {
         copy_tree(&root.join(entry), &dest.join(entry))?;
     }
@@ -151,20 +173,10 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
 /// Rewrites `dir/Cargo.lock` as cargo would for the workspace in `dir`:
 /// entries of crates that are not in it (the reference, broken/) go, every
 /// version stays. (Any cargo command would do it later, and leave a
-/// student's fresh clone with a changed file.)
+/// student's fresh clone with a changed file.) Without cargo, so without
+/// the network: see `crate::lockfile`.
 pub fn prune_lockfile(dir: &Path) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // Only Linux's dependencies: the lock also names crates of other systems
-    // (notify's kqueue for macOS), which an offline cargo has not downloaded.
-    let platform = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
-    let args = ["metadata", "--format-version", "1", "--offline", "--filter-platform", platform.as_str()];
-    let spec = ipc_engine::proc::Spec::new(cargo, args, dir);
-    let out = ipc_engine::proc::output(spec, std::time::Duration::from_secs(120))
-        .with_context(|| format!("cannot run cargo in {}", dir.display()))?;
-    if out.exit != Some(ipc_engine::proc::Exit::Code(0)) {
-        bail!("cargo metadata failed in {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
+    crate::lockfile::prune(dir)
 }
 
 /// The root manifest with only `members`.

@@ -20,6 +20,7 @@ pub mod handouts;
 pub mod hidden;
 pub mod interrupt;
 pub mod labs;
+pub mod lockfile;
 pub mod report;
 pub mod rubric;
 pub mod submission;

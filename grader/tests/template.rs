@@ -262,3 +262,45 @@ const HOSTILE_BUILD_SCRIPT: &str = r###"fn main() {
     panic!("a broken build script\n::error::STUDENT\n##[warning]STUDENT");
 }
 "###;
+
+/// Both exports need no registry: on a fresh clone where only `cargo grade`
+/// ran, the dev-dependencies were never downloaded (and the lock file is
+/// pruned from its own graph, not by cargo). Here cargo's home is an empty
+/// folder, offline. And an export that fails half-way leaves nothing: not
+/// the folder, not a partial one beside it.
+#[test]
+fn exports_need_no_registry_and_a_failed_one_leaves_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let empty_home = work.path().join("cargo-home");
+    std::fs::create_dir(&empty_home).unwrap();
+    let env = [("CARGO_HOME", empty_home.to_str().unwrap()), ("CARGO_NET_OFFLINE", "true")];
+    let grader = env!("CARGO_BIN_EXE_ipc-grader");
+    let template = work.path().join("template");
+    let out = run(grader, &["--export-template", template.to_str().unwrap()], &workspace_root(), &env);
+    assert_eq!(out.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&out.stderr));
+    let lock = std::fs::read_to_string(template.join("Cargo.lock")).unwrap();
+    assert!(lock.contains("name = \"ipc-starter\"") && !lock.contains("name = \"ipc-reference\""), "{lock}");
+    let zip = work.path().join("autograder.zip");
+    let out = run(grader, &["--export-gradescope", zip.to_str().unwrap(), "pipe"], &workspace_root(), &env);
+    assert_eq!(out.exit, Some(Exit::Code(0)), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(zip.is_file());
+
+    // A repository whose Classroom workflow lost the line the export
+    // fills in: the export stops after most of the template is written.
+    let copy = work.path().join("repository");
+    ipc_grader::export::copy_tree(&workspace_root(), &copy).unwrap();
+    let workflow = copy.join("template/.github/workflows/classroom.yml");
+    let text = std::fs::read_to_string(&workflow).unwrap().replace("MAX_SCORE: 1\n", "MAX_SCORE: 2\n");
+    std::fs::write(&workflow, text).unwrap();
+    let failed = work.path().join("failed");
+    let rubric = Rubric::load(&copy.join("rubric"), LABS).unwrap();
+    let error = ipc_grader::export::export(&copy, &copy.join("rubric"), &failed, &rubric).unwrap_err();
+    assert!(format!("{error:#}").contains("MAX_SCORE"), "{error:#}");
+    let left: Vec<String> = std::fs::read_dir(work.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n == "failed" || n.starts_with(".ipc-labs-template-"))
+        .collect();
+    assert!(left.is_empty(), "a failed export left {left:?}");
+}

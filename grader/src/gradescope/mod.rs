@@ -63,8 +63,14 @@ pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path, filters: &[String
     prune_lockfile(&ws)?;
 
     let version = rust_version();
-    let file = std::fs::File::create(zip_path).with_context(|| format!("cannot create {}", zip_path.display()))?;
-    let mut zip = zip::ZipWriter::new(file);
+    // Written whole beside it, then renamed: a failed export leaves nothing.
+    let parent = zip_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let partial = tempfile::Builder::new()
+        .prefix(".autograder-")
+        .suffix(".zip")
+        .tempfile_in(parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    let mut zip = zip::ZipWriter::new(partial.reopen()?);
     let script = SimpleFileOptions::default().unix_permissions(0o755);
     let plain = SimpleFileOptions::default().unix_permissions(0o644);
     for (name, text, options) in
@@ -77,6 +83,7 @@ pub fn export(root: &Path, rubric_dir: &Path, zip_path: &Path, filters: &[String
     }
     add_tree(&mut zip, staging.path(), &ws)?;
     zip.finish()?;
+    partial.persist(zip_path).with_context(|| format!("cannot write {}", zip_path.display()))?;
     Ok(())
 }
 
