@@ -19,7 +19,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
 
-use ipc_engine::check::{Check, Done, Fail, Kind, ensure, first_line, mismatch};
+use ipc_engine::check::{Check, Done, Fail, ensure, listening_on_path, mismatch};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::proc::{Exit, Proc};
 use ipc_engine::text;
@@ -54,8 +54,6 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
-/// How long a server may take to print `listening on PATH`.
-const LISTEN_WAIT: Duration = Duration::from_secs(3);
 /// How long lines may take to be printed once their client has sent them.
 const ARRIVE_WAIT: Duration = Duration::from_secs(3);
 /// How long a client that has a reader may take to send a few lines.
@@ -83,27 +81,14 @@ enum Who {
 
 /// Starts a server on PATH and waits for its `listening on PATH` line.
 fn start_server(ctx: &mut Ctx, who: Who, path: &Path, options: &[&str]) -> Result<Proc, Fail> {
-    let deadline = ctx.within(LISTEN_WAIT);
+    let deadline = ctx.deadline();
     let cmd = match who {
         Who::Student => ctx.program("fifo-server"),
         Who::Grader => ctx.peer(peers::SERVER)?.args(options),
     };
     let mut server = cmd.arg(path).output_cap(32 << 20).spawn()?;
-    listening(&mut server, path, deadline)?;
+    listening_on_path(&mut server, path, deadline)?;
     Ok(server)
-}
-
-/// Waits for the first line of stdout and expects `listening on PATH`.
-fn listening(server: &mut Proc, path: &Path, deadline: Instant) -> Result<(), Fail> {
-    let want = format!("listening on {}", path.display());
-    let line = first_line(server, deadline, "listening on PATH")?;
-    ensure(line == want, || {
-        Fail::new("the first line of stdout is not `listening on PATH`")
-            .kind(Kind::Output)
-            .expected(want.clone())
-            .got(text::one_line(&line, 200))
-            .command(&server.command)
-    })
 }
 
 /// The complete lines a server printed after its `listening on` line, and
@@ -429,9 +414,9 @@ fn server_creates_fifo(ctx: &mut Ctx) -> Result<(), Fail> {
 
     let program = ensure_program(ctx, "fifo-server")?;
     let path = ctx.path("umask.fifo");
-    let deadline = ctx.within(LISTEN_WAIT);
+    let deadline = ctx.deadline();
     let mut server = ctx.launcher(peers::UMASK).arg("277").arg(&program).arg(&path).spawn()?;
-    listening(&mut server, &path, deadline)?;
+    listening_on_path(&mut server, &path, deadline)?;
     let seen = describe(&path);
     stop(server);
     ensure(seen == FIFO_0600, || {

@@ -10,7 +10,6 @@
 //! own implementation of the wire format (`wire.rs`). Servers listen on
 //! port 0 of the loopback, or on a socket file in the check's folder.
 
-use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -19,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use ipc_engine::check::{Check, Done, Fail, ensure, first_line};
+use ipc_engine::check::{Check, Done, Fail, ensure, listening_on_addr, listening_on_path};
 use ipc_engine::ctx::{Cmd, Ctx};
 use ipc_engine::proc::{Exit, Proc};
 
@@ -81,8 +80,6 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
-/// How long a server may take to print `listening on ...`.
-const LISTEN_WAIT: Duration = Duration::from_secs(3);
 /// How long a server may take to exit after SIGINT or SIGTERM: the
 /// contract's second, plus slack for a loaded machine.
 const EXIT_WAIT: Duration = Duration::from_millis(1500);
@@ -181,33 +178,12 @@ fn socket_path(ctx: &Ctx, name: &str) -> Result<PathBuf, Fail> {
 /// Starts a server and waits for its `listening on` line.
 fn start(cmd: Cmd, deadline: Instant, unix: Option<&Path>) -> Result<Server, Fail> {
     let mut proc = cmd.spawn()?;
-    let line = first_line(&mut proc, deadline.min(Instant::now() + LISTEN_WAIT), "listening on ...")?;
     let addr = match unix {
         Some(path) => {
-            let want = format!("listening on {}", path.display());
-            ensure(line == want, || {
-                Fail::new("the first line of stdout is not `listening on PATH`")
-                    .expected(want.clone())
-                    .got(line.clone())
-                    .command(&proc.command)
-            })?;
+            listening_on_path(&mut proc, path, deadline)?;
             Addr::Unix(path.to_owned())
         }
-        None => {
-            let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
-            let Some(addr) = addr else {
-                return Err(Fail::new("the first line of stdout is not `listening on ADDR`")
-                    .expected("listening on 127.0.0.1:PORT (or [::1]:PORT for IPv6)")
-                    .got(line)
-                    .command(&proc.command));
-            };
-            ensure(addr.port() != 0, || {
-                Fail::new("the `listening on` line shows port 0, not the port the system chose")
-                    .got(line.clone())
-                    .note("after bind to port 0, ask the socket for its address: getsockname(2) (`local_addr()`)")
-            })?;
-            Addr::Tcp(addr)
-        }
+        None => Addr::Tcp(listening_on_addr(&mut proc, deadline)?),
     };
     Ok(Server { proc, addr })
 }
