@@ -90,7 +90,7 @@ impl<'c, 'a> Cmd<'c, 'a> {
     }
 
     /// An argument too long to show (a 100 KiB TEXT), shown as the shell
-    /// expression that makes the same bytes ([`numbers_text`]).
+    /// expression that makes the same bytes ([`numbers_text`](super::numbers_text)).
     pub fn arg_made(mut self, made: &Made) -> Self {
         self.spec.args.push(OsString::from(&made.text));
         self.shown_args.push(Some(format!("\"$({})\"", made.shell)));

@@ -18,7 +18,7 @@ impl Ctx<'_> {
     /// queue it created with nix, a pause while a program waits): the
     /// command that does the same, e.g. `ipc-grader --peer ipc-mq create
     /// NAME --maxmsg 1 --msgsize 64` or `sleep 0.5`. A program started with
-    /// [`Cmd::spawn`] and still running is shown in the background (`&`).
+    /// [`Cmd::spawn`](super::Cmd::spawn) and still running is shown in the background (`&`).
     pub fn shown(&self, command: impl Into<String>) {
         self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).step(command.into());
     }
@@ -126,7 +126,7 @@ pub fn numbers_text(len: usize) -> Made {
 
 /// An argument as the command shown in reports prints it: quoted for a
 /// shell, or, when it is huge, only its size (a check that wants such an
-/// argument reproducible gives it with [`Cmd::arg_made`]).
+/// argument reproducible gives it with [`Cmd::arg_made`](super::Cmd::arg_made)).
 pub(super) fn shown_arg(arg: &str) -> String {
     const MAX: usize = 200;
     if arg.len() > MAX {

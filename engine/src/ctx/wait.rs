@@ -29,7 +29,7 @@ impl Ctx<'_> {
         self.reproduction.lock().unwrap_or_else(|e| e.into_inner()).finished(running.pid(), false);
     }
 
-    /// Waits for a program started with [`Cmd::spawn`] to end (killing it at
+    /// Waits for a program started with [`Cmd::spawn`](super::Cmd::spawn) to end (killing it at
     /// the check's deadline) and collects its output.
     pub fn finish(&self, running: &mut Proc) -> Result<Done, Fail> {
         let done = finish(running, self.deadline, Waits::Check(self.limit));
