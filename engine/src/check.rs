@@ -1,7 +1,9 @@
 //! What a check is, how it fails, and the expectations checks share.
 
 use std::fmt::Display;
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::proc::{Exit, Proc};
@@ -202,7 +204,7 @@ impl Fail {
 /// stdout, e.g. a server's `listening on ADDR`. If none comes, the failure
 /// says so with what it printed so far and how it ended (a dying program
 /// gets half a second to say why).
-pub fn first_line(running: &mut Proc, deadline: std::time::Instant, expected: &str) -> Result<String, Fail> {
+pub fn first_line(running: &mut Proc, deadline: Instant, expected: &str) -> Result<String, Fail> {
     let line = running.stdout.wait_for(deadline, |bytes| {
         let end = bytes.iter().position(|&b| b == b'\n')?;
         Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
@@ -211,10 +213,48 @@ pub fn first_line(running: &mut Proc, deadline: std::time::Instant, expected: &s
         return Ok(line);
     }
     let _ = running.wait_timeout(Duration::from_millis(500));
-    running.stderr.wait_eof(std::time::Instant::now() + Duration::from_millis(200));
+    running.stderr.wait_eof(Instant::now() + Duration::from_millis(200));
     let fail = Fail::new(format!("no `{expected}` line on stdout")).kind(Kind::Timeout).output_so_far(running);
     let stuck = fail.stderr.as_deref().is_some_and(|e| e.contains("not yet implemented"));
     Err(if stuck { fail } else { fail.note("print the line as soon as it is true, and flush stdout") })
+}
+
+/// How long a server may take to print its `listening on` line.
+pub const LISTEN_WAIT: Duration = Duration::from_secs(3);
+
+/// Waits for a server's first line, `listening on ADDR` (an IP address and
+/// the port the system chose, never 0), and returns ADDR. It waits up to
+/// [`LISTEN_WAIT`], and never past `deadline` (the check's).
+pub fn listening_on_addr(server: &mut Proc, deadline: Instant) -> Result<SocketAddr, Fail> {
+    let line = first_line(server, deadline.min(Instant::now() + LISTEN_WAIT), "listening on ADDR")?;
+    let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
+    let Some(addr) = addr else {
+        return Err(Fail::new("the first line of stdout is not `listening on ADDR`")
+            .expected("listening on 127.0.0.1:PORT (or [::1]:PORT for IPv6)")
+            .kind(Kind::Output)
+            .got(line)
+            .command(&server.command));
+    };
+    ensure(addr.port() != 0, || {
+        Fail::new("the `listening on` line shows port 0, not the port the system chose")
+            .got(line.clone())
+            .note("after bind to port 0, ask the socket for its address: getsockname(2) (`local_addr()`)")
+    })?;
+    Ok(addr)
+}
+
+/// Waits, as [`listening_on_addr`], for the first line of a server given
+/// `path`, and expects `listening on PATH`.
+pub fn listening_on_path(server: &mut Proc, path: &Path, deadline: Instant) -> Result<(), Fail> {
+    let want = format!("listening on {}", path.display());
+    let line = first_line(server, deadline.min(Instant::now() + LISTEN_WAIT), "listening on PATH")?;
+    ensure(line == want, || {
+        Fail::new("the first line of stdout is not `listening on PATH`")
+            .kind(Kind::Output)
+            .expected(want.clone())
+            .got(text::one_line(&line, 200))
+            .command(&server.command)
+    })
 }
 
 /// Fails with `what` unless `cond` holds.

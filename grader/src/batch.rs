@@ -25,24 +25,34 @@
 //! not graded again: their scores stay in the gradebook and the overview,
 //! which says that they are left out of the checks table (`--force` grades
 //! them again).
+//!
+//! This file runs the grading processes; `record.rs` is what a result
+//! holds, `seal.rs` seals results and reads them back, `gradebook.rs`
+//! writes the gradebook and the overview pages (`overview.rs`).
 
+mod gradebook;
 pub mod overview;
+mod record;
+mod seal;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::grading::{Outcome, Selected};
+use crate::grading::Selected;
 use crate::labs::LABS;
-use crate::report;
 use crate::rubric::Rubric;
 use ipc_engine::build;
+
+use gradebook::{write_gradebook, write_overview, write_whole};
+pub use record::{CheckResult, CompileError, Graded, Record};
+pub use seal::Seal;
+use seal::{Kept, load_result, load_results, result_path};
 
 /// What batch grading needs.
 pub struct Batch<'a> {
@@ -59,135 +69,6 @@ pub struct Batch<'a> {
     pub jobs: usize,
     pub build_time_limit: Duration,
     pub force: bool,
-}
-
-/// One student's result, as saved in `OUT/results/STUDENT.json`.
-///
-/// The fields after `error` came later: a file without them (an older
-/// grader's) still reads, with `checks` absent (`None`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Graded {
-    pub student: String,
-    /// Points by lab.
-    pub labs: BTreeMap<String, u32>,
-    pub score: u32,
-    pub max_score: u32,
-    /// Why the submission could not be graded (no starter, does not build),
-    /// or which programs did not compile.
-    pub error: Option<String>,
-    /// Every check's outcome, in the grader's order: empty when nothing
-    /// could run, absent in a result saved by an older grader.
-    #[serde(default)]
-    pub checks: Option<Vec<CheckResult>>,
-    /// The compiler's first error, per program that did not compile, or of
-    /// the whole crate.
-    #[serde(default)]
-    pub compile_errors: Vec<CompileError>,
-    /// When it was graded (seconds since the Unix epoch).
-    #[serde(default)]
-    pub graded_at: Option<u64>,
-    /// Seconds to build and grade it.
-    #[serde(default)]
-    pub seconds: Option<f64>,
-    /// SHA-256 of the grader's executable that graded it.
-    #[serde(default)]
-    pub grader: Option<String>,
-    /// SHA-256 of the rubric it was graded with (see [`rubric_fingerprint`]).
-    #[serde(default)]
-    pub rubric: Option<String>,
-    /// HMAC-SHA-256 of the rest, with the key of `OUT` ([`Seal`]).
-    #[serde(default)]
-    pub seal: Option<String>,
-}
-
-/// What a submission's grading process hands back (`--format batch`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub labs: BTreeMap<String, u32>,
-    pub score: u32,
-    pub max_score: u32,
-    pub error: Option<String>,
-    pub checks: Vec<CheckResult>,
-    pub compile_errors: Vec<CompileError>,
-}
-
-impl Record {
-    /// The record of `outcomes` of the `selected` checks; `error` says what
-    /// did not build (`compile_errors`: the compiler's first error of each).
-    pub fn new(
-        selected: &[Selected],
-        outcomes: &[Outcome],
-        error: Option<String>,
-        compile_errors: Vec<CompileError>,
-    ) -> Record {
-        let mut labs: BTreeMap<String, u32> = BTreeMap::new();
-        for s in selected {
-            labs.entry(s.lab.to_string()).or_insert(0);
-        }
-        for o in outcomes {
-            *labs.entry(o.lab.clone()).or_insert(0) += o.points;
-        }
-        Record {
-            labs,
-            score: report::totals(outcomes).score,
-            max_score: selected.iter().map(|s| s.entry.points).sum(),
-            error,
-            checks: outcomes.iter().map(CheckResult::new).collect(),
-            compile_errors,
-        }
-    }
-}
-
-/// One check's outcome for one student.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckResult {
-    pub lab: String,
-    pub name: String,
-    pub points: u32,
-    pub max_points: u32,
-    pub passed: bool,
-    /// The kind of failure (`timeout`, `output`, ..., as in the rubric's
-    /// `hints`); `None` when it passed.
-    pub kind: Option<String>,
-    /// What went wrong, one sentence (already escaped).
-    pub what: Option<String>,
-    /// The hint the student was given (the rubric's, for this kind of failure).
-    pub hint: String,
-    /// The handout section to read (`handouts/pipe.md#pipeline`).
-    pub see: String,
-    pub hidden: bool,
-}
-
-impl CheckResult {
-    fn new(o: &Outcome) -> CheckResult {
-        CheckResult {
-            lab: o.lab.clone(),
-            name: o.name.clone(),
-            points: o.points,
-            max_points: o.max_points,
-            passed: o.passed(),
-            kind: o.fail.as_ref().map(|f| f.kind.name().to_string()),
-            what: o.fail.as_ref().map(|f| f.what.clone()),
-            hint: o.hint.clone(),
-            see: o.see.clone(),
-            hidden: o.hidden,
-        }
-    }
-}
-
-/// The compiler's first error (escaped, cut to a few thousand characters).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CompileError {
-    /// The program it stopped; `None` when the crate as a whole did not build.
-    pub program: Option<String>,
-    pub error: String,
-}
-
-impl CompileError {
-    pub fn new(program: Option<String>, rendered: &str) -> CompileError {
-        let error = ipc_engine::text::escape(rendered.trim_end().as_bytes(), false);
-        CompileError { program, error: ipc_engine::text::cut(&error, 4000) }
-    }
 }
 
 /// What a run wrote.
@@ -367,10 +248,6 @@ pub fn rubric_fingerprint(dir: Option<&Path>) -> Result<(String, String)> {
     Ok((hex, source))
 }
 
-fn result_path(out: &Path, id: &str) -> PathBuf {
-    out.join("results").join(format!("{id}.json"))
-}
-
 /// How long a submission's grading process may take: its build, every
 /// check hanging, and a margin.
 fn submission_limit(batch: &Batch) -> Duration {
@@ -460,169 +337,9 @@ fn grade_one(batch: &Batch, provenance: &Provenance, seal: &Seal, cache: &Path, 
     Ok(())
 }
 
-/// The key that seals this folder's results (`OUT/.seal-key`, made once,
-/// readable by its owner only).
-pub struct Seal {
-    key: Vec<u8>,
-}
-
-impl Seal {
-    /// The key of the results in `out`, made if there is none.
-    pub fn of(out: &Path) -> Result<Seal> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let path = out.join(".seal-key");
-        if let Ok(key) = std::fs::read(&path) {
-            return Ok(Seal { key });
-        }
-        let key: Vec<u8> = (0..32).map(|_| fastrand::u8(..)).collect();
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot make {}", path.display()))?;
-        file.write_all(&key)?;
-        Ok(Seal { key })
-    }
-
-    /// The seal of a result (of everything in it but its seal).
-    fn of_result(&self, graded: &Graded) -> Result<String> {
-        use hmac::Mac;
-        let unsealed = Graded { seal: None, ..graded.clone() };
-        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
-        mac.update(&serde_json::to_vec(&unsealed)?);
-        Ok(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    /// `graded`, sealed.
-    pub fn sealed(&self, graded: Graded) -> Result<Graded> {
-        let seal = self.of_result(&graded)?;
-        Ok(Graded { seal: Some(seal), ..graded })
-    }
-}
-
-/// A result found in `OUT/results`.
-enum Kept {
-    /// Sealed by this folder's key, unchanged; or saved by an older grader
-    /// (no per-check outcomes, no seal), kept as it is.
-    Valid(Box<Graded>),
-    /// Changed since it was sealed, or not a result at all.
-    Changed,
-}
-
-fn load_result(out: &Path, id: &str, seal: &Seal) -> Option<Kept> {
-    let text = std::fs::read_to_string(result_path(out, id)).ok()?;
-    let Ok(graded) = serde_json::from_str::<Graded>(&text) else { return Some(Kept::Changed) };
-    let older = graded.checks.is_none() && graded.grader.is_none() && graded.seal.is_none();
-    let intact = graded.seal.as_deref().is_some_and(|s| seal.of_result(&graded).is_ok_and(|want| want == s));
-    Some(if older || intact { Kept::Valid(Box::new(graded)) } else { Kept::Changed })
-}
-
-/// The saved result of every student, in order.
-fn load_results(out: &Path, students: &[(String, PathBuf)], seal: &Seal) -> Result<Vec<Graded>> {
-    students
-        .iter()
-        .map(|(id, _)| match load_result(out, id, seal) {
-            Some(Kept::Valid(graded)) => Ok(*graded),
-            Some(Kept::Changed) => bail!(
-                "{} was changed after it was graded: run again to grade {id} again",
-                result_path(out, id).display()
-            ),
-            None => bail!("no result for {id} (grade again)"),
-        })
-        .collect()
-}
-
-/// The labs selected, in the grader's order.
-fn selected_labs(batch: &Batch) -> Vec<&'static str> {
-    let mut labs: Vec<&str> = Vec::new();
-    for s in &batch.selected {
-        if !labs.contains(&s.lab) {
-            labs.push(s.lab);
-        }
-    }
-    labs
-}
-
-/// `OUT/grades.csv`: one row per student, a column per lab, total, error.
-fn write_gradebook(batch: &Batch, results: &[Graded]) -> Result<PathBuf> {
-    let labs = selected_labs(batch);
-    let path = batch.out.join("grades.csv");
-    let mut csv = csv::Writer::from_path(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut header = vec!["student".to_string()];
-    header.extend(labs.iter().map(|l| l.to_string()));
-    header.extend(["total".into(), "max".into(), "error".into()]);
-    csv.write_record(&header)?;
-    for g in results {
-        let mut row = vec![g.student.clone()];
-        row.extend(labs.iter().map(|l| g.labs.get(*l).copied().unwrap_or(0).to_string()));
-        row.extend([g.score.to_string(), g.max_score.to_string(), g.error.clone().unwrap_or_default()]);
-        csv.write_record(&row)?;
-    }
-    csv.flush()?;
-    Ok(path)
-}
-
-/// `OUT/index.html`, and `OUT/feedback/STUDENT.html` beside each text
-/// feedback. Each file is written whole, then renamed into place, so that a
-/// browser showing it never reads half a page.
-fn write_overview(batch: &Batch, results: &[Graded], facts: &overview::Facts) -> Result<PathBuf> {
-    for g in results {
-        let feedback = batch.out.join("feedback");
-        let text = std::fs::read_to_string(feedback.join(format!("{}.txt", g.student))).ok();
-        let page = overview::feedback(&g.student, Some(g), text.as_deref());
-        write_whole(&feedback.join(format!("{}.html", g.student)), &page)?;
-    }
-    let labs: Vec<overview::LabInfo> = selected_labs(batch)
-        .into_iter()
-        .map(|lab| overview::LabInfo {
-            name: lab.to_string(),
-            title: batch.rubric.labs.get(lab).map(|l| l.title.clone()).unwrap_or_default(),
-            max: batch.selected.iter().filter(|s| s.lab == lab).map(|s| s.entry.points).sum(),
-        })
-        .collect();
-    let checks: Vec<overview::CheckInfo> = batch
-        .selected
-        .iter()
-        .map(|s| overview::CheckInfo {
-            lab: s.lab.to_string(),
-            name: s.check.name.to_string(),
-            points: s.entry.points,
-            tests: s.entry.tests.trim().to_string(),
-            hint: s.entry.hint.trim().to_string(),
-            see: match &s.entry.section {
-                Some(section) => format!("{}#{section}", s.handout),
-                None => s.handout.clone(),
-            },
-            hidden: s.hidden,
-        })
-        .collect();
-    let page = overview::index(&overview::Class { results, labs: &labs, checks: &checks, facts });
-    let path = batch.out.join("index.html");
-    write_whole(&path, &page)?;
-    Ok(path)
-}
-
-fn write_whole(path: &Path, text: &str) -> Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    std::fs::write(&partial, text).with_context(|| format!("cannot write {}", Path::new(&partial).display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A result file an older grader saved still reads, without per-check
-    /// outcomes (`checks` absent, not empty).
-    #[test]
-    fn a_result_without_the_later_fields_still_reads() {
-        let old = r#"{"student": "alice", "labs": {"pipe": 3}, "score": 3, "max_score": 30, "error": null}"#;
-        let g: Graded = serde_json::from_str(old).unwrap();
-        assert_eq!((g.score, g.max_score, g.labs["pipe"]), (3, 30, 3));
-        assert!(g.checks.is_none() && g.compile_errors.is_empty() && g.graded_at.is_none() && g.rubric.is_none());
-    }
 
     /// The rubric's fingerprint is that of its files, in the labs' order,
     /// wherever the rubric comes from.

@@ -1,5 +1,6 @@
 //! Invariants of the repository around the grader: handouts in step with
-//! the rubric, and every hint pointing at a section that exists.
+//! the rubric, every hint pointing at a section that exists, and source
+//! files that each hold one concern.
 
 use ipc_engine::build::workspace_root;
 use ipc_grader::handouts;
@@ -114,20 +115,10 @@ fn bin_lists_match_the_labs_programs() {
 /// hidden on its own; shared code lives in the engine or labs/mod.rs).
 #[test]
 fn no_lab_uses_another_labs_module() {
-    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
     let mut found = Vec::new();
     for lab in LABS {
         let mut sources = Vec::new();
-        files(&workspace_root().join("grader/src/labs").join(lab.name), &mut sources);
+        rust_files(&workspace_root().join("grader/src/labs").join(lab.name), &mut sources);
         assert!(!sources.is_empty(), "grader/src/labs/{}/ has no sources", lab.name);
         for file in sources {
             let text = std::fs::read_to_string(&file).unwrap();
@@ -148,6 +139,52 @@ fn no_lab_uses_another_labs_module() {
         found.is_empty(),
         "labs using each other's code (move it to the engine or labs/mod.rs):\n{}",
         found.join("\n")
+    );
+}
+
+/// Every `.rs` file under `dir`, at any depth.
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The most lines a source file of the engine, the peers or the grader
+/// may have, its unit tests included.
+const MAX_LINES: usize = 600;
+
+/// No source file of engine/, peers/ or grader/ is over 600 lines: a file
+/// holds one concern (a lab's harness, its checks, one mode of the
+/// command line), and a newcomer finds things by the file's name.
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let root = workspace_root();
+    let mut sources = Vec::new();
+    for dir in ["engine/src", "peers/src", "grader/src"] {
+        rust_files(&root.join(dir), &mut sources);
+    }
+    assert!(sources.len() > 50, "found only {} source files under {root:?}", sources.len());
+    sources.sort();
+    let long: Vec<String> = sources
+        .iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(path).unwrap().lines().count();
+            let name = path.strip_prefix(&root).unwrap_or(path).display();
+            (lines > MAX_LINES).then(|| format!("{name}: {lines} lines"))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "source files over {MAX_LINES} lines:\n  {}\nsplit each by concern: a lab module into its harness \
+         (helpers, wire formats, peers) and its checks (client and server files where both exist), \
+         anything else into a folder of files with one concern each (re-export what callers use); \
+         unit tests that push a file over go to FILE/tests.rs (`#[cfg(test)] mod tests;`)",
+        long.join("\n  ")
     );
 }
 

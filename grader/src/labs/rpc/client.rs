@@ -1,286 +1,341 @@
-//! The grader's own RPC client for lab `rpc`, in the check's process: it
-//! sends requests to the student's `rpc-server` (whole, in pieces, cut
-//! short, oversized) and checks every byte of every reply against what the
-//! contract makes of the request (`wire.rs`). Every read and write has a
-//! timeout, so nothing blocks past a check's deadline.
+//! Lab `rpc`: the checks of `rpc-client`, against the grader's server.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
 
-use nix::sys::socket::{self, sockopt};
+use ipc_engine::check::{Fail, ensure};
+use ipc_engine::ctx::Ctx;
 
-use super::wire::{self, Call, Msg};
-use ipc_engine::check::Fail;
-use ipc_engine::text::os_reason;
+use super::grader_client::{self, Addr};
+use super::harness::*;
+use super::wire::Call;
 
-/// Read and write timeout of the check's own sockets.
-pub const IO_WAIT: Duration = Duration::from_secs(3);
-
-/// Why a server may hang up on a correct request.
-const HUNG_UP: &str = "a server closes a connection when LEN is below 6 or over 1048576: is LEN read big-endian \
-                       (from_be_bytes)? Or it crashed: see its state below";
-
-/// Where a server listens.
-#[derive(Debug, Clone)]
-pub enum Addr {
-    Tcp(SocketAddr),
-    Unix(PathBuf),
-}
-
-impl std::fmt::Display for Addr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Addr::Tcp(a) => write!(f, "{a}"),
-            Addr::Unix(p) => write!(f, "{}", p.display()),
-        }
+/// `add 2 3` prints `5`; `add -7 4` prints `-3`; `add 4000000000 5000000000`
+/// prints `9000000000` (the numbers are 64-bit).
+pub(super) fn client_add(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    for call in [Call::Add(2, 3), Call::Add(-7, 4), Call::Add(4_000_000_000, 5_000_000_000)] {
+        client_call(ctx, &server, &[], &call)?;
     }
+    server.stop();
+    Ok(())
 }
 
-enum Stream {
-    Tcp(TcpStream),
-    Unix(UnixStream),
+/// `upper` of `hello, wörld` prints `HELLO, WöRLD` (ASCII letters only), and
+/// of the empty string an empty line.
+pub(super) fn client_upper(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    for s in ["hello, wörld", "", "Two  spaces, ß & 42"] {
+        client_call(ctx, &server, &[], &Call::Upper(s.into()))?;
+    }
+    server.stop();
+    Ok(())
 }
 
-/// One connection of the grader's client.
-pub struct Client {
-    stream: Stream,
-    pub addr: Addr,
+/// `sum 1 2 3` prints `6`; `sum` with no numbers prints `0`; negative and
+/// large numbers are summed exactly.
+pub(super) fn client_sum(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    for xs in [vec![1, 2, 3], vec![], vec![-5, 10, -20, 9_000_000_000]] {
+        client_call(ctx, &server, &[], &Call::Sum(xs))?;
+    }
+    server.stop();
+    Ok(())
 }
 
-impl Client {
-    /// Connects, with read and write timeouts of [`IO_WAIT`].
-    pub fn connect(addr: &Addr) -> Result<Client, Fail> {
-        let cannot =
-            |e: std::io::Error| Fail::new(format!("cannot connect to the server at {addr}: {}", os_reason(&e)));
-        let stream = match addr {
-            Addr::Tcp(a) => {
-                let s = TcpStream::connect_timeout(a, IO_WAIT).map_err(cannot)?;
-                // Pieces sent apart must leave apart (no Nagle coalescing).
-                s.set_nodelay(true).map_err(Fail::infra)?;
-                Stream::Tcp(s)
+/// `div 7 -2` prints `-3 1`, `div -7 2` prints `-3 -1`: a negative number
+/// is an argument, not an option.
+pub(super) fn client_div(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    for (a, b) in [(7, -2), (-7, 2), (-7, -2), (9_000_000_000, 7)] {
+        client_call(ctx, &server, &[], &Call::Div(a, b))?;
+    }
+    server.stop();
+    Ok(())
+}
+
+/// `sleep 300` sends the `u32` 300, waits for the reply (the grader's server
+/// sleeps 0.3 s) and prints `ok`.
+pub(super) fn client_sleep(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    let done = client_call(ctx, &server, &[], &Call::Sleep(300))?;
+    ensure(done.elapsed >= Duration::from_millis(290), || {
+        done.fail(format!(
+            "the client ended after {:.2}s, before the reply of a 0.3 s sleep could come",
+            done.elapsed.as_secs_f64()
+        ))
+    })?;
+    client_call(ctx, &server, &[], &Call::Sleep(0))?;
+    server.stop();
+    Ok(())
+}
+
+/// `stat FILE` prints the size and the mode in octal (`1234 100644`);
+/// `stat DIR` likewise (`40700`).
+pub(super) fn client_stat(ctx: &mut Ctx) -> Result<(), Fail> {
+    let file = ctx.write_file("a file.txt", &[b'x'; 1234])?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).map_err(Fail::infra)?;
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    for path in [file, ctx.dir().to_owned()] {
+        client_call(ctx, &server, &[], &Call::Stat(path.display().to_string().into_bytes()))?;
+    }
+    server.stop();
+    Ok(())
+}
+
+/// With `--unix PATH` the client reaches the grader's server on its socket
+/// file: `add`, `upper`, `div`, `sum`, `sleep` and `stat` work as over TCP.
+pub(super) fn client_unix(ctx: &mut Ctx) -> Result<(), Fail> {
+    let file = ctx.write_file("stat me", &[b'u'; 321])?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(Fail::infra)?;
+    let server = peer_server(ctx, Transport::Unix, &[])?;
+    let calls = [
+        Call::Add(40, 2),
+        Call::Upper("over a socket file".into()),
+        Call::Div(-9, 4),
+        Call::Sum(vec![5, -6]),
+        Call::Sleep(20),
+        Call::Stat(file.display().to_string().into_bytes()),
+    ];
+    for call in calls {
+        client_call(ctx, &server, &[], &call)?;
+    }
+    server.stop();
+    Ok(())
+}
+
+/// The bytes of every request are the contract's, field by field (ID is the
+/// client's choice): big-endian, LEN counting the bytes after it, a `str`
+/// and a `list` with their `u32` counts.
+pub(super) fn client_request_bytes(ctx: &mut Ctx) -> Result<(), Fail> {
+    let path = ctx.write_file("stat-me", b"12345")?.display().to_string();
+    let calls = [
+        Call::Add(1, -2),
+        Call::Upper("x".repeat(300).into_bytes()),
+        Call::Sum(vec![1, -1, 256]),
+        Call::Div(-9, 4),
+        Call::Sleep(258),
+        Call::Stat(path.into_bytes()),
+    ];
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    for call in &calls {
+        let seen = server.log().lines().count();
+        let done = rpc_client(ctx, &server, &[], &call.words()).run()?;
+        // The request as the grader's server received it: whole, or what came
+        // of a request it could not frame.
+        let framed = |l: &str| l.starts_with("request ") || l.starts_with("broken ");
+        let log = server.log_when(|log| log.lines().skip(seen).any(framed));
+        let new: Vec<&str> = log.lines().skip(seen).collect();
+        let got = new.iter().find_map(|l| {
+            let mut w = l.splitn(3, ' ');
+            match (w.next(), w.next(), w.next()) {
+                (Some("request"), _, Some(hex)) => Some(parse_hex(hex)),
+                (Some("broken"), _, Some(rest)) => rest.rsplit_once(": ").map(|(_, hex)| parse_hex(hex)),
+                _ => None,
             }
-            Addr::Unix(p) => Stream::Unix(UnixStream::connect(p).map_err(cannot)?),
+        });
+        let Some(got) = got else {
+            return Err(done
+                .fail(format!("the grader's server received no request for `{}`", call.describe()))
+                .note(server.saw()));
         };
-        let client = Client { stream, addr: addr.clone() };
-        client.set_timeout(IO_WAIT)?;
-        Ok(client)
-    }
-
-    pub fn set_timeout(&self, t: Duration) -> Result<(), Fail> {
-        let t = Some(t.max(Duration::from_millis(1)));
-        match &self.stream {
-            Stream::Tcp(s) => s.set_read_timeout(t).and_then(|()| s.set_write_timeout(t)),
-            Stream::Unix(s) => s.set_read_timeout(t).and_then(|()| s.set_write_timeout(t)),
-        }
-        .map_err(Fail::infra)
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match &mut self.stream {
-            Stream::Tcp(s) => s.read(buf),
-            Stream::Unix(s) => s.read(buf),
+        // The ID is the client's choice: take it from what came.
+        let id = got.get(4..8).map_or(0, |b| u32::from_be_bytes(b.try_into().expect("4 bytes")));
+        let expected = call.request(id);
+        if got != expected.bytes {
+            return Err(grader_client::diff(&expected, &got, &format!("the request for `{}`", call.describe()))
+                .command(&done.command));
         }
     }
-
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match &mut self.stream {
-            Stream::Tcp(s) => s.write_all(bytes),
-            Stream::Unix(s) => s.write_all(bytes),
-        }
-    }
-
-    /// Sends bytes; a failure is the server's (it closed or stopped reading).
-    pub fn send(&mut self, bytes: &[u8]) -> Result<(), Fail> {
-        self.write_all(bytes).map_err(|e| {
-            Fail::new(format!("sending {} bytes to the server at {} failed: {}", bytes.len(), self.addr, os_reason(&e)))
-                .note("the server closed the connection, or stopped reading it")
-        })
-    }
-
-    /// Sends bytes in pieces cut at `cuts`, pausing `pause` between them.
-    pub fn send_in_pieces(&mut self, bytes: &[u8], cuts: &[usize], pause: Duration) -> Result<(), Fail> {
-        let mut start = 0;
-        for &cut in cuts.iter().filter(|&&c| c > 0 && c < bytes.len()).chain(std::iter::once(&bytes.len())) {
-            if cut > start {
-                self.send(&bytes[start..cut])?;
-                start = cut;
-                if start < bytes.len() {
-                    std::thread::sleep(pause);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads until `buf` is full, end of file, an error or the timeout.
-    fn fill(&mut self, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
-        let mut got = 0;
-        while got < buf.len() {
-            match self.read(&mut buf[got..]) {
-                Ok(0) => return (got, None),
-                Ok(n) => got += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return (got, Some(e)),
-            }
-        }
-        (got, None)
-    }
-
-    /// Whatever else arrives within `wait` (at most `max` bytes), for a dump.
-    fn drain(&mut self, max: usize, wait: Duration) -> Vec<u8> {
-        let _ = self.set_timeout(wait);
-        let mut more = vec![0u8; max];
-        let (n, _) = self.fill(&mut more);
-        more.truncate(n);
-        let _ = self.set_timeout(IO_WAIT);
-        more
-    }
-
-    /// Sends `call` with ID `id` and expects the contract's reply, byte for byte.
-    pub fn call(&mut self, call: &Call, id: u32) -> Result<(), Fail> {
-        let request = call.request(id);
-        self.send(&request.bytes)?;
-        let expected = call.outcome().reply(id);
-        self.expect_reply(&expected, &format!("`{}`", call.describe()), IO_WAIT)
-            .map_err(|f| f.note(format!("the request the grader sent: {}", request.dump(&request.bytes))))
-    }
-
-    /// Reads one reply (its LEN, then LEN bytes) within `wait` and expects
-    /// exactly `expected`. A failure shows both cut at the contract's fields.
-    pub fn expect_reply(&mut self, expected: &Msg, what: &str, wait: Duration) -> Result<(), Fail> {
-        let started = Instant::now();
-        self.set_timeout(wait)?;
-        let mut got = vec![0u8; 4];
-        let (n, err) = self.fill(&mut got);
-        got.truncate(n);
-        if n < 4 {
-            let waited = started.elapsed().as_secs_f64();
-            let _ = self.set_timeout(IO_WAIT);
-            return Err(match err {
-                Some(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    Fail::new(format!("no reply to {what} within {waited:.1}s")).got(if n == 0 {
-                        "nothing".to_string()
-                    } else {
-                        format!("only {}", wire::hex(&got, 4))
-                    })
-                }
-                Some(e) => {
-                    Fail::new(format!("the connection failed while waiting for the reply to {what}: {}", os_reason(&e)))
-                        .note(HUNG_UP)
-                }
-                None => Fail::new(format!("the server closed the connection instead of replying to {what}"))
-                    .got(if n == 0 {
-                        "end of file".to_string()
-                    } else {
-                        format!("{}, then end of file", wire::hex(&got, 4))
-                    })
-                    .note(HUNG_UP),
-            }
-            .expected(expected.dump(&expected.bytes)));
-        }
-        let len = u32::from_be_bytes([got[0], got[1], got[2], got[3]]) as usize;
-        if len + 4 == expected.bytes.len() {
-            got.resize(4 + len, 0);
-            let (n, err) = self.fill(&mut got[4..]);
-            got.truncate(4 + n);
-            if n < len {
-                let _ = self.set_timeout(IO_WAIT);
-                let why = match err {
-                    Some(e) => format!("({})", os_reason(&e)),
-                    None => "(end of file)".to_string(),
-                };
-                return Err(Fail::new(format!(
-                    "the reply to {what} stops after {} of the {} bytes its LEN announces {why}",
-                    got.len(),
-                    4 + len
-                ))
-                .expected(expected.dump(&expected.bytes))
-                .got(expected.dump(&got)));
-            }
-        } else {
-            // A wrong LEN: show what came, without waiting for it to be true.
-            got.extend(self.drain(expected.bytes.len() + 60, Duration::from_millis(300)));
-        }
-        let _ = self.set_timeout(IO_WAIT);
-        if got == expected.bytes {
-            return Ok(());
-        }
-        Err(diff(expected, &got, &format!("the reply to {what}")))
-    }
-
-    /// Expects the server to close the connection (end of file or reset)
-    /// within `wait`, sending nothing.
-    pub fn expect_closed(&mut self, wait: Duration, after: &str) -> Result<(), Fail> {
-        self.set_timeout(wait)?;
-        let mut buf = [0u8; 64];
-        let result = self.read(&mut buf);
-        let _ = self.set_timeout(IO_WAIT);
-        match result {
-            Ok(0) => Ok(()),
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => Ok(()),
-            Ok(n) => Err(Fail::new(format!("the server answered {after}, where it must close the connection"))
-                .got(wire::hex(&buf[..n], 64))),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(Fail::new(format!(
-                "the server neither closed the connection nor answered within {:.1}s {after}",
-                wait.as_secs_f64()
-            ))),
-            Err(e) => Err(Fail::new(format!("reading {after} failed: {}", os_reason(&e)))),
-        }
-    }
-
-    /// Half-closes: the server reads end of file.
-    pub fn shutdown_write(&self) {
-        let _ = match &self.stream {
-            Stream::Tcp(s) => s.shutdown(Shutdown::Write),
-            Stream::Unix(s) => s.shutdown(Shutdown::Write),
-        };
-    }
-
-    /// Closes with a reset (TCP: SO_LINGER 0, so close sends RST, not FIN);
-    /// a Unix socket just closes.
-    pub fn reset(self) {
-        if let Stream::Tcp(s) = &self.stream {
-            let _ = socket::setsockopt(s, sockopt::Linger, &libc::linger { l_onoff: 1, l_linger: 0 });
-        }
-    }
+    server.stop();
+    Ok(())
 }
 
-/// A failure showing where `got` departs from `expected`, with the likely
-/// cause for the commonest ones (byte order, a LEN counting itself).
-pub fn diff(expected: &Msg, got: &[u8], what: &str) -> Fail {
-    let field = expected.first_difference(got).unwrap_or_default();
-    let mut fail = Fail::new(format!("{what} is not the contract's: it differs first in {field}"))
-        .expected(expected.dump(&expected.bytes))
-        .got(expected.dump(got));
-    if let Some(note) = likely_cause(expected, got) {
-        fail = fail.note(note);
+/// A reply with STATUS 1, 2 or 3 makes the client print
+/// `rpc-client: PROC: MESSAGE` (the server's message, whatever it says) and
+/// exit 3: overflow, division by zero, a missing file, a sleep over 10000,
+/// and a server that answers every call with its own message.
+pub(super) fn client_error_status(ctx: &mut Ctx) -> Result<(), Fail> {
+    let missing = ctx.path("no such file").display().to_string();
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    let cases: [(Call, &str); 5] = [
+        (Call::Add(i64::MAX, 1), "add: overflow"),
+        (Call::Div(1, 0), "div: division by zero"),
+        (Call::Div(i64::MIN, -1), "div: overflow"),
+        (Call::Stat(missing.into_bytes()), "stat: No such file or directory"),
+        (Call::Sleep(20000), "sleep: bad arguments"),
+    ];
+    for (call, message) in cases {
+        let done = rpc_client(ctx, &server, &[], &call.words()).run()?;
+        expect_client_error(&done, 3, &format!("rpc-client: {message}"), &server)?;
     }
-    fail
+    server.stop();
+    for (status, message, call) in
+        [("1", "unknown procedure", Call::Upper("abc".into())), ("3", "the server says no", Call::Add(1, 2))]
+    {
+        let server = peer_server(ctx, Transport::Tcp, &["--fail", status, message])?;
+        let done = rpc_client(ctx, &server, &[], &call.words()).run()?;
+        expect_client_error(&done, 3, &format!("rpc-client: {}: {message}", call.name()), &server).map_err(|f| {
+            f.note(format!("the grader's server answered STATUS {status} with the message `{message}`"))
+        })?;
+        server.stop();
+    }
+    Ok(())
 }
 
-fn likely_cause(expected: &Msg, got: &[u8]) -> Option<String> {
-    let (name, range) = expected.fields.iter().find(|(_, r)| got.get(r.clone()) != Some(&expected.bytes[r.clone()]))?;
-    let want = &expected.bytes[range.clone()];
-    let have = got.get(range.clone())?;
-    let mut reversed = have.to_vec();
-    reversed.reverse();
-    if want.len() > 1 && reversed == want {
-        return Some(format!(
-            "{name} has the right bytes in the reverse order: integers on the wire are big-endian (to_be_bytes, from_be_bytes; htonl in C)"
-        ));
+/// `--repeat 1000 add 2 3` makes 1000 calls on one connection and prints
+/// `5` once.
+pub(super) fn client_repeat(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    let call = Call::Add(2, 3);
+    let done = rpc_client(ctx, &server, &["--repeat", "1000"], &call.words()).run()?;
+    done.expect_code(0)?.expect_stdout(b"5\n").map_err(|f| f.note("print only the last call's results"))?;
+    // The grader's server logs each connection and each request as it
+    // comes; the client has exited, so they are all there.
+    let log = server.log_when(|log| log.lines().filter(|l| l.starts_with("request ")).count() >= 1000);
+    let connections = log.lines().filter(|l| l.starts_with("connection ")).count();
+    let requests = log.lines().filter(|l| l.starts_with("request ")).count();
+    ensure(connections == 1 && requests == 1000, || {
+        done.fail("the calls did not all go over one connection")
+            .expected("1 connection carrying 1000 requests")
+            .got(format!("{connections} connection(s) carrying {requests} requests"))
+    })?;
+    server.stop();
+    Ok(())
+}
+
+/// The grader's server sends each reply in pieces (cut inside LEN, inside
+/// ID and inside the results) with pauses: the client reads until it has
+/// the whole reply.
+pub(super) fn client_split_reply(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &["--split"])?;
+    for call in [Call::Div(7, -2), Call::Upper("split me".into()), Call::Sum(vec![])] {
+        client_call(ctx, &server, &[], &call).map_err(|f| {
+            f.note("a stream has no message boundaries: read LEN's 4 bytes, then LEN bytes, each in a loop")
+        })?;
     }
-    if name == "LEN" {
-        let want = u32::from_be_bytes(want.try_into().ok()?);
-        let have = u32::from_be_bytes(have.try_into().ok()?);
-        if have == want + 4 {
-            return Some(format!(
-                "LEN is {have}, 4 more than the {want} bytes that follow it: LEN does not count itself"
-            ));
-        }
-        return Some(format!("LEN is {have}; {want} bytes follow it"));
+    server.stop();
+    Ok(())
+}
+
+/// A reply that takes 1.5 s arrives within the default time-out (5 s);
+/// with `--timeout 500` and a server that never replies, the client prints
+/// `rpc-client: add: timed out` and exits 4 after 0.4 to 3 s.
+pub(super) fn client_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
+    let slow = peer_server(ctx, Transport::Tcp, &["--delay", "1500"])?;
+    client_call(ctx, &slow, &[], &Call::Add(1, 2))
+        .map_err(|f| f.note("the reply came after 1.5 s: the default time-out is 5000 ms"))?;
+    slow.stop();
+    let silent = peer_server(ctx, Transport::Tcp, &["--silent"])?;
+    let done = rpc_client(ctx, &silent, &["--timeout", "500"], &Call::Add(1, 2).words())
+        .timeout(Duration::from_secs(4))
+        .run()?;
+    expect_client_error(&done, 4, "rpc-client: add: timed out", &silent)?;
+    let took = done.elapsed.as_secs_f64();
+    ensure((0.4..=3.0).contains(&took), || {
+        done.fail(format!("the client gave up after {took:.2}s"))
+            .expected("about 0.5 s (0.4 to 3 s) with --timeout 500")
+    })?;
+    silent.stop();
+    Ok(())
+}
+
+/// A server that closes the connection instead of replying: the client
+/// prints `rpc-client: add: connection closed` and exits 1, at once (within 3 s).
+pub(super) fn client_connection_closed(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &["--close"])?;
+    let done = rpc_client(ctx, &server, &[], &Call::Add(1, 2).words()).timeout(Duration::from_secs(4)).run()?;
+    expect_client_error(&done, 1, "rpc-client: add: connection closed", &server)
+        .map_err(|f| f.note("read returns 0 (end of file) when the server closes"))?;
+    ensure(done.elapsed < Duration::from_secs(3), || {
+        done.fail(format!("the client took {:.1}s to notice the closed connection", done.elapsed.as_secs_f64()))
+    })?;
+    server.stop();
+    Ok(())
+}
+
+/// A reply with another ID, and a reply whose results are a byte short
+/// (LEN to match): `rpc-client: PROC: bad reply`, exit 1, within 3 s.
+pub(super) fn client_bad_reply(ctx: &mut Ctx) -> Result<(), Fail> {
+    for (mode, call) in [("--wrong-id", Call::Add(1, 2)), ("--short-result", Call::Div(7, 2))] {
+        let server = peer_server(ctx, Transport::Tcp, &[mode])?;
+        let done = rpc_client(ctx, &server, &[], &call.words()).timeout(Duration::from_secs(4)).run()?;
+        expect_client_error(&done, 1, &format!("rpc-client: {}: bad reply", call.name()), &server).map_err(|f| {
+            f.note(match mode {
+                "--wrong-id" => "the grader's server replied with the request's ID plus one",
+                _ => "the grader's server sent STATUS 0 and 15 bytes of results, LEN saying so: div's results are 16 bytes",
+            })
+        })?;
+        ensure(done.elapsed < Duration::from_secs(3), || {
+            done.fail(format!("the client took {:.1}s to reject the reply", done.elapsed.as_secs_f64()))
+                .note("read exactly LEN bytes, then check that the fields fill them")
+        })?;
+        server.stop();
     }
-    None
+    Ok(())
+}
+
+/// Nobody listening: `rpc-client: 127.0.0.1:PORT: Connection refused`;
+/// `--unix` to a missing file: `rpc-client: PATH: No such file or
+/// directory`; to a socket file nobody listens on: `Connection refused`.
+/// Exit 1 each time.
+pub(super) fn client_refused(ctx: &mut Ctx) -> Result<(), Fail> {
+    // A port that was just free: bind it, note it, close it.
+    let port = ipc_engine::net::refused_tcp_port().map_err(Fail::infra)?;
+    let done = ctx.program("rpc-client").args(["127.0.0.1", &port.to_string(), "add", "1", "2"]).run()?;
+    done.expect_code(1)?.expect_stderr_line(&format!("rpc-client: 127.0.0.1:{port}: Connection refused"))?;
+    let missing = socket_path(ctx, "nobody.sock")?;
+    let done = ctx.program("rpc-client").arg("--unix").arg(&missing).args(["add", "1", "2"]).run()?;
+    done.expect_code(1)?
+        .expect_stderr_line(&format!("rpc-client: {}: No such file or directory", missing.display()))?;
+    let stale = socket_path(ctx, "stale.sock")?;
+    ipc_engine::net::stale_unix_socket(&stale).map_err(Fail::infra)?;
+    let done = ctx.program("rpc-client").arg("--unix").arg(&stale).args(["add", "1", "2"]).run()?;
+    done.expect_code(1)?.expect_stderr_line(&format!("rpc-client: {}: Connection refused", stale.display()))?;
+    Ok(())
+}
+
+/// HOST is resolved with getaddrinfo: `localhost` reaches the grader's
+/// server on 127.0.0.1, and `::1` the one on IPv6.
+pub(super) fn client_resolves_hosts(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    let Addr::Tcp(addr) = server.addr else { unreachable!("a TCP server") };
+    let done = ctx.program("rpc-client").args(["localhost", &addr.port().to_string(), "add", "1", "2"]).run()?;
+    done.expect_code(0)?.expect_stdout(b"3\n").map_err(|f| f.note(server.saw()))?;
+    server.stop();
+    let server = peer_server(ctx, Transport::Ipv6, &[])?;
+    client_call(ctx, &server, &[], &Call::Add(3, 4))?;
+    server.stop();
+    Ok(())
+}
+
+/// Unknown PROC, the wrong number of ARGs, a number that does not parse,
+/// `--repeat 0`, no address: a usage error (one line on stderr, status 2,
+/// nothing on stdout). `div 7 -2` is no usage error.
+pub(super) fn client_usage_errors(ctx: &mut Ctx) -> Result<(), Fail> {
+    let server = peer_server(ctx, Transport::Tcp, &[])?;
+    let Addr::Tcp(addr) = server.addr else { unreachable!("a TCP server") };
+    let port = addr.port().to_string();
+    let p = port.as_str();
+    let cases: &[&[&str]] = &[
+        &[],
+        &["127.0.0.1"],
+        &["127.0.0.1", p],
+        &["127.0.0.1", p, "mul", "2", "3"],
+        &["127.0.0.1", p, "add", "1"],
+        &["127.0.0.1", p, "add", "1", "2", "3"],
+        &["127.0.0.1", p, "add", "1", "two"],
+        &["127.0.0.1", p, "sleep", "-5"],
+        &["127.0.0.1", p, "upper"],
+        &["127.0.0.1", "port", "add", "1", "2"],
+        &["--repeat", "0", "127.0.0.1", p, "add", "1", "2"],
+        &["--unix"],
+    ];
+    for args in cases {
+        ctx.program("rpc-client").args(*args).timeout(Duration::from_secs(2)).run()?.expect_usage_error()?;
+    }
+    client_call(ctx, &server, &[], &Call::Div(7, -2))
+        .map_err(|f| f.note("a negative number is an ARG: `div 7 -2` is a call, not a usage error"))?;
+    server.stop();
+    Ok(())
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
-use ipc_engine::check::{Check, Done, Fail, Kind, ensure, first_line, mismatch};
+use ipc_engine::check::{Check, Done, Fail, Kind, ensure, listening_on_addr, mismatch};
 use ipc_engine::ctx::{Cmd, Ctx};
 use ipc_engine::proc::Proc;
 use ipc_engine::proc::procfs::{self, InSyscall};
@@ -61,8 +61,6 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
-/// How long a server may take to print `listening on ...`.
-const LISTEN_WAIT: Duration = Duration::from_secs(3);
 /// Read and write timeout of the check's own sockets.
 const IO_WAIT: Duration = Duration::from_secs(3);
 const MIB20: usize = 20 << 20;
@@ -79,29 +77,8 @@ fn io_infra(e: std::io::Error) -> Fail {
 /// Starts a server and returns it with the address of its `listening on` line.
 fn start_server(cmd: Cmd, ctx_deadline: Instant) -> Result<(Proc, SocketAddr), Fail> {
     let mut server = cmd.spawn()?;
-    let addr = listening(&mut server, ctx_deadline)?;
+    let addr = listening_on_addr(&mut server, ctx_deadline)?;
     Ok((server, addr))
-}
-
-/// Waits for the first line `listening on ADDR` and parses ADDR (the port must not be 0).
-fn listening(server: &mut Proc, ctx_deadline: Instant) -> Result<SocketAddr, Fail> {
-    let deadline = ctx_deadline.min(Instant::now() + LISTEN_WAIT);
-    let line = first_line(server, deadline, "listening on ADDR")?;
-    let command = server.command.clone();
-    let addr = line.strip_prefix("listening on ").and_then(|a| a.parse::<SocketAddr>().ok());
-    let Some(addr) = addr else {
-        return Err(Fail::new("the first line of stdout is not `listening on ADDR`")
-            .expected("listening on 127.0.0.1:PORT (or [::1]:PORT for IPv6)")
-            .kind(Kind::Output)
-            .got(line)
-            .command(command));
-    };
-    ensure(addr.port() != 0, || {
-        Fail::new("the `listening on` line shows port 0, not the port the system chose")
-            .got(line.clone())
-            .note("after bind to port 0, ask the socket for its address: getsockname(2) (`local_addr()`)")
-    })?;
-    Ok(addr)
 }
 
 /// A UDP socket of the check, bound on the loopback of `to`'s family.
