@@ -268,9 +268,18 @@ pub fn select(rubric: &Rubric, filters: &[String]) -> Result<Vec<Selected>> {
         for (check, hidden) in lab.all_checks() {
             let entry = rubric.entry(lab.name, check.name).expect("validated").clone();
             let handout = lab_rubric.handout.clone();
-            all.push(Selected { lab: lab.name, check, entry, handout, hidden, diagnoses: diagnoses.clone() });
+            all.push(Selected {
+                lab: lab.name,
+                check,
+                entry,
+                handout,
+                hidden,
+                diagnoses: diagnoses.clone(),
+                requires: Vec::new(),
+            });
         }
     }
+    grading::link_requirements(&mut all);
     if filters.is_empty() {
         return Ok(all);
     }
