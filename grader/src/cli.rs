@@ -94,6 +94,12 @@ pub struct Args {
     /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
     #[arg(long, value_name = "DIR")]
     pub export_template: Option<PathBuf>,
+    /// Show the next hint for PROGRAM (`pipe-message`) or the program of CHECK (`pipe::message-default`), one rung at a time, and how many are left; recorded in .hints-shown.toml (self-reported: it changes no grade).
+    #[arg(long, value_name = "PROGRAM|CHECK")]
+    pub hint: Option<String>,
+    /// With --hint: show every rung of the ladder.
+    #[arg(long, requires = "hint")]
+    pub all: bool,
     /// Write Gradescope's autograder (setup.sh, run_autograder, the grader with hidden checks) to FILE.zip, and exit.
     #[arg(long, value_name = "FILE.zip")]
     pub export_gradescope: Option<PathBuf>,
@@ -304,6 +310,9 @@ fn grade(args: &Args) -> Result<u8> {
             .context("cannot make the folder of the grader's own programs")?;
         println!("{}", dir.display());
         return Ok(PASSED);
+    }
+    if let Some(name) = &args.hint {
+        return crate::hints::command(&build::workspace_root(), &rubric, name, args.all, &mut std::io::stdout());
     }
     if args.update_handouts {
         let stale = crate::handouts::sync(&build::workspace_root(), &rubric, true)?;
