@@ -308,3 +308,27 @@ fn every_program_has_a_hint_ladder_of_three_rungs() {
     }
     assert!(problems.is_empty(), "the hint ladders:\n{}", problems.join("\n"));
 }
+
+/// The starter's functions return `ipc_common::Result`: no comment, in the
+/// starter or in a step of a ladder, tells students to
+/// `return ipc_common::fail(...)` from one.
+#[test]
+fn no_comment_returns_fail_from_a_result() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for lab in LABS {
+        for entry in std::fs::read_dir(root.join("starter/src").join(lab.name)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        files.push(root.join("hints").join(format!("{}.toml", lab.name)));
+    }
+    let found: Vec<String> = files
+        .iter()
+        .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("return ipc_common::fail(")))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "`return ipc_common::fail(...)` does not fit a function that returns ipc_common::Result (use `.context(...)?` or `Err(ipc_common::Error::new(...))`): {found:?}"
+    );
+}
