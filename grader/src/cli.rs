@@ -94,6 +94,9 @@ pub struct Args {
     /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
     #[arg(long, value_name = "DIR")]
     pub export_template: Option<PathBuf>,
+    /// With --export-template: how much guidance the template's starter comments and hints give [default: ladder].
+    #[arg(long, value_enum, value_name = "GUIDANCE", requires = "export_template")]
+    pub guidance: Option<crate::guidance::Guidance>,
     /// Show the next hint for PROGRAM (`pipe-message`) or the program of CHECK (`pipe::message-default`), one rung at a time, and how many are left; recorded in .hints-shown.toml (self-reported: it changes no grade).
     #[arg(long, value_name = "PROGRAM|CHECK")]
     pub hint: Option<String>,
@@ -253,6 +256,7 @@ fn command() -> clap::Command {
             "prepare_build_cache",
             "export_template",
             "export_gradescope",
+            "guidance",
         ] {
             cmd = cmd.mut_arg(id, |a| a.hide(true));
         }
@@ -355,8 +359,9 @@ fn grade(args: &Args) -> Result<u8> {
     if let Some(dest) = &args.export_template {
         let root = build::workspace_root();
         let rubric_dir = args.rubric.clone().unwrap_or_else(|| root.join("rubric"));
-        let hidden = crate::export::export(&root, &rubric_dir, dest, &rubric)?;
-        println!("Wrote the student template to {}.", dest.display());
+        let guidance = args.guidance.unwrap_or_default();
+        let hidden = crate::export::export_with(&root, &rubric_dir, dest, &rubric, guidance)?;
+        println!("Wrote the student template to {} (guidance: {}).", dest.display(), guidance.describe());
         if !hidden.is_empty() {
             println!("Hidden checks left out (they run in batch grading): {}", hidden.join(", "));
         }

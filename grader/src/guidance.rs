@@ -37,6 +37,17 @@ pub enum Guidance {
     Contract,
 }
 
+impl Guidance {
+    /// What the template carries, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Guidance::Ladder => "ladder: goal, pitfalls and man pages in the starter; hints on demand",
+            Guidance::Steps => "steps: the step-by-step comments in the starter; hints on demand",
+            Guidance::Contract => "contract: the goal and the contract alone; no hints",
+        }
+    }
+}
+
 /// The first words of the paragraphs that are guidance, not contract.
 const GUIDANCE_PARAGRAPHS: &[&str] = &["Pitfalls:", "Pitfall:", "Read:", "Stuck?"];
 
