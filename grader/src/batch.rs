@@ -98,6 +98,33 @@ pub struct Graded {
     /// HMAC-SHA-256 of the rest, with the key of `OUT` ([`Seal`]).
     #[serde(default)]
     pub seal: Option<String>,
+    /// The hints the student asked for, as the submission's
+    /// `.hints-shown.toml` says: self-reported, shown in the overview and
+    /// counted nowhere else. Absent when the submission has no such file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hints: Option<HintsShown>,
+}
+
+/// What a submission's `.hints-shown.toml` says, as far as it holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HintsShown {
+    /// Rungs shown, by program.
+    pub shown: BTreeMap<String, u32>,
+    /// What was ignored, and why (the whole file, when it is not one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The hints a submission's record says were shown, read as data (see
+/// [`crate::hints::read_submitted`]) beside its `starter/`.
+fn hints_of(submission: &Path) -> Option<HintsShown> {
+    let ladders = crate::hints::Ladders::load(&build::workspace_root()).ok().flatten()?;
+    let dir = match crate::submission::find_starter(submission) {
+        Some(starter) => starter.parent()?.to_path_buf(),
+        None => submission.to_path_buf(),
+    };
+    let (shown, note) = crate::hints::read_submitted(&dir, &ladders)?;
+    Some(HintsShown { shown: shown.rungs, note })
 }
 
 /// What a submission's grading process hands back (`--format batch`).
@@ -447,6 +474,7 @@ fn grade_one(batch: &Batch, provenance: &Provenance, seal: &Seal, cache: &Path, 
         grader: Some(provenance.grader.clone()),
         rubric: Some(provenance.rubric.clone()),
         seal: None,
+        hints: hints_of(path),
     };
     let mut feedback = Vec::new();
     match &graded.error {
@@ -581,10 +609,12 @@ fn write_overview(batch: &Batch, results: &[Graded], facts: &overview::Facts) ->
             max: batch.selected.iter().filter(|s| s.lab == lab).map(|s| s.entry.points).sum(),
         })
         .collect();
+    let ladders = crate::hints::Ladders::load(&build::workspace_root()).ok().flatten().unwrap_or_default();
     let checks: Vec<overview::CheckInfo> = batch
         .selected
         .iter()
         .map(|s| overview::CheckInfo {
+            programs: ladders.programs_of_check(s.lab, s.check.name).into_iter().map(String::from).collect(),
             lab: s.lab.to_string(),
             name: s.check.name.to_string(),
             points: s.entry.points,
