@@ -50,7 +50,7 @@ use crate::rubric::Rubric;
 use ipc_engine::build;
 
 use gradebook::{write_gradebook, write_overview, write_whole};
-pub use record::{CheckResult, CompileError, Graded, Record};
+pub use record::{CheckResult, CompileError, Graded, HintsShown, Record};
 pub use seal::Seal;
 use seal::{Kept, load_result, load_results, result_path};
 
@@ -255,6 +255,18 @@ fn submission_limit(batch: &Batch) -> Duration {
     batch.build_time_limit + ipc_engine::runner::worst_case(&jobs, batch.jobs, 1) + Duration::from_secs(120)
 }
 
+/// The hints a submission's record says were shown, read as data (see
+/// [`crate::hints::read_submitted`]) beside its `starter/`.
+fn hints_of(submission: &Path) -> Option<HintsShown> {
+    let ladders = crate::hints::Ladders::load(&build::workspace_root()).ok().flatten()?;
+    let dir = match crate::submission::find_starter(submission) {
+        Some(starter) => starter.parent()?.to_path_buf(),
+        None => submission.to_path_buf(),
+    };
+    let (shown, note) = crate::hints::read_submitted(&dir, &ladders)?;
+    Some(HintsShown { shown: shown.rungs, note })
+}
+
 /// Grades one submission in a grading process of its own, then (that
 /// process and everything it started gone) writes its sealed result and
 /// its feedback.
@@ -324,6 +336,7 @@ fn grade_one(batch: &Batch, provenance: &Provenance, seal: &Seal, cache: &Path, 
         grader: Some(provenance.grader.clone()),
         rubric: Some(provenance.rubric.clone()),
         seal: None,
+        hints: hints_of(path),
     };
     let mut feedback = Vec::new();
     match &graded.error {

@@ -102,6 +102,15 @@ pub struct Args {
     /// Write the student template (no reference, hidden checks left out) to DIR, and exit.
     #[arg(long, value_name = "DIR")]
     pub export_template: Option<PathBuf>,
+    /// With --export-template: how much guidance the template's starter comments and hints give [default: ladder].
+    #[arg(long, value_enum, value_name = "GUIDANCE", requires = "export_template")]
+    pub guidance: Option<crate::guidance::Guidance>,
+    /// Show the next hint for PROGRAM (`pipe-message`) or the program of CHECK (`pipe::message-default`), one rung at a time, and how many are left; recorded in .hints-shown.toml (self-reported: it changes no grade).
+    #[arg(long, value_name = "PROGRAM|CHECK")]
+    pub hint: Option<String>,
+    /// With --hint: show every rung of the ladder.
+    #[arg(long, requires = "hint")]
+    pub all: bool,
     /// Write Gradescope's autograder (setup.sh, run_autograder, the grader with hidden checks) to FILE.zip, and exit.
     #[arg(long, value_name = "FILE.zip")]
     pub export_gradescope: Option<PathBuf>,
@@ -204,6 +213,7 @@ fn command() -> clap::Command {
             "prepare_build_cache",
             "export_template",
             "export_gradescope",
+            "guidance",
         ] {
             cmd = cmd.mut_arg(id, |a| a.hide(true));
         }
@@ -225,9 +235,18 @@ pub fn select(rubric: &Rubric, filters: &[String]) -> Result<Vec<Selected>> {
         for (check, hidden) in lab.all_checks() {
             let entry = rubric.entry(lab.name, check.name).expect("validated").clone();
             let handout = lab_rubric.handout.clone();
-            all.push(Selected { lab: lab.name, check, entry, handout, hidden, diagnoses: diagnoses.clone() });
+            all.push(Selected {
+                lab: lab.name,
+                check,
+                entry,
+                handout,
+                hidden,
+                diagnoses: diagnoses.clone(),
+                requires: Vec::new(),
+            });
         }
     }
+    crate::grading::link_requirements(&mut all);
     if filters.is_empty() {
         return Ok(all);
     }
@@ -257,6 +276,15 @@ fn run(args: &Args) -> Result<u8> {
     let rubric = load_rubric(args)?;
     if args.peer_path {
         return peer::print_path();
+    }
+    if let Some(name) = &args.hint {
+        return crate::hints::command(
+            &ipc_engine::build::workspace_root(),
+            &rubric,
+            name,
+            args.all,
+            &mut std::io::stdout(),
+        );
     }
     if let Some(code) = exports::run(args, &rubric)? {
         return Ok(code);

@@ -8,12 +8,15 @@
 //!   dropped, and the handouts' tables are generated again without them.
 //! - `grader/fingerprints.txt` records the SHA-256 of every grading file as
 //!   exported; the template's grader reports any change (see `tamper`).
+//! - The starter's comments and the hint ladders (`hints/`) are as the
+//!   instructor's `--guidance` chooses (see `guidance`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::guidance::Guidance;
 use crate::labs::LABS;
 use crate::rubric::Rubric;
 use crate::tamper::fingerprint;
@@ -32,6 +35,7 @@ const COPIED: &[&str] = &[
     "starter",
     "launcher",
     "handouts",
+    "hints",
 ];
 
 /// What `grader/src/hidden/mod.rs` is in the template.
@@ -56,13 +60,25 @@ const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/independent",
 ];
 
+/// [`export_with`] the default guidance: the hint ladder.
+pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> Result<Vec<String>> {
+    export_with(root, rubric_dir, dest, rubric, Guidance::default())
+}
+
 /// Writes the template of the repository at `root` into `dest` (which must
 /// not exist or be empty), with the rubric files of `rubric_dir` (parsed as
-/// `rubric`). Returns the hidden checks left out.
+/// `rubric`) and the starter's comments and hints that `guidance` chooses.
+/// Returns the hidden checks left out.
 ///
 /// It is written whole into a folder beside `dest`, then renamed into
 /// place: an export that fails leaves nothing behind.
-pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> Result<Vec<String>> {
+pub fn export_with(
+    root: &Path,
+    rubric_dir: &Path,
+    dest: &Path,
+    rubric: &Rubric,
+    guidance: Guidance,
+) -> Result<Vec<String>> {
     if dest.exists() && std::fs::read_dir(dest)?.next().is_some() {
         bail!("{} is not empty: give a new folder for the template", dest.display());
     }
@@ -75,7 +91,7 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
         .prefix(".ipc-labs-template-")
         .tempdir_in(&parent)
         .with_context(|| format!("cannot write in {}", parent.display()))?;
-    let hidden = write_template(root, rubric_dir, partial.path(), rubric)?;
+    let hidden = write_template(root, rubric_dir, partial.path(), rubric, guidance)?;
     if dest.exists() {
         std::fs::remove_dir(dest).with_context(|| format!("cannot replace the empty folder {}", dest.display()))?;
     }
@@ -84,8 +100,14 @@ pub fn export(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> R
     Ok(hidden)
 }
 
-/// Writes the template into the empty folder `dest` (see [`export`]).
-fn write_template(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) -> Result<Vec<String>> {
+/// Writes the template into the empty folder `dest` (see [`export_with`]).
+fn write_template(
+    root: &Path,
+    rubric_dir: &Path,
+    dest: &Path,
+    rubric: &Rubric,
+    guidance: Guidance,
+) -> Result<Vec<String>> {
     for entry in COPIED {
         copy_tree(&root.join(entry), &dest.join(entry))?;
     }
@@ -137,17 +159,24 @@ fn write_template(root: &Path, rubric_dir: &Path, dest: &Path, rubric: &Rubric) 
         bail!("template/.github/workflows/classroom.yml lost its `MAX_SCORE: 1` line, which the export fills in");
     }
     std::fs::write(&workflow, text.replace("MAX_SCORE: 1\n", &format!("MAX_SCORE: {total}\n")))?;
-    // The handouts' prose is written by people: refuse to export one that
-    // names a hidden check.
-    for entry in std::fs::read_dir(dest.join("handouts"))? {
-        let path = entry?.path();
+    crate::guidance::apply(dest, guidance)?;
+    // The handouts' and hints' prose is written by people: refuse to export
+    // one that names a hidden check.
+    let hints = dest.join(crate::hints::DIR);
+    let mut prose: Vec<PathBuf> =
+        std::fs::read_dir(dest.join("handouts"))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    if hints.is_dir() {
+        prose.extend(std::fs::read_dir(&hints)?.map(|e| e.map(|e| e.path())).collect::<Result<Vec<_>, _>>()?);
+    }
+    for path in prose {
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         for name in &hidden_all {
             let (lab, check) = name.split_once("::").expect("LAB::CHECK");
             if text.contains(name.as_str()) || (path.file_stem().is_some_and(|f| f == lab) && text.contains(check)) {
+                let folder = path.parent().and_then(Path::file_name).unwrap_or_default();
                 bail!(
-                    "{} mentions the hidden check `{name}`: remove it from the handout's text (students would see it), then export again",
-                    root.join("handouts").join(path.file_name().unwrap_or_default()).display()
+                    "{} mentions the hidden check `{name}`: remove it from its text (students would see it), then export again",
+                    root.join(folder).join(path.file_name().unwrap_or_default()).display()
                 );
             }
         }

@@ -22,6 +22,42 @@ pub struct Selected {
     pub hidden: bool,
     /// The lab's diagnoses across checks (its rubric's `[[diagnosis]]`).
     pub diagnoses: Arc<[Diagnosis]>,
+    /// The checks that must pass for this one to count (its entry's
+    /// `requires`), run with it even when they were not selected.
+    pub requires: Vec<Required>,
+}
+
+/// A check another one requires: what it takes to run it.
+#[derive(Clone)]
+pub struct Required {
+    pub lab: &'static str,
+    pub check: Check,
+    pub limit: Duration,
+}
+
+impl Required {
+    pub fn full_name(&self) -> String {
+        format!("{}::{}", self.lab, self.check.name)
+    }
+}
+
+/// Fills in every check's [`Selected::requires`] from `all` (every check,
+/// selected or not).
+pub fn link_requirements(all: &mut [Selected]) {
+    let found: Vec<Vec<Required>> = all
+        .iter()
+        .map(|s| {
+            s.entry
+                .requires
+                .iter()
+                .filter_map(|name| all.iter().find(|o| o.lab == s.lab && o.check.name == name))
+                .map(|o| Required { lab: o.lab, check: o.check, limit: o.entry.time_limit() })
+                .collect()
+        })
+        .collect();
+    for (s, requires) in all.iter_mut().zip(found) {
+        s.requires = requires;
+    }
 }
 
 impl Selected {
@@ -136,18 +172,64 @@ impl Outcome {
 }
 
 /// Runs the selected checks and returns their outcomes, in order.
-/// `progress` is called as each check finishes.
+/// `progress` is called as each check finishes. The checks they require
+/// and that were not selected run too, unreported: a check whose
+/// requirement failed scores 0 (see [`apply_requirements`]).
 pub fn run(
     selected: &[Selected],
     programs: &Programs,
     options: &Options,
     progress: &(dyn Fn(&Outcome) + Sync),
 ) -> Vec<Outcome> {
-    let jobs: Vec<Job> = selected.iter().map(Selected::job).collect();
-    let runs = runner::run(&jobs, programs, options, &|i, run| progress(&Outcome::new(&selected[i], run.clone())));
-    let mut outcomes: Vec<Outcome> = selected.iter().zip(runs).map(|(s, run)| Outcome::new(s, run)).collect();
+    let mut jobs: Vec<Job> = selected.iter().map(Selected::job).collect();
+    let mut extra: Vec<String> = Vec::new();
+    for r in selected.iter().flat_map(|s| &s.requires) {
+        let name = r.full_name();
+        if !selected.iter().any(|s| s.full_name() == name) && !extra.contains(&name) {
+            jobs.push(Job { name: name.clone(), check: r.check, limit: r.limit });
+            extra.push(name);
+        }
+    }
+    let runs = runner::run(&jobs, programs, options, &|i, run| {
+        if i < selected.len() {
+            progress(&Outcome::new(&selected[i], run.clone()))
+        }
+    });
+    let mut runs = runs.into_iter();
+    let mut outcomes: Vec<Outcome> = selected.iter().zip(runs.by_ref()).map(|(s, run)| Outcome::new(s, run)).collect();
+    let mut passed: Vec<(String, bool)> = outcomes.iter().map(|o| (o.full_name(), o.passed())).collect();
+    passed.extend(extra.into_iter().zip(runs).map(|(name, run)| (name, run.passed())));
+    apply_requirements(selected, &mut outcomes, &passed);
     diagnose(selected, &mut outcomes);
     outcomes
+}
+
+/// A check that passed but whose requirement failed (`passed`: full name,
+/// and whether it passed) scores 0, with a failure that says so.
+pub fn apply_requirements(selected: &[Selected], outcomes: &mut [Outcome], passed: &[(String, bool)]) {
+    for (s, o) in selected.iter().zip(outcomes.iter_mut()) {
+        if !o.passed() {
+            continue;
+        }
+        let failed: Vec<String> = s
+            .requires
+            .iter()
+            .map(Required::full_name)
+            .filter(|name| passed.iter().any(|(n, ok)| n == name && !ok))
+            .collect();
+        if failed.is_empty() {
+            continue;
+        }
+        let names = failed.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ");
+        o.fail = Some(
+            Fail::new(format!("this check counts once {names} passes")).kind(ipc_engine::check::Kind::Behaviour).note(
+                "what this check looks at is right: it counts once the program also does its work \
+                     (the starter gives the usage errors, which alone would earn points for nothing)",
+            ),
+        );
+        o.points = 0;
+        o.hint = format!("Make {names} pass first; nothing in this check needs to change.");
+    }
 }
 
 /// Applies each lab's diagnoses to its outcomes (`selected[i]` gave

@@ -7,7 +7,8 @@
 //! template, [`rubric`] their points and hints, [`grading`] turns the
 //! engine's runs into scored outcomes, [`report`] and [`formats`] write
 //! them for people and machines, [`cli`] is the command line; [`batch`],
-//! [`export`], [`handouts`] and [`tamper`] serve instructors; [`workflow`]
+//! [`export`] (with [`guidance`]), [`handouts`] and [`tamper`] serve
+//! instructors; [`hints`] gives students hints on demand; [`workflow`]
 //! keeps a GitHub Actions log free of commands from student code.
 
 pub mod batch;
@@ -16,8 +17,10 @@ pub mod export;
 pub mod formats;
 pub mod gradescope;
 pub mod grading;
+pub mod guidance;
 pub mod handouts;
 pub mod hidden;
+pub mod hints;
 pub mod interrupt;
 pub mod labs;
 pub mod lockfile;

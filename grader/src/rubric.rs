@@ -120,6 +120,11 @@ pub struct Entry {
     /// Hidden checks run in batch grading only and are left out of the student template.
     #[serde(default)]
     pub hidden: bool,
+    /// Checks of the same lab that must pass for this one to count: a
+    /// usage check counts once its program does its work (the starter
+    /// gives the usage errors, so alone they would earn points for nothing).
+    #[serde(default)]
+    pub requires: Vec<String>,
 }
 
 impl Entry {
@@ -213,6 +218,17 @@ impl Rubric {
                                 lab.name, entry.name, lab.name, lab.name
                             )
                         });
+                    }
+                }
+                for required in &entry.requires {
+                    let at = format!("rubric/{}.toml: `{}` requires `{required}`", lab.name, entry.name);
+                    match all.iter().find(|(c, _)| c.name == required) {
+                        None => problems.push(format!("{at}, which is no check of lab `{}`", lab.name)),
+                        Some(_) if *required == entry.name => problems.push(format!("{at}: itself")),
+                        Some((_, true)) if !entry.hidden => {
+                            problems.push(format!("{at}, a hidden check (the student template has none)"))
+                        }
+                        Some(_) => {}
                     }
                 }
                 if !(entry.time_limit > 0.0 && entry.time_limit <= 600.0) {
@@ -317,6 +333,17 @@ mod tests {
         pipe.checks.push(extra);
         let err = rubric.validate(LABS).unwrap_err().to_string();
         assert!(err.contains("has an entry `no-such-check` but the grader has no such check"), "{err}");
+    }
+
+    /// A check may require only checks of its own lab, other than itself.
+    #[test]
+    fn a_requirement_must_be_another_check_of_the_lab() {
+        let mut rubric = Rubric::builtin(LABS).unwrap();
+        let pipe = rubric.labs.get_mut("pipe").unwrap();
+        pipe.checks[0].requires = vec!["no-such-check".into(), pipe.checks[0].name.clone()];
+        let err = rubric.validate(LABS).unwrap_err().to_string();
+        assert!(err.contains("requires `no-such-check`, which is no check of lab `pipe`"), "{err}");
+        assert!(err.contains(&format!("requires `{}`: itself", rubric.labs["pipe"].checks[0].name)), "{err}");
     }
 
     /// A check without a rubric entry is reported with the way to fix it.

@@ -134,6 +134,14 @@ fn class() -> &'static Class {
         let manifest = manifest.replace("clap.workspace = true\n", "clap.workspace = true\nrustix.workspace = true\n");
         std::fs::write(ruth.join("Cargo.toml"), manifest).unwrap();
         std::fs::create_dir_all(subs.join(EVE)).unwrap();
+        // The hints each asked for, as their .hints-shown.toml says: alice
+        // and bob plainly; mallory with a program name that is markup;
+        // carol's is a link to a file of the grading machine.
+        let hints = |id: &str, text: &str| std::fs::write(subs.join(id).join(".hints-shown.toml"), text).unwrap();
+        hints("alice", "# self-reported\n[shown]\npipe-message = 2\n");
+        hints("bob", "[shown]\npipe-message = 3\npipeline = 1\n");
+        hints("mallory", &format!("[shown]\n{:?} = 1\npipe-message = 1\n", hostile("mallory-hint")));
+        std::os::unix::fs::symlink("/etc/shadow", subs.join("carol/.hints-shown.toml")).unwrap();
 
         let out = dir.join("out");
         let run = batch(&subs, &out);
@@ -320,6 +328,22 @@ fn the_overview_matches_the_gradebook_and_escapes_what_submissions_print() {
         assert!(page.contains(&escaped(entry.hint.trim())), "no hint for {}", entry.name);
     }
     assert!(page.contains("handouts/pipe.md#one-read-is-not-enough"));
+
+    // Hints asked, by the most rungs each student saw of the check's
+    // program; the records that were not taken say so.
+    let hinted = |check: &str| {
+        let row = checks.iter().find(|c| c.contains(&format!("id=\"check-{check}\""))).unwrap();
+        (attr(row, "data-hinted").to_string(), row.to_string())
+    };
+    let (n, message_default) = hinted("pipe::message-default");
+    assert_eq!(n, "3", "{message_default}");
+    assert!(message_default.contains("rung 1: 1, rung 2: 1, rung 3: 1"), "{message_default}");
+    assert_eq!(hinted("pipe::pipeline-seq-wc").0, "1");
+    assert_eq!(hinted("mq::send-creates-queue").0, "0");
+    let ignored = &page[page.find("id=\"hints-ignored\"").expect("no note on the records ignored")..];
+    let ignored = &ignored[..ignored.find("</p>").unwrap()];
+    assert!(ignored.contains("carol (.hints-shown.toml could not be opened"), "{ignored}");
+    assert!(ignored.contains("mallory (.hints-shown.toml: entries ignored: `&lt;script&gt;"), "{ignored}");
 
     // What did not build, with the compiler's first error.
     let not_built = table_rows(&page, "build-table", "not-built");

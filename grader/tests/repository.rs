@@ -1,9 +1,10 @@
 //! Invariants of the repository around the grader: handouts in step with
-//! the rubric, every hint pointing at a section that exists, and source
-//! files that each hold one concern.
+//! the rubric, every hint pointing at a section that exists, a hint ladder
+//! for every program, and source files that each hold one concern.
 
 use ipc_engine::build::workspace_root;
 use ipc_grader::handouts;
+use ipc_grader::hints::Ladders;
 use ipc_grader::labs::LABS;
 use ipc_grader::rubric::Rubric;
 
@@ -265,5 +266,105 @@ fn every_check_says_what_it_trusts() {
     assert!(
         missing.is_empty() && unknown.is_empty(),
         "grader/src/labs/EVIDENCE.md: add a line `- `LAB::CHECK`: what it trusts` for {missing:?}; no such check: {unknown:?}"
+    );
+}
+
+/// Every program has a hint ladder (`hints/LAB.toml`) of at least three
+/// rungs; no ladder names a program or check that does not exist; every
+/// visible check leads to a ladder (`cargo grade --hint LAB::CHECK`); and
+/// every step-by-step comment documents an item the starter has (the
+/// `--guidance steps` export puts it back there).
+#[test]
+fn every_program_has_a_hint_ladder_of_three_rungs() {
+    let root = workspace_root();
+    let Some(ladders) = Ladders::load(&root).unwrap() else {
+        // A template exported with `--guidance contract` carries none.
+        assert!(ipc_grader::tamper::is_template(), "no hints/ folder: every program needs a ladder (hints/README.md)");
+        return;
+    };
+    let rubric = Rubric::builtin(LABS).unwrap();
+    let mut problems = Vec::new();
+    for (lab_name, file) in &ladders.labs {
+        let Some(lab) = LABS.iter().find(|l| l.name == lab_name) else { continue };
+        let mut seen = std::collections::BTreeSet::new();
+        for ladder in &file.programs {
+            let at = format!("hints/{lab_name}.toml: `{}`", ladder.name);
+            if !lab.programs.contains(&ladder.name.as_str()) {
+                problems.push(format!("{at} is no program of lab `{lab_name}` ({})", lab.programs.join(", ")));
+            }
+            if !seen.insert(ladder.name.clone()) {
+                problems.push(format!("{at} has two ladders"));
+            }
+            for pattern in &ladder.checks {
+                let prefix = pattern.strip_suffix('*');
+                let matches = rubric.labs[lab.name].checks.iter().any(|c| match prefix {
+                    Some(prefix) => c.name.starts_with(prefix),
+                    None => c.name == *pattern,
+                });
+                if !matches {
+                    problems.push(format!("{at} names `{pattern}`, which is no check of lab `{lab_name}`"));
+                }
+            }
+            if ladder.rungs.iter().any(|r| r.title.trim().is_empty() || r.text.trim().is_empty()) {
+                problems.push(format!("{at} has a rung without a title or a text"));
+            }
+            for steps in &ladder.steps {
+                let path = root.join(steps.path(lab_name, &ladder.name));
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if ipc_grader::guidance::with_doc_comment(&text, &steps.item, "x").is_err() {
+                    problems.push(format!(
+                        "{at}: its steps document `{}`, which {} does not have",
+                        steps.item,
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+    for lab in LABS {
+        for program in lab.programs {
+            match ladders.ladder(program) {
+                None => problems
+                    .push(format!("`{program}` has no hint ladder: add a [[program]] to hints/{}.toml", lab.name)),
+                Some((_, ladder)) if ladder.rungs.len() < 3 => problems.push(format!(
+                    "`{program}` has a ladder of {} rungs: give it at least three (idea, system calls, steps)",
+                    ladder.rungs.len()
+                )),
+                Some(_) => {}
+            }
+        }
+        for check in rubric.labs[lab.name].checks.iter().filter(|c| !c.hidden) {
+            if ladders.programs_of_check(lab.name, &check.name).is_empty() {
+                problems.push(format!(
+                    "`{}::{}` leads to no ladder: add it (or a pattern) to a program's `checks` in hints/{}.toml",
+                    lab.name, check.name, lab.name
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the hint ladders:\n{}", problems.join("\n"));
+}
+
+/// The starter's functions return `ipc_common::Result`: no comment, in the
+/// starter or in a step of a ladder, tells students to
+/// `return ipc_common::fail(...)` from one.
+#[test]
+fn no_comment_returns_fail_from_a_result() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for lab in LABS {
+        for entry in std::fs::read_dir(root.join("starter/src").join(lab.name)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        files.push(root.join("hints").join(format!("{}.toml", lab.name)));
+    }
+    let found: Vec<String> = files
+        .iter()
+        .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("return ipc_common::fail(")))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "`return ipc_common::fail(...)` does not fit a function that returns ipc_common::Result (use `.context(...)?` or `Err(ipc_common::Error::new(...))`): {found:?}"
     );
 }

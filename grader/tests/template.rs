@@ -126,9 +126,20 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     // Its help mentions only what it has; its own tests pass.
     let help = run(&cargo(), &["grade", "--help"], &dest, &[]);
     let help = String::from_utf8_lossy(&help.stdout);
-    for absent in ["reference", "ARCHITECTURE", "--batch", "--export"] {
+    for absent in ["reference", "ARCHITECTURE", "--batch", "--export", "--guidance"] {
         assert!(!help.contains(absent), "the template's --help mentions {absent}:\n{help}");
     }
+    assert!(help.contains("--hint"), "the template's --help does not offer hints:\n{help}");
+    // A hint on demand, recorded in the student's repository.
+    let hint = run(&cargo(), &["grade", "--hint", "pipe::message-default"], &dest, &[]);
+    let said = String::from_utf8_lossy(&hint.stdout);
+    assert_eq!(hint.exit, Some(Exit::Code(0)), "{said}{}", String::from_utf8_lossy(&hint.stderr));
+    assert!(
+        said.starts_with("Hint 1 of ") && said.contains("`pipe-message`") && said.contains("self-reported"),
+        "{said}"
+    );
+    let record = std::fs::read_to_string(dest.join(".hints-shown.toml")).unwrap();
+    assert!(record.contains("pipe-message = 1") && record.contains("changes no grade"), "{record}");
     let tests = run(&cargo(), &["test", "--workspace"], &dest, &[]);
     assert_eq!(
         tests.exit,
@@ -303,4 +314,86 @@ fn exports_need_no_registry_and_a_failed_one_leaves_nothing() {
         .filter(|n| n == "failed" || n.starts_with(".ipc-labs-template-"))
         .collect();
     assert!(left.is_empty(), "a failed export left {left:?}");
+}
+
+/// `--guidance` chooses what the template's starter comments and hints
+/// carry, and nothing else: the code is the same in every mode. `ladder`
+/// (the default) ships the starter as it is and the ladders; `steps` puts
+/// each step-by-step comment of the ladders back above its item; `contract`
+/// keeps the goal and the contract alone, without the ladders. Checked on
+/// the exported files' text (the test above builds and grades one export).
+#[test]
+fn guidance_chooses_the_starters_comments_and_the_hints() {
+    use ipc_grader::guidance::Guidance;
+    use ipc_grader::hints::Ladders;
+    let root = workspace_root();
+    let rubric = Rubric::load(&root.join("rubric"), LABS).unwrap();
+    let ladders = Ladders::load(&root).unwrap().expect("the repository has hints/");
+    let work = tempfile::tempdir().unwrap();
+    let export = |guidance: Guidance| {
+        let dest = work.path().join(format!("{guidance:?}"));
+        ipc_grader::export::export_with(&root, &root.join("rubric"), &dest, &rubric, guidance).unwrap();
+        dest
+    };
+    let starter_files = |dir: &Path| {
+        let mut files = Vec::new();
+        for lab in LABS {
+            for entry in std::fs::read_dir(dir.join("starter/src").join(lab.name)).unwrap() {
+                let path = entry.unwrap().path();
+                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        files.sort();
+        files
+    };
+    // Without its comments, a file is the same code in every mode.
+    let code = |text: &str| -> String {
+        text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+    };
+    let ours = starter_files(&root);
+
+    let ladder = export(Guidance::Ladder);
+    assert_eq!(starter_files(&ladder), ours, "the default export changed the starter");
+    assert!(Ladders::load(&ladder).unwrap().is_some_and(|l| l.labs.len() == LABS.len()), "no ladders in the template");
+
+    let steps = export(Guidance::Steps);
+    assert!(steps.join("hints/pipe.toml").is_file(), "the steps export ships the ladders too");
+    for (lab, l) in ladders.all() {
+        for s in &l.steps {
+            let text = std::fs::read_to_string(steps.join(s.path(lab, &l.name))).unwrap();
+            let first = s.comment.lines().find(|line| !line.trim().is_empty()).unwrap();
+            let marker = if s.item == "//!" { "//!" } else { "///" };
+            assert!(
+                text.contains(&format!("{marker} {first}")),
+                "{}: `{}` did not get its steps back",
+                s.path(lab, &l.name),
+                s.item
+            );
+        }
+    }
+    let pipe_message = std::fs::read_to_string(steps.join("starter/src/pipe/pipe-message.rs")).unwrap();
+    assert!(pipe_message.contains("/// 1. `nix::unistd::pipe()` gives"), "{pipe_message}");
+    assert!(!pipe_message.contains("Stuck? `cargo grade --hint pipe-message`"), "{pipe_message}");
+
+    let contract = export(Guidance::Contract);
+    assert!(!contract.join("hints").exists(), "the contract export ships no ladders");
+    let mut out = Vec::new();
+    let status = ipc_grader::hints::command(&contract, &rubric, "pipe-message", false, &mut out).unwrap();
+    assert_eq!(status, 2);
+    assert!(String::from_utf8_lossy(&out).contains("carries no hints"), "{}", String::from_utf8_lossy(&out));
+    for (path, text) in starter_files(&contract) {
+        for marker in ["Pitfalls:", "Read:", "Stuck?", "--hint"] {
+            assert!(!text.contains(marker), "{}: `{marker}` in the contract export:\n{text}", path.display());
+        }
+    }
+    let pipe_message = std::fs::read_to_string(contract.join("starter/src/pipe/pipe-message.rs")).unwrap();
+    assert!(pipe_message.contains("/// The lab: the child sends TEXT to the parent through a pipe"), "{pipe_message}");
+
+    for dir in [&ladder, &steps, &contract] {
+        for ((path, text), (_, original)) in starter_files(dir).iter().zip(&ours) {
+            assert_eq!(code(text), code(original), "{} in {}: its code changed", path.display(), dir.display());
+            syn::parse_file(text)
+                .unwrap_or_else(|e| panic!("{} in {} does not parse: {e}", path.display(), dir.display()));
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::{Batch, Graded, overview};
+use ipc_engine::build;
 
 /// The labs selected, in the grader's order.
 fn selected_labs(batch: &Batch) -> Vec<&'static str> {
@@ -56,10 +57,12 @@ pub(super) fn write_overview(batch: &Batch, results: &[Graded], facts: &overview
             max: batch.selected.iter().filter(|s| s.lab == lab).map(|s| s.entry.points).sum(),
         })
         .collect();
+    let ladders = crate::hints::Ladders::load(&build::workspace_root()).ok().flatten().unwrap_or_default();
     let checks: Vec<overview::CheckInfo> = batch
         .selected
         .iter()
         .map(|s| overview::CheckInfo {
+            programs: ladders.programs_of_check(s.lab, s.check.name).into_iter().map(String::from).collect(),
             lab: s.lab.to_string(),
             name: s.check.name.to_string(),
             points: s.entry.points,

@@ -55,6 +55,8 @@ pub struct CheckInfo {
     /// `handouts/pipe.md#pipeline`, say.
     pub see: String,
     pub hidden: bool,
+    /// The programs whose hint ladders the check leads to (`hints/LAB.toml`).
+    pub programs: Vec<String>,
 }
 
 /// A lab graded in this run.
@@ -109,6 +111,10 @@ pub fn index(class: &Class) -> String {
     let not_built: Vec<&Graded> =
         results.iter().filter(|g| g.error.is_some() || !g.compile_errors.is_empty()).collect();
     let rows = check_rows(class);
+    let hints_ignored: Vec<(&str, &str)> = results
+        .iter()
+        .filter_map(|g| g.hints.as_ref().and_then(|h| h.note.as_deref()).map(|n| (g.student.as_str(), n)))
+        .collect();
     let kept = results.len() - results.iter().filter(|g| facts.graded_now.contains(&g.student)).count();
     let graded_times: Vec<u64> = results.iter().filter_map(|g| g.graded_at).collect();
 
@@ -190,17 +196,31 @@ pub fn index(class: &Class) -> String {
                     "The share of the " (with_checks) " submission(s) whose programs were graded that passed each check"
                     " (submissions that did not build at all are below"
                     @if !old.is_empty() { "; results without per-check outcomes are left out" }
-                    "). Hint and handout section: what to teach again."
+                    "). Hint and handout section: what to teach again. Hints asked: the students who ran "
+                    code { "cargo grade --hint" } " for the check's program, and how many of them saw each rung, "
+                    "as their " code { ".hints-shown.toml" } " says (self-reported, and it changes no grade)."
+                }
+                @if !hints_ignored.is_empty() {
+                    p.note #hints-ignored {
+                        "Hint records ignored in part or whole: "
+                        @for (i, (student, note)) in hints_ignored.iter().enumerate() {
+                            @if i > 0 { "; " }
+                            (student) " (" (note) ")"
+                        }
+                        "."
+                    }
                 }
                 table #check-table {
                     thead { tr {
                         th { "Check" } th.num { "Passed" } th { "" } th.num { "Points" } th { "Failures by kind" }
+                        th.num { "Hints asked" }
                         th { "Hint, and where the handout explains it" }
                     } }
                     tbody {
                         @for row in &rows {
                             tr.check id=(format!("check-{}::{}", row.info.lab, row.info.name))
-                                data-passed=(row.passed) data-graded=(row.graded) data-points=(row.info.points) {
+                                data-passed=(row.passed) data-graded=(row.graded) data-points=(row.info.points)
+                                data-hinted=(row.hinted()) {
                                 td {
                                     code { (row.info.lab) "::" (row.info.name) }
                                     @if row.info.hidden { " " span.muted { "(hidden)" } }
@@ -215,6 +235,17 @@ pub fn index(class: &Class) -> String {
                                 td.num { (row.info.points) }
                                 td {
                                     @for (kind, n) in &row.kinds { (kind) " " (n) br; }
+                                }
+                                td.num.hints {
+                                    @if row.hinted() == 0 { span.muted { "–" } } @else {
+                                        (row.hinted()) br;
+                                        span.muted {
+                                            @for (i, (rung, n)) in row.rungs.iter().enumerate() {
+                                                @if i > 0 { ", " }
+                                                "rung " (rung) ": " (n)
+                                            }
+                                        }
+                                    }
                                 }
                                 td {
                                     (row.info.hint) br;
@@ -329,6 +360,16 @@ struct CheckRow<'a> {
     kinds: Vec<(String, usize)>,
     /// The most frequent sentences of what went wrong.
     whats: Vec<(String, usize)>,
+    /// Students who asked for hints for the check's programs, by the most
+    /// rungs they saw (rung, students), in rung order.
+    rungs: Vec<(u32, usize)>,
+}
+
+impl CheckRow<'_> {
+    /// Students who asked for hints for the check's programs.
+    fn hinted(&self) -> usize {
+        self.rungs.iter().map(|(_, n)| n).sum()
+    }
 }
 
 fn check_rows<'a>(class: &'a Class) -> Vec<CheckRow<'a>> {
@@ -336,7 +377,22 @@ fn check_rows<'a>(class: &'a Class) -> Vec<CheckRow<'a>> {
         .checks
         .iter()
         .map(|info| {
-            let mut row = CheckRow { info, graded: 0, passed: 0, kinds: Vec::new(), whats: Vec::new() };
+            let mut row =
+                CheckRow { info, graded: 0, passed: 0, kinds: Vec::new(), whats: Vec::new(), rungs: Vec::new() };
+            let mut rungs: BTreeMap<u32, usize> = BTreeMap::new();
+            for g in class.results {
+                let most = info
+                    .programs
+                    .iter()
+                    .filter_map(|p| g.hints.as_ref().and_then(|h| h.shown.get(p)))
+                    .max()
+                    .copied()
+                    .unwrap_or(0);
+                if most > 0 {
+                    *rungs.entry(most).or_default() += 1;
+                }
+            }
+            row.rungs = rungs.into_iter().collect();
             let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
             let mut whats: BTreeMap<String, usize> = BTreeMap::new();
             for g in class.results {

@@ -45,6 +45,21 @@ pub struct Graded {
     /// HMAC-SHA-256 of the rest, with the key of `OUT` ([`Seal`](super::Seal)).
     #[serde(default)]
     pub seal: Option<String>,
+    /// The hints the student asked for, as the submission's
+    /// `.hints-shown.toml` says: self-reported, shown in the overview and
+    /// counted nowhere else. Absent when the submission has no such file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hints: Option<HintsShown>,
+}
+
+/// What a submission's `.hints-shown.toml` says, as far as it holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HintsShown {
+    /// Rungs shown, by program.
+    pub shown: BTreeMap<String, u32>,
+    /// What was ignored, and why (the whole file, when it is not one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a submission's grading process hands back (`--format batch`).

@@ -38,51 +38,38 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, send(&args.path, args.nonblock, &args.lines))
 }
 
-/// The lab. The steps, each with its man page:
+/// The lab: open the existing FIFO PATH for writing, waiting for a reader
+/// (or, with `nonblock`, failing at once when there is none), and send each
+/// line so that it never mixes with another client's.
 ///
-/// 1. Look before you open: `std::fs::metadata(path)` (stat(2)). Missing:
-///    `fifo-client: PATH: No such file or directory`, exit 1
-///    (`ipc_common::fail(PROGRAM, path.display(), ipc_common::os_reason(&err))`);
-///    never create it (no O_CREAT). Not a FIFO
-///    (`meta.file_type().is_fifo()`, `std::os::unix::fs::FileTypeExt`):
-///    `fifo-client: PATH: not a FIFO`, exit 1. Opening a regular file for
-///    writing would succeed, and your lines would land in the file.
-/// 2. Open for writing: `nix::fcntl::open(path, OFlag::O_WRONLY, Mode::empty())`.
-///    open(2) of a FIFO's write end sleeps until some process opens it for
-///    reading: that is the waiting the contract asks for. With `--nonblock`
-///    add O_NONBLOCK: then no reader is the error ENXIO at once (fifo(7): a
-///    writer with no reader would have nowhere to put its bytes), which you
-///    report as `fifo-client: PATH: no reader`, exit 3
-///    (`ipc_common::fail_with(3, ...)`). Once open, clear O_NONBLOCK again
-///    (`fcntl(&fd, F_GETFL)`, then `F_SETFL` without it, fcntl(2)): left on,
-///    a write to a full pipe fails with EAGAIN instead of waiting.
-///    `std::fs::File::from(fd)` then gives you `Write`.
-/// 3. Send each line as ONE write(2) of the line and its `\n`. A write of at
-///    most PIPE_BUF bytes (`fifo::PIPE_BUF`, 4096) is atomic (pipe(7)), so it
-///    never mixes with other clients' lines; two writes can: another
-///    client's line lands in between. `writeln!(file, "{line}")` on a `File`
-///    is two writes (the text, then the newline), and a `BufWriter` writes
-///    out its buffer wherever it is full, in the middle of a line. Build
-///    the line and its newline in one `Vec<u8>` and `write_all` it: for at
-///    most PIPE_BUF bytes that is one write, never cut short. A line longer
-///    than `fifo::MAX_LINE` (4095): print `fifo-client: line too long`, exit 1
-///    (the lines before it are already sent).
-///    With no LINE, read stdin line by line (`BufRead::read_until(b'\n', ..)`,
-///    bytes, not `String`); a last line without `\n` is a line too.
-/// 4. The reader goes away: write fails with EPIPE (`Broken pipe`). Rust
-///    ignores SIGPIPE, so you get the error; a C program must ignore it
-///    itself (`signal(SIGPIPE, SIG_IGN)`), or the kernel's SIGPIPE kills it
-///    without a word. Report `fifo-client: PATH: Broken pipe`, exit 1.
+/// Pitfalls:
+/// - PATH may be missing or not a FIFO: never create it, and never write
+///   your lines into a regular file that happens to be there.
+/// - Opening a FIFO's write end waits for a reader; without waiting, no
+///   reader is an error, not a success. A descriptor left non-blocking
+///   makes a write to a full pipe fail instead of wait.
+/// - Another client's line must never land inside yours: only a write of
+///   at most PIPE_BUF bytes is atomic, and it must be ONE write. Formatting
+///   helpers and buffers may split a line into several writes.
+/// - A line longer than `fifo::MAX_LINE` is refused; the lines before it
+///   are already sent. Lines from stdin are bytes, and the last one may
+///   lack its `\n`.
+/// - The reader may go away: that is EPIPE (Rust ignores SIGPIPE), and a
+///   contract error, not a crash.
+///
+/// Read: fifo(7), pipe(7) (PIPE_BUF), open(2) (O_NONBLOCK, ENXIO), stat(2),
+/// fcntl(2), write(2); handouts/fifo.md.
+/// Stuck? `cargo grade --hint fifo-client` shows one hint at a time.
 fn send(path: &Path, nonblock: bool, lines: &[OsString]) -> ipc_common::Result<()> {
     let _ = (path, nonblock, lines);
-    todo!("open the FIFO and send the lines (the steps above)")
+    todo!("open the FIFO and send the lines")
 }

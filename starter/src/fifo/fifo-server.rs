@@ -32,57 +32,39 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, serve(&args.path))
 }
 
-/// The lab. The steps, each with its man page:
+/// The lab: create the FIFO PATH (mode 0600 whatever the umask), say
+/// `listening on PATH`, print every line clients write, as it arrives, from
+/// any number of clients; on SIGINT or SIGTERM report the count, remove
+/// PATH and exit 0.
 ///
-/// 1. Create the FIFO: `nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600))`
-///    (mkfifo(3)). Like open(2), mkfifo takes away the bits of the umask
-///    (umask(2)): under `umask 277` you would get 0400. Clear it around the
-///    call (`let old = nix::sys::stat::umask(Mode::empty());` ... `umask(old);`).
-///    PATH already there fails with EEXIST: print `fifo-server: PATH:
-///    File exists` (`return ipc_common::fail(PROGRAM, path.display(), err)`)
-///    and never remove it: it is not yours.
-/// 2. Only now (PATH is yours), before any other thread: arrange for SIGINT
-///    and SIGTERM with `fifo::on_termination(move |_| ...)`. Your closure
-///    locks stdout (`std::io::stdout().lock()`: a line being printed is
-///    finished first), prints `received N lines`, flushes, removes PATH
-///    (`std::fs::remove_file`: a FIFO's name outlives every process, unlike a
-///    pipe's), and ends with `std::process::exit(0)`. Share N with it through
-///    an `Arc<AtomicU64>`. A signal handler that only sets a flag does not
-///    work here: your main thread sleeps in open or poll and never looks.
-/// 3. Print `listening on PATH` and flush, without waiting for a client:
-///    clients (the grader's too) wait for that line before they open the
-///    FIFO. Then the read end: `File::open(path)` (open(2), O_RDONLY) sleeps
-///    until a writer opens the FIFO, which is why it must not come before
-///    the line. `nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK,
-///    Mode::empty())` returns at once; its reads never block, so wait for data
-///    with `nix::poll::poll` (poll(2), POLLIN, `PollTimeout::NONE`).
-/// 4. Read (`nix::unistd::read`, into a 64 KiB buffer). A read returns
-///    whatever bytes are in the pipe: half a line, or lines of several
-///    clients. Keep the bytes after the last `\n` for the next read; print
-///    the whole lines, unchanged, flush, and count them.
-/// 5. read returns 0: end of file, which means that no writer is left (the
-///    last client closed), not that you are done. Print a pending last line
-///    with a `\n` added. Then wait for the next client without burning the
-///    CPU. The trap: from now on every read of this descriptor returns 0 at
-///    once, and poll says it is ready (POLLHUP) at once: a loop around them
-///    spins at 100%. Instead, open the FIFO again (a fresh O_NONBLOCK read
-///    end waits in poll until the next client writes) and only then drop the
-///    old descriptor: the FIFO always has a reader, so nothing a client sends
-///    in between is lost. (Keeping a write end open yourself, O_RDWR, also
-///    stops the spinning, but you never see end of file again, so you cannot
-///    tell that a client's last line has ended.)
+/// Pitfalls:
+/// - The umask trims the mode of everything a process creates.
+/// - PATH that already exists is not yours: report it, never remove it.
+/// - Opening a FIFO's read end waits for a writer, and clients wait for
+///   your `listening on` line: which must come first?
+/// - A read returns whatever is in the pipe: half a line, or lines of
+///   several clients. Print whole lines only, unchanged.
+/// - End of file means "no writer left", not "done": after it, a read
+///   returns 0 at once and poll reports the descriptor ready at once, so a
+///   loop around them spins at 100% CPU. And no line a client sends while
+///   you change descriptors may be lost.
+/// - The signal may come while your main thread sleeps in open, read or
+///   poll: a handler that only sets a flag is never looked at.
+/// - A FIFO's name outlives every process: remove it on the way out.
 ///
-/// On a failed system call: `return ipc_common::fail(PROGRAM, CONTEXT, err)`.
+/// Read: mkfifo(3), umask(2), fifo(7), open(2), poll(2), read(2),
+/// handouts/fifo.md; `fifo::on_termination` is given (src/fifo/mod.rs).
+/// Stuck? `cargo grade --hint fifo-server` shows one hint at a time.
 fn serve(path: &Path) -> ipc_common::Result<()> {
     let _ = path;
-    todo!("create the FIFO and print what clients write (the steps above)")
+    todo!("create the FIFO and print what clients write")
 }

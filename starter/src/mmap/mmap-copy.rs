@@ -28,28 +28,31 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, copy(args.src, args.dst))
 }
 
-/// The lab. The steps:
+/// The lab: copy SRC to DST through two mappings; DST ends up exactly
+/// SRC's size, whatever it held before.
 ///
-/// 1. Open SRC read-only. If that fails, report it with SRC's name as given:
-///    `return ipc_common::fail(PROGRAM, src.display(), err.desc())` prints
-///    `mmap-copy: SRC: No such file or directory`.
-/// 2. Open DST with `O_RDWR | O_CREAT | O_TRUNC` (mode 0644). O_RDWR, not
-///    O_WRONLY: a shared writable mapping needs read access too.
-/// 3. `ftruncate` DST to SRC's size (fstat) before mapping it: touching a
-///    page past DST's end raises SIGBUS.
-/// 4. An empty SRC: stop here (a zero-length mapping is EINVAL).
-/// 5. Map SRC `PROT_READ` and DST `PROT_READ | PROT_WRITE`, both
-///    `MAP_SHARED`; `copy_from_slice`; `msync(MS_SYNC)` DST; munmap both.
+/// Pitfalls:
+/// - A missing SRC is reported with its name as given:
+///   `mmap-copy: SRC: No such file or directory`.
+/// - A shared writable mapping needs a descriptor open for reading too.
+/// - Touching a mapped page past the end of the file raises SIGBUS: the
+///   file must be long enough before you write through the mapping.
+/// - A mapping of length 0 is an error (EINVAL): an empty SRC needs none.
+/// - The bytes must reach DST's file before you report success.
+///
+/// Read: open(2), fstat(2), ftruncate(2), mmap(2), msync(2), munmap(2);
+/// handouts/mmap.md.
+/// Stuck? `cargo grade --hint mmap-copy` shows one hint at a time.
 fn copy(src: PathBuf, dst: PathBuf) -> ipc_common::Result<()> {
     let _ = (src, dst);
-    todo!("copy SRC to DST through two mappings (the steps above)")
+    todo!("copy SRC to DST through two mappings")
 }

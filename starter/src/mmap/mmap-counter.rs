@@ -30,32 +30,33 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, count(args.file, args.n))
 }
 
-/// The lab. The steps:
+/// The lab: add 1 to the little-endian u64 at the start of FILE, N times,
+/// through a shared mapping, and print `counter at X`, X being the value
+/// your own last increment made. Several copies run at once and lose no
+/// increment.
 ///
-/// 1. Open FILE with `O_RDWR | O_CREAT` (mode 0644). If it is shorter than 8
-///    bytes, `ftruncate` it to 8. Never truncate it otherwise: another copy
-///    may be counting in it right now.
-/// 2. Map 8 bytes from offset 0, `PROT_READ | PROT_WRITE`, `MAP_SHARED`
-///    (mmap(2)): every copy maps the same page of the page cache.
-/// 3. View them as a counter:
-///    `unsafe { std::sync::atomic::AtomicU64::from_ptr(addr.as_ptr().cast()) }`
-///    (a page is aligned for u64; say so in the `// SAFETY:` comment).
-/// 4. N times: `counter.fetch_add(1, Ordering::SeqCst)`. It is ONE atomic
-///    read-modify-write. A `load` followed by a `store` is two steps, and
-///    another copy's increments between them are lost.
-/// 5. Print `counter at X`, X being your own last increment's result
-///    (`fetch_add` returns the value before, so add 1), not a fresh load.
-///    msync and munmap.
+/// Pitfalls:
+/// - FILE may be new or shorter than 8 bytes: make it 8 long, but never
+///   truncate it otherwise (another copy may be counting in it right now).
+/// - A load followed by a store is two steps: another copy's increments
+///   between them are lost. The increment must be one atomic
+///   read-modify-write on the shared memory.
+/// - X is the value after your own increment, not a fresh load (another
+///   copy may have counted since).
+///
+/// Read: mmap(2), ftruncate(2), `std::sync::atomic::AtomicU64`;
+/// handouts/mmap.md#atomic-read-modify-write.
+/// Stuck? `cargo grade --hint mmap-counter` shows one hint at a time.
 fn count(file: PathBuf, n: u64) -> ipc_common::Result<()> {
     let _ = (file, n);
-    todo!("add 1 to the shared counter N times, atomically (the steps above)")
+    todo!("add 1 to the shared counter N times, atomically")
 }

@@ -30,28 +30,29 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, write_privately(args.file, args.text))
 }
 
-/// The lab. The steps:
+/// The lab: write TEXT into a private (copy-on-write) mapping of FILE,
+/// then print `mapping: M` and `file: F` (the same bytes, read from the
+/// mapping and from the file itself), showing that the file did not change.
 ///
-/// 1. Open FILE read-only: a MAP_PRIVATE mapping may be written even then,
-///    because the writes never reach the file.
-/// 2. If the file (fstat) is shorter than TEXT:
-///    `mmap-private: FILE: file shorter than text`, exit 1.
-/// 3. Map length(TEXT) bytes from offset 0 with `PROT_READ | PROT_WRITE` and
-///    `MapFlags::MAP_PRIVATE` (mmap(2), "copy on write"). Copy TEXT in.
-/// 4. Read the same bytes from the file itself with
-///    `nix::sys::uio::pread(&fd, &mut buf, 0)` (pread(2); loop until full).
-/// 5. Print `mapping: ` + the mapping's bytes, a newline, `file: ` + the
-///    file's bytes, a newline. munmap.
+/// Pitfalls:
+/// - The file may be shorter than TEXT:
+///   `mmap-private: FILE: file shorter than text`, exit 1.
+/// - A private mapping may be written even when the file was opened
+///   read-only: the writes never reach the file.
+/// - Read the file itself, not the mapping, for the second line.
+///
+/// Read: mmap(2) (MAP_PRIVATE), pread(2); handouts/mmap.md#shared-and-private-mappings.
+/// Stuck? `cargo grade --hint mmap-private` shows one hint at a time.
 fn write_privately(file: PathBuf, text: OsString) -> ipc_common::Result<()> {
     let _ = (file, text);
-    todo!("write TEXT into a MAP_PRIVATE mapping and compare with the file (the steps above)")
+    todo!("write TEXT into a private mapping and compare with the file")
 }

@@ -30,29 +30,30 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, read_range(args.file, args.offset, args.len))
 }
 
-/// The lab. The steps:
+/// The lab: write bytes OFFSET to OFFSET+LEN-1 of FILE to stdout, read
+/// through a read-only mapping.
 ///
-/// 1. Open FILE read-only (`nix::fcntl::open` with `OFlag::O_RDONLY`) and
-///    get its size with `nix::sys::stat::fstat` (fstat(2)).
-/// 2. LEN 0: print nothing and exit 0 (a zero-length mmap fails with EINVAL).
-/// 3. If OFFSET + LEN > size, print `mmap-read: FILE: range past end of file`
-///    and exit 1 (`ipc_common::fail(PROGRAM, FILE, "range past end of file")`).
-///    Check this BEFORE reading: a mapped page wholly past the end of the
-///    file raises SIGBUS when touched, and the program dies.
-/// 4. Map from OFFSET rounded down to a page boundary
-///    (`mmap::page_size()`), `PROT_READ`, `MAP_SHARED`
-///    (mmap(2); `unsafe`, with a `// SAFETY:` comment), and write the LEN
-///    bytes that start at `OFFSET - start` to stdout (`write_all`). munmap.
+/// Pitfalls:
+/// - A range past the end of the file is an error
+///   (`mmap-read: FILE: range past end of file`, exit 1), never a crash:
+///   a mapped page wholly past the end of the file raises SIGBUS when
+///   touched.
+/// - LEN 0 prints nothing and succeeds, but a mapping of length 0 is EINVAL.
+/// - A mapping's file offset must be a multiple of the page size.
+///
+/// Read: open(2), fstat(2), mmap(2), munmap(2);
+/// handouts/mmap.md#page-aligned-offsets.
+/// Stuck? `cargo grade --hint mmap-read` shows one hint at a time.
 fn read_range(file: PathBuf, offset: u64, len: u64) -> ipc_common::Result<()> {
     let _ = (file, offset, len);
-    todo!("print bytes OFFSET..OFFSET+LEN of FILE through a read-only mapping (the steps above)")
+    todo!("print bytes OFFSET..OFFSET+LEN of FILE through a read-only mapping")
 }

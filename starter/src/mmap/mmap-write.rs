@@ -32,39 +32,34 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, write_at(args.file, args.offset, args.text))
 }
 
-/// The lab. The steps, each with its man page:
+/// The lab: write TEXT into FILE (created with mode 0644 if missing) at
+/// byte OFFSET through a shared mapping, growing the file when it is too
+/// short, then print `wrote N bytes at OFFSET`.
 ///
-/// 1. Open FILE for reading and writing, creating it with mode 0644:
-///    `nix::fcntl::open(&file, OFlag::O_RDWR | OFlag::O_CREAT, Mode::from_bits_truncate(0o644))`
-///    (open(2)). Never O_TRUNC: bytes outside the range must survive.
-/// 2. `nix::sys::stat::fstat(&fd)?.st_size` is the file's size. If it is
-///    shorter than OFFSET + length(TEXT), grow it with
-///    `nix::unistd::ftruncate` (ftruncate(2)). Growing this way allocates no
-///    disk blocks (a "sparse" file): never write zeros to grow it. Touching a
-///    mapped byte past the end of the file raises SIGBUS.
-/// 3. mmap(2)'s offset must be a multiple of the page size
-///    (`mmap::page_size()`): map from
-///    `start = OFFSET - OFFSET % page`, length `OFFSET - start + length(TEXT)`,
-///    with `nix::sys::mman::mmap(None, len, PROT_READ | PROT_WRITE, MAP_SHARED, &fd, start)`.
-///    It is `unsafe`: write a `// SAFETY:` comment (a fresh mapping, no
-///    MAP_FIXED, only bytes that exist in the file are touched).
-/// 4. Copy TEXT to `OFFSET - start` bytes into the mapping
-///    (`std::slice::from_raw_parts_mut` over the returned pointer), then
-///    `msync(addr, len, MsFlags::MS_SYNC)` (msync(2)) and `munmap` (munmap(2)).
-///    An empty TEXT needs no mapping at all (length 0 is EINVAL).
-/// 5. Print `wrote N bytes at OFFSET`, N counting TEXT's bytes.
+/// Pitfalls:
+/// - Bytes outside the range must survive: never truncate FILE, and never
+///   shrink it.
+/// - Touching a mapped byte past the end of the file raises SIGBUS: the
+///   file must be long enough first. Grow it without writing zeros (a
+///   1 GiB offset must not cost 1 GiB of disk: a "sparse" file).
+/// - A mapping's file offset must be a multiple of the page size
+///   (`mmap::page_size()`), and OFFSET need not be.
+/// - A mapping of length 0 is EINVAL: an empty TEXT needs none.
+/// - mmap is `unsafe`: a `// SAFETY:` comment says why this one is sound.
 ///
-/// On a failed system call: `return ipc_common::fail(PROGRAM, "ftruncate", err.desc())`.
+/// Read: open(2), fstat(2), ftruncate(2), mmap(2), msync(2), munmap(2);
+/// handouts/mmap.md.
+/// Stuck? `cargo grade --hint mmap-write` shows one hint at a time.
 fn write_at(file: PathBuf, offset: u64, text: OsString) -> ipc_common::Result<()> {
     let _ = (file, offset, text);
-    todo!("write TEXT into FILE at OFFSET through a shared mapping (the steps above)")
+    todo!("write TEXT into FILE at OFFSET through a shared mapping")
 }

@@ -48,47 +48,42 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)`.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
-    // An invalid NAME (`!ipc_common::is_valid_ipc_name`) is a usage error
-    // too. clap parsed it as any string, so it comes here, past the
-    // `match`: check it here, before anything touches the system.
+    // Given: NAME must also be a valid IPC name (`/` and 1 to 254 bytes
+    // without another `/`), which clap cannot know: a usage error too.
     if !ipc_common::is_valid_ipc_name(&args.name) {
-        todo!("an invalid NAME is a usage error too: `usage: {USAGE}`, status 2")
+        return ipc_common::usage(USAGE);
     }
     ipc_common::finish(PROGRAM, receive(args))
 }
 
-/// The lab. The steps, each with its man page (`man 7 mq_overview` first):
+/// The lab: open the existing queue NAME for reading (never creating it),
+/// receive the messages asked for and print each as `PRIORITY MESSAGE`.
 ///
-/// 1. `nix::mqueue::mq_open(name, MQ_OFlag::O_RDONLY, Mode::empty(), None)`:
-///    no `O_CREAT`, so a missing queue fails with ENOENT
-///    (`mq-recv: NAME: No such file or directory`, exit 1; use `errno.desc()`,
-///    the bare text). Add `O_NONBLOCK` for `--nonblock` and for `--all`.
-/// 2. Size the buffer from the queue: `mq_getattr(&queue)?.msgsize()`.
-///    mq_receive(3) fails with EMSGSIZE if the buffer is smaller than the
-///    queue's message size, even for a short message. A fixed 1024 is wrong.
-/// 3. Receive: `mq_receive(&queue, &mut buf, &mut priority)` returns the
-///    message's length; the kernel hands out the highest priority first, the
-///    oldest first within a priority. Print `{priority} `, then `buf[..len]`,
-///    then `\n`, and flush stdout at once (`out.flush()`): whoever reads
-///    mq-recv's output waits for each line, before the next message comes.
-///    - `Errno::EAGAIN` (O_NONBLOCK, empty queue): with `--all` you are done;
-///      otherwise `queue empty`, exit 3 (`ipc_common::fail_with`).
-///    - `--timeout MS`: `mq_timedreceive(&queue, &mut buf, &mut priority, &deadline)`
-///      with an ABSOLUTE deadline on CLOCK_REALTIME:
-///      `clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(...)`,
-///      computed again before EACH receive: MS bounds every receive, not
-///      all of them together. `Errno::ETIMEDOUT`: `timed out`, exit 4. It
-///      returns as soon as a message arrives: never sleep first.
-/// 4. `--unlink`: `mq_unlink(name)` after receiving everything, on the way
-///    to exit 0, and only then: after `queue empty` or `timed out` the queue
-///    stays. Without `--unlink` the queue stays too, like a file.
+/// Pitfalls:
+/// - A receive buffer smaller than the queue's message size fails, even
+///   for a short message: size it from the queue, not from a guess.
+/// - The kernel hands out the highest priority first, the oldest first
+///   within a priority.
+/// - Whoever reads your output waits for each line before sending the
+///   next message: print each one at once.
+/// - `--all` and `--nonblock` must never wait; an empty queue is the end
+///   of `--all`, but `queue empty` (exit 3) for `--nonblock`.
+/// - `--timeout MS` bounds each receive, not all of them together, and the
+///   timed receive takes an absolute time on CLOCK_REALTIME. It returns as
+///   soon as a message arrives: never sleep first.
+/// - `--unlink` removes the queue only on the way to exit 0: after
+///   `queue empty` or `timed out` the queue stays.
+///
+/// Read: mq_overview(7), mq_open(3), mq_getattr(3), mq_receive(3)
+/// (mq_timedreceive), clock_gettime(2), mq_unlink(3); handouts/mq.md.
+/// Stuck? `cargo grade --hint mq-recv` shows one hint at a time.
 fn receive(args: Args) -> ipc_common::Result<()> {
     let _ = args;
-    todo!("open the queue and receive the messages (the steps above)")
+    todo!("open the queue and receive the messages")
 }

@@ -48,46 +48,41 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
-    // NAME must also be a valid IPC name (`ipc_common::is_valid_ipc_name`),
-    // which clap cannot know: a name it parsed comes here, past the `match`,
-    // not into the `Err` arm above. An invalid NAME is a usage error too;
-    // check it here, before anything touches the system.
+    // Given: NAME must also be a valid IPC name (`/` and 1 to 254 bytes
+    // without another `/`), which clap cannot know: a usage error too.
     if !ipc_common::is_valid_ipc_name(&args.name) {
-        todo!("an invalid NAME is a usage error too: `usage: {USAGE}`, status 2")
+        return ipc_common::usage(USAGE);
     }
     ipc_common::finish(PROGRAM, send(args))
 }
 
-/// The lab. The steps, each with its man page (`man 7 mq_overview` first):
+/// The lab: open the queue NAME for writing, creating it (mode 0600,
+/// `maxmsg` messages of `msgsize` bytes) if it does not exist, and send
+/// each MESSAGE as one message of `priority`.
 ///
-/// 1. Open the queue with `nix::mqueue::mq_open(name, flags, mode, attr)`
-///    (mq_open(3)). Flags: `MQ_OFlag::O_WRONLY | MQ_OFlag::O_CREAT`, plus
-///    `O_NONBLOCK` for `--nonblock`. Not `O_EXCL`: an existing queue is fine.
-///    Mode: `Mode::from_bits_truncate(0o600)`. Attributes:
-///    `Some(&MqAttr::new(0, maxmsg, msgsize, 0))`; the kernel uses them only
-///    when this call creates the queue, and an existing queue keeps its own.
-///    Never `None` here: with `None` nix calls the two-argument C `mq_open`,
-///    and your mode is silently dropped too (handouts/mq.md#queue-attributes).
-/// 2. For each MESSAGE: `mq_send(&queue, bytes, priority)` (mq_send(3)).
-///    One call is one message: the receiver gets exactly these bytes, so send
-///    `OsStrExt::as_bytes` of the argument, nothing added.
-/// 3. The errors the contract names:
-///    - `Errno::EAGAIN` (only with O_NONBLOCK): the queue is full. Print
-///      `queue full` and exit 3: `ipc_common::fail_with(3, PROGRAM, name, "queue full")`.
-///      What was already sent stays in the queue.
-///    - `Errno::EMSGSIZE`: longer than the queue's `mq_msgsize`. Print
-///      `message too long`, exit 1. Never cut the message short.
-///    - Anything else: `ipc_common::fail(PROGRAM, name, errno.desc())`.
-///      (`desc()` is the bare OS text; nix's `Display` adds `ENOENT: ` in front.)
+/// Pitfalls:
+/// - An existing queue is fine, and keeps its own attributes: the ones
+///   given are for a queue this call creates.
+/// - nix's `mq_open` with no attributes calls the C function without them,
+///   and the mode is then dropped too (handouts/mq.md#queue-attributes).
+/// - One call is one message: the receiver gets exactly its bytes, nothing
+///   added.
+/// - A full queue: with `--nonblock`, `mq-send: NAME: queue full`, exit 3
+///   (what was sent stays); without, wait. A message longer than the
+///   queue's message size: `message too long`, exit 1, never cut short.
+/// - nix's `Errno` prints as `EAGAIN: ...`; the contract wants the OS's
+///   text alone (`Errno::desc`).
+/// - Never remove the queue: mq-recv must find it.
 ///
-/// Do not unlink the queue: it must outlive mq-send for mq-recv to find it.
+/// Read: mq_overview(7), mq_open(3), mq_send(3); handouts/mq.md.
+/// Stuck? `cargo grade --hint mq-send` shows one hint at a time.
 fn send(args: Args) -> ipc_common::Result<()> {
     let _ = args;
-    todo!("open (or create) the queue and send each MESSAGE (the steps above)")
+    todo!("open (or create) the queue and send each MESSAGE")
 }

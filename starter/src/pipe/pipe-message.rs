@@ -39,35 +39,33 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, send_to_parent(args.text, args.exit))
 }
 
-/// The lab. The steps, each with its man page (`man 2 pipe`, ...):
+/// The lab: the child sends TEXT to the parent through a pipe and exits
+/// with CODE; the parent prints what arrived and how the child ended.
 ///
-/// 1. `nix::unistd::pipe()` gives `(read_end, write_end)`, two `OwnedFd`s.
-///    Make it *before* fork, so both processes have both ends.
-/// 2. `unsafe { nix::unistd::fork() }` (fork(2)). Write a `// SAFETY:` comment
-///    saying what the child may do: this program is single-threaded, and the
-///    child only writes to the pipe and exits.
-/// 3. In the child (`ForkResult::Child`): drop the read end; write all of
-///    TEXT (`std::fs::File::from(write_end).write_all(...)`: one write(2) may
-///    take only part of it); then end with `ipc_common::exit_child(code)`
-///    (_exit(2), not `std::process::exit`).
-/// 4. In the parent (`ForkResult::Parent { child }`): drop the write end
-///    *first*. Read until end of file: `read_to_end` calls read(2) until it
-///    returns 0, which happens only once every write end is closed. One read
-///    is not enough: the pipe holds 64 KiB and TEXT may be larger.
-/// 5. `nix::sys::wait::waitpid(child, None)` (waitpid(2)) gives
-///    `WaitStatus::Exited(pid, code)`. Print the two lines, exit 0.
+/// Pitfalls:
+/// - TEXT may be larger than the pipe's buffer (the grader sends 100 KiB):
+///   one read(2) or write(2) may move only part of it.
+/// - The parent sees end of file only once every write end is closed, in
+///   every process: its own copy too.
+/// - A child that does not exec must not go on into the parent's code, nor
+///   run the exit-time clean-up it inherited (buffered output, printed twice).
+/// - Send TEXT's bytes and nothing more: the lecture's C example also sent
+///   the string's NUL, the contract does not.
+/// - nix's `fork` is `unsafe`: a `// SAFETY:` comment says what the child
+///   may do.
 ///
-/// On a failed system call: `return ipc_common::fail(PROGRAM, "pipe", err)`.
+/// Read: pipe(2), fork(2), _exit(2), waitpid(2), pipe(7); handouts/pipe.md.
+/// Stuck? `cargo grade --hint pipe-message` shows one hint at a time.
 fn send_to_parent(text: OsString, code: u8) -> ipc_common::Result<()> {
     let _ = (text, code);
-    todo!("send TEXT from a child to its parent through a pipe (the steps above)")
+    todo!("send TEXT from a child to its parent through a pipe")
 }

@@ -31,47 +31,49 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)`.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
-    // An empty stage ("" or "   ") is a usage error too.
+    // Given: an empty stage ("" or "   ") is a usage error too.
     let stages: Vec<Vec<CString>> = args.stages.iter().map(split_stage).collect();
+    if stages.iter().any(Vec::is_empty) {
+        return ipc_common::usage(USAGE);
+    }
     ipc_common::finish(PROGRAM, run_pipeline(stages))
 }
 
-/// Splits one stage on ASCII whitespace into the `argv` for execvp.
+/// Splits one stage on runs of ASCII whitespace (spaces, tabs) into the
+/// `argv` that execvp takes; an empty or blank stage gives an empty `Vec`.
 ///
-/// Hints: `std::os::unix::ffi::OsStrExt::as_bytes`, `<[u8]>::split` with
-/// `u8::is_ascii_whitespace`, skip empty words, `CString::new(word)`.
+/// Read: `std::os::unix::ffi::OsStrExt`, `CString`.
 fn split_stage(stage: &OsString) -> Vec<CString> {
     let _ = stage;
     todo!("split the stage into words")
 }
 
-/// The lab. For N stages you need N-1 pipes and N children.
+/// The lab: the stages run like the shell's `s1 | s2 | ...`; the exit
+/// status is the last stage's (128+N if signal N killed it).
 ///
-/// For stage i:
-/// 1. If it is not the last stage, make the pipe to stage i+1 with
-///    `nix::unistd::pipe2(OFlag::O_CLOEXEC)` (pipe(2)): with O_CLOEXEC, exec
-///    closes every pipe descriptor a stage does not use.
-/// 2. fork (fork(2)), with a `// SAFETY:` comment on what the child may call.
-/// 3. In the child: `dup2_stdin(previous_read_end)` if there is a previous
-///    pipe, `dup2_stdout(next_write_end)` if there is a next one (dup2(2)).
-///    Set every signal back to `SigHandler::SigDfl` (signal(7): Rust ignores
-///    SIGPIPE, and an ignored signal stays ignored across exec, so `yes | head`
-///    would print errors). Then `execvp(&argv[0], &argv)` (execvp(3)). It
-///    returns only on failure: with `Errno::ENOENT`, print
-///    `pipeline: PROGRAM: command not found` and `ipc_common::exit_child(127)`.
-/// 4. In the parent: remember the child's pid, keep the new pipe's read end
-///    for the next stage, and drop (close) every other end you hold. A reader
-///    sees end of file only when *every* write end is closed, in every process.
+/// Pitfalls:
+/// - A reader sees end of file only when every copy of the write end is
+///   closed, in every process: pipeline's own, and those its children
+///   inherited. One forgotten copy and a stage waits forever.
+/// - Each stage must start with only descriptors 0, 1 and 2, and with
+///   every signal at its default and none blocked. Rust ignores SIGPIPE,
+///   and an ignored signal stays ignored across exec.
+/// - exec returns only when it failed; the child is then a copy of pipeline
+///   halfway through its loop, and must end at once (127 for "not found").
+/// - Between fork and exec the child may only call async-signal-safe
+///   functions: prepare what it needs (argv, messages) before the fork.
+/// - Start every stage before waiting for any, and wait for every stage.
 ///
-/// Finally wait for every child (waitpid(2)), in any order, and exit with the
-/// last stage's status: its exit code, or 128+N if signal N killed it.
+/// Read: pipe(2), pipe2(2), fork(2), dup2(2), execvp(3), signal(7),
+/// sigprocmask(2), waitpid(2); handouts/pipe.md.
+/// Stuck? `cargo grade --hint pipeline` shows one hint at a time.
 fn run_pipeline(stages: Vec<Vec<CString>>) -> ipc_common::Result<ExitCode> {
     let _ = stages;
-    todo!("connect the stages with pipes, fork, dup2 and execvp (the steps above)")
+    todo!("run the stages connected by pipes")
 }

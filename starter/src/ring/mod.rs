@@ -40,24 +40,30 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// Maps `len` bytes of the shared-memory object `fd`, readable, writable
-    /// and SHARED, so that the other process sees what we store.
+    /// Maps `len` bytes of the shared-memory object `fd`, readable and
+    /// writable, so that what one process stores the other sees.
     ///
-    /// `unsafe { nix::sys::mman::mmap(None, NonZeroUsize, ProtFlags::PROT_READ
-    /// | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED, fd, 0) }` (mmap(2)), with
-    /// a `// SAFETY:` comment. Keep the pointer (`.cast()`) and the length.
+    /// Pitfalls:
+    /// - mapping is `unsafe` in nix: a `// SAFETY:` comment says why it is
+    ///   sound. Keep the pointer and the length (for `Drop`).
+    ///
+    /// Read: mmap(2).
     pub fn map_shared(fd: impl AsFd, len: usize) -> nix::Result<Ring> {
         let _ = (fd.as_fd(), len);
-        todo!("mmap the object MAP_SHARED")
+        todo!("map the object")
     }
 
-    /// An anonymous shared mapping for `ring-fork`, made *before* fork:
-    /// `mmap_anonymous(..., MapFlags::MAP_SHARED)`. Not MAP_PRIVATE: a private
-    /// mapping is copied on write after fork, and the child would never see
-    /// the parent's bytes. Anonymous memory starts zeroed.
+    /// An anonymous mapping for `ring-fork`, of `object_size(capacity)`
+    /// bytes, that parent and child share once it is forked.
+    ///
+    /// Pitfalls:
+    /// - After fork, a private mapping is copied on the first write: each
+    ///   process would then see only its own bytes.
+    ///
+    /// Read: mmap(2) (MAP_ANONYMOUS), fork(2).
     pub fn anonymous(capacity: u64) -> nix::Result<Ring> {
         let _ = capacity;
-        todo!("mmap_anonymous MAP_SHARED of object_size(capacity) bytes")
+        todo!("an anonymous mapping parent and child share")
     }
 
     /// The mapped size in bytes.
@@ -90,63 +96,69 @@ impl Ring {
 
     /// Writes the header for a ring of `capacity` bytes.
     ///
-    /// The pitfall: a consumer starts using the ring the moment it sees the
-    /// magic. So store capacity, head, tail and closed first, and `MAGIC`
-    /// LAST, with `Ordering::Release`: whoever loads the magic with
-    /// `Ordering::Acquire` then also sees everything stored before it.
+    /// Pitfalls:
+    /// - A consumer starts using the ring the moment it sees the magic:
+    ///   everything else in the header must be visible to it by then. Which
+    ///   store comes last, and with which ordering?
+    ///
+    /// Read: handouts/ring.md#memory-ordering.
     pub fn init(&self, capacity: u64) {
         let _ = capacity;
-        todo!("fill in the header, magic last (release)")
+        todo!("fill in the header")
     }
 
-    /// Producer: copies `input` into the ring until end of file, then stores
-    /// `closed = 1` (release, after the last head store).
+    /// Producer: copies `input` into the ring until end of file, then marks
+    /// the ring closed.
     ///
-    /// Loop:
-    /// 1. free = capacity - (head - tail), with tail loaded `Acquire` (the
-    ///    consumer's reads of that space are finished before we overwrite it).
-    /// 2. If free == 0, wait (see [`Waiter`]) and go to 1.
-    /// 3. The free run starts at `head % capacity` and stops at the end of the
-    ///    data area (wrap-around: the rest of it is at data[0]). Read stdin
-    ///    into that run (`std::slice::from_raw_parts_mut(self.data().add(start),
-    ///    run)`, with a `// SAFETY:` comment: the consumer does not read
-    ///    unpublished space). `read` returning 0 means end of file.
-    /// 4. Publish: head += n, stored with `Ordering::Release`, AFTER the bytes
-    ///    are in. Storing it first would let the consumer read stale bytes.
+    /// Pitfalls:
+    /// - Never overwrite a byte the consumer has not read yet: work out the
+    ///   free space from the counters (the invariant above), and wait (see
+    ///   [`Waiter`]) while there is none.
+    /// - Free space may wrap around the end of the data area: no single
+    ///   copy may run past it.
+    /// - The consumer may copy any byte it sees published: publish a byte
+    ///   only once it is in the ring, and `closed` only after the last one.
+    /// - A `read` of 0 bytes is end of file.
+    ///
+    /// Read: handouts/ring.md (The protocol, Wrap-around, Memory ordering),
+    /// `std::sync::atomic::Ordering`.
     pub fn produce(&self, input: &mut impl Read) -> io::Result<()> {
         let _ = input;
-        todo!("copy input into the ring (the steps above)")
+        todo!("copy input into the ring")
     }
 
-    /// Consumer: copies the stream to `output` until `closed == 1` and
-    /// `tail == head`.
+    /// Consumer: copies the stream to `output` until the producer has closed
+    /// the ring and every byte is read.
     ///
-    /// Loop:
-    /// 1. Load `closed`, THEN `head`, both `Acquire`: if closed was already 1,
-    ///    the head you load after it is final.
-    /// 2. If head == tail: done if closed was 1; otherwise wait and go to 1.
-    /// 3. Copy the run from `tail % capacity` up to head, stopping at the end
-    ///    of the data area, to `output`.
-    /// 4. tail += n, stored with `Ordering::Release` AFTER the copy (the
-    ///    producer may overwrite that space as soon as it sees the new tail).
+    /// Pitfalls:
+    /// - `closed` and `head` are two loads: in which order may "closed, and
+    ///   nothing left" be concluded without losing the last bytes?
+    /// - A run of unread bytes may wrap around the end of the data area.
+    /// - The producer may overwrite space as soon as it sees it freed: free
+    ///   it only once the bytes are out.
+    /// - Whoever reads your output may be waiting for it: flush before a
+    ///   long wait, and at the end.
     ///
-    /// Flush `output` at the end (and before a long wait).
+    /// Read: handouts/ring.md (The protocol, Memory ordering).
     pub fn consume(&self, output: &mut impl Write) -> io::Result<()> {
         let _ = output;
-        todo!("copy the ring to output (the steps above)")
+        todo!("copy the ring to output")
     }
 }
 
 // Add `impl Drop for Ring` that calls `nix::sys::mman::munmap` (munmap(2)).
 
-/// Waiting without being woken. Nobody tells a waiting side that the other
-/// moved: it re-checks the counters, at least once a millisecond. Spinning
-/// the whole time burns a CPU (the grader measures it), so spin a little
-/// (`std::hint::spin_loop`), then sleep (`std::thread::sleep`, 100-500 us)
-/// between re-checks. Beware `std::thread::yield_now` (sched_yield(2)): it
-/// looks like a polite middle ground, but with another busy process on the
-/// machine one call can hand it the CPU for milliseconds
-/// (handouts/performance.md measured it).
+/// Waiting without being woken: nobody tells a waiting side that the other
+/// moved; it must look at the counters again, at least once a millisecond,
+/// without burning a CPU while it waits (the grader measures both).
+///
+/// Pitfalls:
+/// - `std::thread::yield_now` (sched_yield(2)) looks like a polite middle
+///   ground, but it never sleeps, and with another busy process on the
+///   machine one call can hand it the CPU for milliseconds
+///   (handouts/performance.md measured it).
+///
+/// Read: handouts/ring.md#waiting.
 pub struct Waiter {
     pub spins: u32,
 }
@@ -163,7 +175,7 @@ impl Waiter {
 
     /// Waits a little before the caller re-checks.
     pub fn wait(&mut self) {
-        todo!("spin a few times, then sleep briefly")
+        todo!("wait a little before the caller looks again")
     }
 }
 

@@ -33,34 +33,36 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)`.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
-    // An invalid IPC name is a usage error too: `ipc_common::is_valid_ipc_name`.
+    // Given: NAME must also be a valid IPC name (`/` and 1 to 254 bytes
+    // without another `/`), which clap cannot know: a usage error too.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
+        return ipc_common::usage(USAGE);
+    }
     ipc_common::finish(PROGRAM, consume(&args.name, args.wait))
 }
 
-/// The lab's consumer side.
+/// The lab's consumer side: wait (at most `wait_ms`) for the producer's
+/// ring NAME, copy its stream to stdout, then remove NAME.
 ///
-/// 1. Wait for the ring, retrying every few milliseconds (at least every 10)
-///    until `wait_ms` have passed (`std::time::Instant` for the deadline):
-///    - `shm_open(name, OFlag::O_RDWR, Mode::empty())` fails with ENOENT:
-///      the producer has not created it yet.
-///    - `nix::sys::stat::fstat(&fd)?.st_size` under 256: not sized yet.
-///    - mapped, but `ring.field(MAGIC_OFFSET)` loads (Acquire) as 0: the
-///      producer has not finished its header yet.
-///    - any other magic than `MAGIC`: `ring-consumer: NAME: not a ring
-///      buffer`, exit 1.
+/// Pitfalls:
+/// - Starting first is allowed: NAME may not exist yet, or not be sized
+///   yet, or its header may not be written yet. Each means "look again in
+///   a few milliseconds" until the deadline, then
+///   `ring-consumer: NAME: timed out waiting for producer`, exit 1.
+/// - Any other magic than `MAGIC`: `ring-consumer: NAME: not a ring
+///   buffer`, exit 1.
+/// - The producer never removes NAME: if the consumer does not, it stays
+///   in /dev/shm until the machine reboots.
 ///
-///    At the deadline: `ring-consumer: NAME: timed out waiting for
-///    producer`, exit 1.
-/// 2. `ring.consume(&mut std::io::stdout().lock())`.
-/// 3. `shm_unlink(name)` (shm_unlink(3)): the producer never removes NAME,
-///    so the consumer must, or it stays in /dev/shm until reboot.
+/// Read: shm_open(3), fstat(2), mmap(2), shm_unlink(3); handouts/ring.md.
+/// Stuck? `cargo grade --hint ring-consumer` shows one hint at a time.
 fn consume(name: &str, wait_ms: u64) -> ipc_common::Result<()> {
     let _ = (name, wait_ms);
-    todo!("wait for the ring, copy it to stdout, unlink it (the steps above)")
+    todo!("wait for the ring, copy it to stdout, remove it")
 }

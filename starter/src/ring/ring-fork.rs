@@ -32,25 +32,31 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)`.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, run(args.capacity))
 }
 
-/// 1. `Ring::anonymous(capacity)` and `ring.init(capacity)`, BEFORE fork, so
-///    that both processes share the same pages.
-/// 2. `unsafe { nix::unistd::fork() }` with a `// SAFETY:` comment (this
-///    program is single-threaded; the child only uses the ring and stdout).
-/// 3. Child: `ring.consume(&mut std::io::stdout().lock())`, then
-///    `ipc_common::exit_child(0)` (or 1 on error). Not `return`: the child
-///    must not go on to run the parent's code.
-/// 4. Parent: `ring.produce(&mut std::io::stdin().lock())`, then
-///    `waitpid(child, None)`; exit 0 if the child exited 0.
+/// The lab: the same ring between a parent and its child. The child
+/// consumes to stdout, the parent produces from stdin, waits for the child,
+/// and exits 0 if the child did.
+///
+/// Pitfalls:
+/// - Parent and child share only what was mapped, shared, before the fork.
+/// - The child must never return into the parent's code: it ends where its
+///   work ends, with its own status, without the parent's exit-time
+///   clean-up.
+/// - nix's `fork` is `unsafe`: a `// SAFETY:` comment says what the child
+///   may do.
+///
+/// Read: mmap(2) (MAP_ANONYMOUS), fork(2), _exit(2), waitpid(2);
+/// handouts/ring.md#ring-fork.
+/// Stuck? `cargo grade --hint ring-fork` shows one hint at a time.
 fn run(capacity: u64) -> ipc_common::Result<()> {
     let _ = capacity;
-    todo!("map, fork, produce in the parent and consume in the child (the steps above)")
+    todo!("map, fork, produce in the parent and consume in the child")
 }

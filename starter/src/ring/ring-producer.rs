@@ -34,32 +34,36 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // A usage error prints ONE line on stderr and exits with status 2:
-        // `ipc_common::usage(USAGE)`.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
-    // An invalid IPC name is a usage error too: `ipc_common::is_valid_ipc_name`.
+    // Given: NAME must also be a valid IPC name (`/` and 1 to 254 bytes
+    // without another `/`), which clap cannot know: a usage error too.
+    if !ipc_common::is_valid_ipc_name(&args.name) {
+        return ipc_common::usage(USAGE);
+    }
     ipc_common::finish(PROGRAM, produce(&args.name, args.capacity))
 }
 
-/// The lab's producer side. The steps, each with its man page:
+/// The lab's producer side: create the shared-memory object NAME (mode
+/// 0600), size it, map it, lay the ring out in it, then fill it from stdin.
 ///
-/// 1. `nix::sys::mman::shm_open(name, OFlag::O_CREAT | OFlag::O_EXCL |
-///    OFlag::O_RDWR, Mode::from_bits_truncate(0o600))` (shm_open(3)). With
-///    O_EXCL an existing NAME fails with EEXIST: print
-///    `ring-producer: NAME: File exists` (`ipc_common::fail(PROGRAM, name,
-///    err.desc())`) and exit 1. Never take over another producer's ring.
-/// 2. `nix::unistd::ftruncate(&fd, 256 + capacity)` (ftruncate(2)): a new
-///    object is 0 bytes long, and touching a mapping past its end is SIGBUS.
-/// 3. `Ring::map_shared(&fd, size)`, then `ring.init(capacity)`.
-///    If step 2 or 3 fails, `shm_unlink` NAME: no consumer can have used it.
-/// 4. `ring.produce(&mut std::io::stdin().lock())`, exit 0.
+/// Pitfalls:
+/// - NAME that already exists is another producer's ring: never take it
+///   over (`ring-producer: NAME: File exists`, exit 1).
+/// - A new object is 0 bytes long, and touching a mapping past the end of
+///   its object raises SIGBUS.
+/// - If sizing or mapping fails, nobody can have used NAME yet: remove it.
+///   Once the magic is stored, never: the consumer may not even have
+///   started, and removing NAME is its job.
 ///
-/// Once the magic is stored, never unlink NAME: the consumer may not even
-/// have started yet. Removing it is the consumer's job.
+/// Read: shm_overview(7), shm_open(3), ftruncate(2), mmap(2),
+/// shm_unlink(3); handouts/ring.md.
+/// Stuck? `cargo grade --hint ring-producer` shows one hint at a time.
 fn produce(name: &str, capacity: u64) -> ipc_common::Result<()> {
     let _ = (name, capacity);
-    todo!("create, size, map and initialise the ring, then fill it from stdin (the steps above)")
+    todo!("create, size, map and initialise the ring, then fill it from stdin")
 }

@@ -168,24 +168,22 @@ impl<'a> Unmarshal<'a> {
 /// returns (without LEN). `Ok(None)`: the stream ended cleanly, before a
 /// message began (the other side closed between messages).
 ///
-/// A stream has no message boundaries. One `read` may return 1 byte of
-/// LEN, or half a request, or the end of one request and the start of the
-/// next: read in a loop until you have exactly what you need.
-/// `read_exact` does that loop for you (man 2 read: "it is not an error if
-/// this number is smaller than the number of bytes requested").
+/// Pitfalls:
+/// - A stream has no message boundaries: one `read` may return 1 byte of
+///   LEN, or half a request, or the end of one request and the start of
+///   the next (man 2 read: "it is not an error if this number is smaller
+///   than the number of bytes requested").
+/// - A stream that ends inside LEN or inside the body is an error
+///   (`ErrorKind::UnexpectedEof`), not a clean end.
+/// - LEN comes from the other side: a LEN outside `min..=max` is
+///   `ErrorKind::InvalidData`, returned WITHOUT reading the body, and
+///   before anything is allocated: a LEN of 4294967295 must not cost 4 GiB.
 ///
-/// The steps:
-/// 1. Read LEN's 4 bytes. If the stream ends before the first byte: `Ok(None)`;
-///    if it ends after 1 to 3 bytes: an `ErrorKind::UnexpectedEof` error.
-/// 2. A LEN outside `min..=max`: return `ErrorKind::InvalidData` WITHOUT
-///    reading the body (the server then closes the connection). Check
-///    before you allocate: a LEN of 4294967295 must not cost 4 GiB.
-/// 3. Read exactly LEN bytes (`read_exact` into a `vec![0; len]`, or
-///    `stream.take(len).read_to_end(..)`); a stream that ends early is
-///    `UnexpectedEof`.
+/// Read: read(2), handouts/rpc.md (Framing a stream with a length prefix,
+/// Reading exactly N bytes).
 pub fn read_message(stream: &mut impl Read, min: u32, max: u32) -> io::Result<Option<Vec<u8>>> {
     let _ = (stream, min, max);
-    todo!("read LEN, check it, then read exactly LEN bytes (the steps above)")
+    todo!("read LEN, check it, then read exactly LEN bytes")
 }
 
 /// Writes a whole message (made by [`Marshal::finish`]). `write_all` loops

@@ -24,16 +24,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+#[allow(unused_imports)]
 use ipc_common::{fail, fail_with};
 use rpc::Unmarshal;
 
 /// Used in error messages: `rpc-client: CONTEXT: REASON`.
+#[allow(dead_code)]
 const PROGRAM: &str = "rpc-client";
 const USAGE: &str = "rpc-client [--timeout MS] [--repeat N] (--unix PATH | HOST PORT) PROC [ARG...]";
 
 /// Exit status when the server answered with a STATUS other than 0.
+#[allow(dead_code)]
 const STATUS_FAILED: u8 = 3;
 /// Exit status when no reply came in time.
+#[allow(dead_code)]
 const STATUS_TIMED_OUT: u8 = 4;
 
 /// The command line, parsed by clap.
@@ -95,20 +99,24 @@ impl Call {
         }
     }
 
-    /// The client stub's first half: the request for this call, ID `id`:
-    /// `rpc::Marshal::message().u32(id).u16(PROC)`, then the arguments as
-    /// the table says (add and div: two i64; upper and stat: a str; sum: a
-    /// list; sleep: a u32, not an i64), then `.finish()`.
+    /// The client stub's first half: the request for this call, with ID
+    /// `id`, as the contract's table of procedures says
+    /// (handouts/rpc.md#messages).
+    ///
+    /// Pitfalls:
+    /// - `sleep`'s argument is a `u32`, not an `i64` like the others.
     fn request(&self, id: u32) -> Vec<u8> {
         let _ = (id, rpc::proc_number(self.name()));
         todo!("marshal ID, PROC and the arguments")
     }
 
     /// The client stub's second half: the results of a successful call
-    /// (the fields after STATUS 0), as the line to print: add and sum the
-    /// i64; upper the string; div `q r`; sleep `ok`; stat `SIZE MODE` with
-    /// the mode in octal (`format!("{size} {mode:o}")`). `None` if they do
-    /// not fill the reply exactly (`fields.end()`): a bad reply.
+    /// (the fields after STATUS 0), as the line the contract says to print
+    /// (handouts/rpc.md#rpc-client). `None` if they do not fill the reply
+    /// exactly: a bad reply.
+    ///
+    /// Pitfalls:
+    /// - `stat`'s mode is printed in octal, as `ls` and `chmod` write it.
     fn results(&self, fields: Unmarshal) -> Option<String> {
         let _ = fields;
         todo!("unmarshal the results and format them")
@@ -116,11 +124,11 @@ impl Call {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     // Where to: `--unix PATH`, or the first two words, HOST and PORT.
     let (server, words) = match &args.unix {
@@ -137,19 +145,22 @@ fn main() -> ExitCode {
     run(&server, &call, args.repeat, Duration::from_millis(args.timeout))
 }
 
-/// The lab. The steps:
+/// The lab: connect once, make the call `repeat` times on that one
+/// connection, and print the last call's line.
 ///
-/// 1. Connect ([`Server::connect`]). On failure: `rpc-client: ADDR: REASON`,
-///    exit 1 (`fail(PROGRAM, server, ipc_common::os_reason(&e))`; ADDR is
-///    `HOST:PORT` or PATH, which `Server`'s Display writes).
-/// 2. `repeat` times, on that one connection: send a request and read its
-///    reply ([`exchange`]), with a new ID for each call (any numbers will
-///    do, e.g. 1, 2, 3...). If a call fails, report it
-///    ([`Failure::report`]) and stop there.
-/// 3. Print the last call's line on stdout (`println!`) and exit 0.
+/// Pitfalls:
+/// - Cannot connect: `rpc-client: ADDR: REASON`, exit 1 (ADDR as
+///   `Server`'s Display writes it). A failed call is reported (see
+///   [`Failure::report`]) and ends the program.
+/// - Each call on the connection has a new ID: a reply to another ID is
+///   not this call's.
+///
+/// Read: handouts/rpc.md (rpc-client, What a client can do when the
+/// server crashes).
+/// Stuck? `cargo grade --hint rpc-client` shows one hint at a time.
 fn run(server: &Server, call: &Call, repeat: u32, timeout: Duration) -> ExitCode {
     let _ = (server, call, repeat, timeout);
-    todo!("connect once, make the call `repeat` times, print the last results (the steps above)")
+    todo!("connect once, make the call `repeat` times, print the last results")
 }
 
 /// Where the server is.
@@ -159,9 +170,15 @@ enum Server {
 }
 
 impl Server {
-    /// socket(2) + connect(2): over TCP, `rpc::resolve(host, port)` and
-    /// `rpc::first_that_works(&addrs, TcpStream::connect)` (so `localhost`
-    /// and `::1` work); with --unix, `UnixStream::connect(path)` (man 7 unix).
+    /// Connects: socket(2) + connect(2), over TCP or to the Unix domain
+    /// socket at PATH.
+    ///
+    /// Pitfalls:
+    /// - HOST may have several addresses (`localhost`: `::1` and
+    ///   `127.0.0.1`), and a server may listen on only one: try each.
+    ///
+    /// Read: connect(2), unix(7), getaddrinfo(3); `rpc::resolve` and
+    /// `rpc::first_that_works` are given.
     #[allow(dead_code)]
     fn connect(&self) -> io::Result<Conn> {
         todo!("connect over TCP or to the socket file")
@@ -178,14 +195,17 @@ enum Conn {
 
 #[allow(dead_code)]
 impl Conn {
-    /// SO_RCVTIMEO and SO_SNDTIMEO (socket(7)): a read or write that waits
-    /// longer fails with EAGAIN (`ErrorKind::WouldBlock`). `timeout` must not
-    /// be zero.
+    /// Makes each read and write on the connection give up after
+    /// `timeout` (then it fails with `ErrorKind::WouldBlock`, or
+    /// `TimedOut`).
+    ///
+    /// Pitfalls:
+    /// - std refuses a timeout of zero.
+    ///
+    /// Read: socket(7) (SO_RCVTIMEO, SO_SNDTIMEO).
     fn set_timeouts(&self, timeout: Duration) -> io::Result<()> {
-        match self {
-            Conn::Tcp(s) => s.set_read_timeout(Some(timeout)).and_then(|()| s.set_write_timeout(Some(timeout))),
-            Conn::Unix(s) => s.set_read_timeout(Some(timeout)).and_then(|()| s.set_write_timeout(Some(timeout))),
-        }
+        let _ = timeout;
+        todo!("a time limit on each read and write")
     }
 }
 
@@ -236,35 +256,31 @@ enum Failure {
 }
 
 impl Failure {
-    /// `rpc-client: PROC: WHAT` with the contract's exit status.
+    /// Reports the failure as the contract says (handouts/rpc.md#rpc-client):
+    /// `rpc-client: PROC: WHAT` on stderr, and the exit status for that
+    /// kind of failure.
     #[allow(dead_code)]
     fn report(self, proc: &str) -> ExitCode {
-        match self {
-            Failure::Status(message) => fail_with(STATUS_FAILED, PROGRAM, proc, message),
-            Failure::TimedOut => fail_with(STATUS_TIMED_OUT, PROGRAM, proc, "timed out"),
-            Failure::Closed => fail(PROGRAM, proc, "connection closed"),
-            Failure::BadReply => fail(PROGRAM, proc, "bad reply"),
-            Failure::Io(e) => fail(PROGRAM, proc, ipc_common::os_reason(&e)),
-        }
+        let _ = proc;
+        todo!("the contract's line and exit status for each failure")
     }
 }
 
-/// One call on the connection: send `call.request(id)` with
-/// `rpc::write_message`, read the reply with `rpc::read_message(..,
-/// rpc::MIN_REPLY_LEN, u32::MAX)`, then unmarshal it: ID (must be `id`,
-/// else `BadReply`), STATUS; if STATUS is not 0, one `str`, the message
-/// (`Failure::Status`); else `call.results(fields)`.
+/// One call on the connection: send `call`'s request with ID `id`, read
+/// its reply, and unmarshal it into the line to print, or a [`Failure`].
 ///
-/// What the errors mean:
-/// - The time-out: set the socket's read (and write) timeout before you
-///   read, to what is left of `timeout` for this call (`set_read_timeout`,
-///   SO_RCVTIMEO in socket(7)). A read that times out fails with
-///   `ErrorKind::WouldBlock` (or `TimedOut`): `Failure::TimedOut`. Pitfall:
-///   the reply may come in several reads; the time-out is for the whole
-///   reply, not for each read.
-/// - `read_message` returning `Ok(None)` or `UnexpectedEof`, or a read or
-///   write failing with `ConnectionReset` or `BrokenPipe`: the server closed
-///   the connection, `Failure::Closed` (not a bad reply).
+/// Pitfalls:
+/// - The reply must carry the request's ID, and fields that fit: anything
+///   else is a bad reply.
+/// - STATUS other than 0 carries the server's message.
+/// - The time-out is for the whole reply, not for each read: the reply may
+///   come in several reads.
+/// - The server closing the connection (the stream ends, or a read or
+///   write is reset or hits a broken pipe) is `Closed`, not a bad reply.
+///
+/// Read: handouts/rpc.md (Messages, What a client can do when the server
+/// crashes); `rpc::write_message` and `rpc::read_message` are yours, in
+/// src/rpc/mod.rs.
 #[allow(dead_code)]
 fn exchange(conn: &mut Conn, call: &Call, id: u32, timeout: Duration) -> Result<String, Failure> {
     let _ = (conn, call, id, timeout);

@@ -46,26 +46,20 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
-    // 1. SIGPIPE. Writing to a connection whose client is gone raises it,
-    //    and its default action kills the whole server (signal(7)). Rust's
-    //    runtime sets it to SIG_IGN before `main`, and std's TcpStream and
-    //    UnixStream send with MSG_NOSIGNAL; a C server, or one that writes
-    //    to the raw descriptor with write(2), must ignore it itself. Say so
-    //    here, or set it yourself: `nix::sys::signal::signal(Signal::SIGPIPE,
-    //    SigHandler::SigIgn)` (unsafe: it installs a disposition; SIG_IGN
-    //    runs no code of yours, say so in a `// SAFETY:` comment).
-    // 2. Stopping: `rpc::on_termination(|_| { ...; std::process::exit(0) })`
-    //    first (before any thread). With --unix, remove PATH there first
-    //    (`std::fs::remove_file`): a socket file outlives its process. Only
-    //    remove the file once YOUR bind made it (e.g. keep its path in a
-    //    `static OnceLock<PathBuf>` set after bind): a server that failed
-    //    with `Address already in use` must not remove another server's file.
+    // Pitfalls:
+    // - SIGPIPE: writing to a connection whose client is gone raises it,
+    //   and its default action kills the whole server (signal(7)). Say in
+    //   a comment why yours survives, or make sure that it does.
+    // - SIGINT or SIGTERM: exit 0, and with --unix remove PATH first (a
+    //   socket file outlives its process), but only once YOUR bind made
+    //   it: a server that failed with `Address already in use` must not
+    //   remove another server's file. `rpc::on_termination` is given.
     match (&args.unix, args.port) {
         (Some(path), _) => ipc_common::finish(PROGRAM, serve_unix(path)),
         (None, Some(port)) => ipc_common::finish(PROGRAM, serve_tcp(args.host.as_deref().unwrap_or("127.0.0.1"), port)),
@@ -73,69 +67,70 @@ fn main() -> ExitCode {
     }
 }
 
-/// TCP, as in lab `sockets`: `rpc::resolve(host, port)`, then
-/// `rpc::first_that_works(&addrs, TcpListener::bind)` (socket + bind +
-/// listen), print `listening on {listener.local_addr()}` and flush. Then
-/// accept in a loop and hand each connection to [`spawn_connection`].
-/// Errors: `ipc_common::fail(PROGRAM, "bind", ipc_common::os_reason(&e))`.
+/// TCP, as in lab `sockets`: listen on HOST:PORT, print `listening on
+/// ADDR` (the address really bound: port 0 lets the system choose) and
+/// flush, then serve every connection as it comes (see
+/// [`spawn_connection`]). Errors: `rpc-server: bind: REASON`, exit 1.
+///
+/// Read: bind(2), listen(2), accept(2); `rpc::resolve` and
+/// `rpc::first_that_works` are given.
+/// Stuck? `cargo grade --hint rpc-server` shows one hint at a time.
 fn serve_tcp(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
-    todo!("bind, print `listening on ADDR`, accept connections (the steps above)")
+    todo!("bind, print `listening on ADDR`, accept connections")
 }
 
-/// A Unix domain stream socket at `path`: [`bind_unix`], then print
-/// `listening on PATH` (the path as given) and flush, then accept in a loop
-/// (`UnixListener::accept`) exactly as over TCP. On an error:
-/// `rpc-server: PATH: REASON`, exit 1.
+/// A Unix domain stream socket at `path` ([`bind_unix`]): print
+/// `listening on PATH` (the path as given) and flush, then serve every
+/// connection as over TCP. On an error: `rpc-server: PATH: REASON`, exit 1.
+///
+/// Read: unix(7).
 fn serve_unix(path: &Path) -> ipc_common::Result<()> {
     let _ = path;
     todo!("bind_unix, print `listening on PATH`, accept connections")
 }
 
-/// socket(AF_UNIX, SOCK_STREAM) + bind + listen at `path`: `UnixListener::bind`.
+/// socket(AF_UNIX, SOCK_STREAM) + bind + listen at `path`.
 ///
-/// Pitfall: bind(2) fails with EADDRINUSE whenever something is at `path`,
-/// and a socket file stays behind after its server is gone (a crash, a
-/// kill -9). Three cases (man 7 unix):
-/// - a socket file nobody listens on: `UnixStream::connect(path)` fails with
-///   ECONNREFUSED (`ErrorKind::ConnectionRefused`). It is stale: remove it
-///   and bind again;
-/// - a socket a server listens on (connect works): leave it alone and fail
-///   with bind's error (`Address already in use`);
-/// - not a socket at all (`std::fs::symlink_metadata(path)`, then
-///   `file_type().is_socket()` from `std::os::unix::fs::FileTypeExt`): leave
-///   it alone and fail with EEXIST (`std::io::Error::from_raw_os_error(libc::EEXIST)`,
-///   whose text is `File exists`).
+/// Pitfalls:
+/// - bind(2) fails with EADDRINUSE whenever something is at `path`, and a
+///   socket file stays behind after its server is gone (a crash, a
+///   `kill -9`). The contract's three cases (man 7 unix):
+///   - a socket file nobody listens on is stale: replace it;
+///   - a socket a server listens on: leave it alone, and fail with bind's
+///     error (`Address already in use`);
+///   - not a socket at all: leave it alone, and fail with `File exists`.
 ///
-/// Never remove `path` before trying bind: that would take the address of a
-/// live server, or delete someone's file.
+///   How can the first two be told apart without harming either?
+/// - Never remove `path` before trying bind: that would take the address
+///   of a live server, or delete someone's file.
+///
+/// Read: unix(7), bind(2), connect(2), lstat(2);
+/// handouts/rpc.md#unix-domain-sockets-and-stale-socket-files.
 #[allow(dead_code)]
 fn bind_unix(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
     let _ = path;
-    todo!("bind; on EADDRINUSE, replace a stale socket only (the cases above)")
+    todo!("bind; on EADDRINUSE, replace a stale socket only")
 }
 
-/// Serves one connection on a thread of its own: `std::thread::spawn(move ||
-/// serve(stream))`, at once, so that a slow call (a `sleep`) or an idle
-/// client on one connection never delays another. (A server that serves
-/// one connection at a time fails `server-concurrent`.)
+/// Serves one connection ([`serve`]) so that a slow call (a `sleep`) or an
+/// idle client on one connection never delays another. (A server that
+/// serves one connection at a time fails `server-concurrent`.)
 #[allow(dead_code)]
 fn spawn_connection<S: Read + Write + Send + 'static>(stream: S) {
     let _ = stream;
-    todo!("a thread per connection")
+    todo!("serve the connection without holding up the others")
 }
 
 /// Answers the requests of one connection, one at a time, until the client
 /// closes it. Generic over `Read + Write`: the same code serves a
 /// `TcpStream` and a `UnixStream`.
 ///
-/// Loop: `rpc::read_message(&mut stream, rpc::MIN_REQUEST_LEN, rpc::MAX_LEN)`;
-/// `Ok(None)`: the client closed, return. Any error (a LEN out of bounds, a
-/// connection that ends or is reset in the middle of a request) ends THIS
-/// connection: return from the thread. Never `exit`, never `unwrap()` what
-/// a client controls: the server never dies of what one client sends.
-/// Otherwise `rpc::write_message(&mut stream, &answer(&request))`; if that
-/// fails (the client is gone: EPIPE, ECONNRESET), return too.
+/// Pitfalls:
+/// - Whatever one client sends (a LEN out of bounds, a connection that
+///   ends or is reset in the middle of a request, a client gone before its
+///   reply) ends THAT connection only. Never `exit`, never `unwrap()` what
+///   a client controls: the server never dies of what one client sends.
 #[allow(dead_code)]
 fn serve<S: Read + Write>(stream: S) {
     let _ = stream;
@@ -145,12 +140,12 @@ fn serve<S: Read + Write>(stream: S) {
 /// Why a call has no results: STATUS and its message.
 type Failure = (u8, String);
 
-/// The server stub: a request (ID, PROC, arguments) in, the reply out.
+/// The server stub: a request (ID, PROC, arguments) in, its reply out. The
+/// reply echoes the request's ID (handouts/rpc.md#messages).
 ///
-/// Unmarshal ID (`u32`) and PROC (`u16`): `read_message` checked LEN >= 6,
-/// so they are there. The reply: `Marshal::message().u32(id)`, then
-/// `.u8(rpc::OK)` and the results, or `.u8(status).str(&message)`, then
-/// `.finish()`. The reply echoes the request's ID.
+/// Pitfalls:
+/// - `read_message` checked LEN >= 6, so ID and PROC are there; nothing
+///   after them can be trusted.
 #[allow(dead_code)]
 fn answer(request: &[u8]) -> Vec<u8> {
     let _ = request;
@@ -168,12 +163,15 @@ enum Results {
     Stat(u64, u32),
 }
 
-/// Unmarshals PROC's arguments and calls it (see the table in the handout).
-/// Take the fields in order, then `args.end()`: arguments that do not fill
-/// the request exactly (too few bytes, extra bytes) or a `str` that is not
-/// UTF-8 are `(rpc::BAD_ARGUMENTS, "bad arguments")`. An unknown PROC is
-/// `(rpc::UNKNOWN_PROCEDURE, "unknown procedure")`: a reply like any other,
-/// and the connection carries on. `sleep` above 10000 ms: bad arguments.
+/// Unmarshals PROC's arguments and calls it (the table in the handout).
+///
+/// Pitfalls:
+/// - Arguments that do not fill the request exactly (too few bytes, extra
+///   bytes) or a `str` that is not UTF-8 are `(rpc::BAD_ARGUMENTS, "bad
+///   arguments")`.
+/// - An unknown PROC is `(rpc::UNKNOWN_PROCEDURE, "unknown procedure")`: a
+///   reply like any other, and the connection carries on.
+/// - `sleep` above 10000 ms: bad arguments.
 #[allow(dead_code)]
 fn call(proc: u16, args: Unmarshal) -> Result<Results, Failure> {
     let _ = (proc, args);
@@ -182,13 +180,15 @@ fn call(proc: u16, args: Unmarshal) -> Result<Results, Failure> {
 
 // The procedures themselves: ordinary functions, which know nothing of the wire.
 
-/// Pitfall: `a + b` overflows (a panic in a debug build, a wrong answer in
-/// release). `checked_add` returns `None` on overflow: that is STATUS 3,
-/// `overflow`.
+/// `a + b`.
+///
+/// Pitfalls:
+/// - `a + b` may overflow (a panic in a debug build, a wrong answer in
+///   release): that is STATUS 3, `overflow`.
 #[allow(dead_code)]
 fn add(a: i64, b: i64) -> Result<i64, Failure> {
     let _ = (a, b);
-    todo!("checked_add")
+    todo!("a + b, or overflow")
 }
 
 /// ASCII letters only (`to_ascii_uppercase`): `é` and `ß` stay as they are.
@@ -198,9 +198,12 @@ fn upper(s: &str) -> String {
     todo!("ASCII a-z to A-Z")
 }
 
-/// The exact total: `[i64::MAX, 1, -2]` sums to MAX - 1, which fits, though
-/// a running i64 sum overflows on the way. Add in 128 bits (`i128::from`),
-/// then `i64::try_from(total)`: an error is `overflow`.
+/// The sum of `xs`.
+///
+/// Pitfalls:
+/// - The exact total counts: `[i64::MAX, 1, -2]` sums to MAX - 1, which
+///   fits, though a running `i64` sum overflows on the way. A total that
+///   does not fit is STATUS 3, `overflow`.
 #[allow(dead_code)]
 fn sum(xs: &[i64]) -> Result<i64, Failure> {
     let _ = xs;
@@ -208,21 +211,25 @@ fn sum(xs: &[i64]) -> Result<i64, Failure> {
 }
 
 /// Truncating division (q·b + r = a): `-7 / 2` is `-3` remainder `-1`,
-/// which is what Rust's (and C's) `/` and `%` do. `b == 0`: `division by
-/// zero`. `i64::MIN / -1` is 2^63, which does not fit: `checked_div` and
-/// `checked_rem` return `None`, STATUS 3 `overflow`.
+/// which is what Rust's (and C's) `/` and `%` do.
+///
+/// Pitfalls:
+/// - `b == 0`: `division by zero`.
+/// - `i64::MIN / -1` is 2^63, which does not fit: STATUS 3, `overflow`.
 #[allow(dead_code)]
 fn div(a: i64, b: i64) -> Result<(i64, i64), Failure> {
     let _ = (a, b);
-    todo!("division by zero, overflow, then / and %")
+    todo!("quotient and remainder, or why not")
 }
 
-/// stat(2) of `path`: `std::fs::metadata(path)` (it follows symbolic links,
-/// as stat does); `MetadataExt::size()` and `MetadataExt::mode()` (the whole
-/// `st_mode`, file type bits included: 0o100644 for a plain file). An error
-/// is STATUS 3 with the OS's text: `ipc_common::os_reason(&e)`.
+/// stat(2) of `path`: its size and its whole `st_mode` (file type bits
+/// included: 0o100644 for a plain file). An error is STATUS 3 with the
+/// OS's text (`ipc_common::os_reason`).
+///
+/// Pitfalls:
+/// - stat follows symbolic links; lstat does not.
 #[allow(dead_code)]
 fn stat(path: &str) -> Result<(u64, u32), Failure> {
     let _ = path;
-    todo!("metadata, size and mode")
+    todo!("the size and mode of path")
 }

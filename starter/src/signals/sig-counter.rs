@@ -47,38 +47,31 @@ extern "C" fn on_usr1(_: c_int) {
 }
 
 fn main() -> ExitCode {
-    if Args::try_parse().is_err() {
-        todo!("report the usage error with ipc_common::usage(USAGE)");
+    // Given: any argument is a usage error (`usage: ...` on stderr, exit 2).
+    if let Err(code) = ipc_common::parse_args::<Args>(USAGE) {
+        return code;
     }
     ipc_common::finish(PROGRAM, count_signals())
 }
 
-/// The lab. The steps:
+/// The lab: print `pid PID`, then count SIGUSR1, SIGUSR2 and SIGRTMIN,
+/// report on SIGHUP, and report and say `bye` on SIGINT or SIGTERM.
 ///
-/// 1. Build a `nix::sys::signal::SigSet` of SIGUSR1, SIGUSR2, SIGHUP, SIGINT,
-///    SIGTERM and SIGRTMIN. nix's `Signal` has no real-time signals: get the
-///    number with `libc::SIGRTMIN()` and add it with `libc::sigaddset` on the
-///    raw set (`*set.as_ref()`, then `SigSet::from_sigset_t_unchecked`).
-/// 2. Block them: `set.thread_swap_mask(SigmaskHow::SIG_BLOCK)` returns the
-///    old mask; keep it.
-/// 3. Install the handlers (`install` for the named signals; for SIGRTMIN,
-///    `libc::sigaction` with `sa_sigaction = handler as usize`).
-/// 4. Print `pid PID` (`nix::unistd::getpid()`).
-/// 5. Loop: `old_mask.suspend()` (sigsuspend(2)) unblocks the signals and
-///    sleeps in ONE step, and returns after a handler ran. Then look at the
-///    flags: report on SIGHUP; on SIGINT/SIGTERM report, print `bye`, return.
+/// Pitfalls:
+/// - The lost wake-up: look at the flags, find none set, and before you
+///   go to sleep the signal arrives; its handler runs at once, and then
+///   you sleep until some OTHER signal comes. Checking and going to sleep
+///   must be one atomic step, and the contract requires it: the grader
+///   looks, while your program is idle, at the system call it sleeps in
+///   (/proc/PID/task/*/syscall) and at its blocked signals (SigBlk).
+/// - Never loop over the flags without sleeping: that burns a whole CPU.
+/// - nix's `Signal` has no real-time signals: SIGRTMIN is a number
+///   (`libc::SIGRTMIN()`), added to a set and given a handler through libc.
+/// - Real-time signals queue; standard ones do not (one pending bit each).
 ///
-/// Why not `pause()`? The lost wake-up: you look at the flags, find none
-/// set, and before you reach pause() SIGHUP arrives; its handler sets the
-/// flag at once, then pause() sleeps until some OTHER signal comes, and the
-/// report waits. Blocking the signals makes a signal that arrives while you
-/// look stay pending; sigsuspend then unblocks and sleeps atomically, so the
-/// pending one wakes it at once. (sigwaitinfo, `SigSet::wait`, or reading a
-/// signalfd with the signals kept blocked are correct too.) The contract
-/// requires one of these, and the grader checks it while your program is
-/// idle, from /proc/PID/task/*/syscall (the call a sleeping thread is in)
-/// and SigBlk (its blocked signals). And never loop over the flags without
-/// sleeping: that burns a whole CPU.
+/// Read: signal(7), signal-safety(7), sigprocmask(2), sigaction(2),
+/// sigsuspend(2) (or sigwaitinfo(2), signalfd(2)); handouts/signals.md.
+/// Stuck? `cargo grade --hint sig-counter` shows one hint at a time.
 fn count_signals() -> ipc_common::Result<()> {
-    todo!("count signals: the steps above")
+    todo!("count signals until SIGINT or SIGTERM")
 }

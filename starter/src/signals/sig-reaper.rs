@@ -43,37 +43,36 @@ extern "C" fn on_sigchld(_: c_int) {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        Err(_) => todo!("report the usage error with ipc_common::usage(USAGE)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, reap_children(args.n))
 }
 
-/// The lab. The steps:
+/// The lab: install a SIGCHLD handler, fork N children (child i sleeps
+/// `(i * 7) % 50` ms and exits with `i % 256`), print each child as it is
+/// reaped, then `reaped N children`.
 ///
-/// 1. Block SIGCHLD (`SigSet::thread_swap_mask`, keep the old mask), then
-///    `install(Signal::SIGCHLD, on_sigchld, SaFlags::SA_NOCLDSTOP)`.
-/// 2. Fork N children (`unsafe { fork() }` with a `// SAFETY:` comment). A
-///    child sleeps with `std::thread::sleep` and ends with
-///    `ipc_common::exit_child(i % 256)`.
-/// 3. Loop: reap with `waitpid(None, Some(WaitPidFlag::WNOHANG))` until it
-///    says `StillAlive` (or ECHILD), printing each child; stop when all N are
-///    reaped; otherwise `old_mask.suspend()` until the next SIGCHLD.
+/// Pitfalls:
+/// - A pending signal is one bit, not a counter: ten children ending
+///   together may give ONE SIGCHLD, so one waitpid per signal loses
+///   children and the program waits forever.
+/// - The lost wake-up: reaping in the handler and waiting with
+///   `while reaped < n { pause() }` hangs when the last SIGCHLD comes
+///   between the test and pause(). Checking and going to sleep must be one
+///   atomic step: the grader looks at the system call your program sleeps
+///   in (/proc/PID/task/*/syscall) while its children are stopped.
+/// - The handler may only touch atomics; main does the reaping and the
+///   printing.
+/// - A child must end with `_exit`, never run the parent's code after it.
 ///
-/// The pitfall: a pending signal is one bit, not a counter. Ten children
-/// ending together may give ONE SIGCHLD, so one waitpid per signal loses
-/// children and the program waits forever.
-///
-/// The other pitfall, the lost wake-up: reaping in the handler and waiting
-/// with `while reaped < n { pause() }` hangs when the last SIGCHLD comes
-/// between the `reaped < n` test and pause(): the handler reaps the last
-/// child, then pause() sleeps with no child left to wake it. Keep SIGCHLD
-/// blocked except inside sigsuspend (or take it with sigwaitinfo or a
-/// signalfd): the contract requires it, and the grader looks at the system
-/// call your program sleeps in (/proc/PID/task/*/syscall) while it waits
-/// for children it has stopped with SIGSTOP.
+/// Read: signal(7), sigaction(2), sigprocmask(2), sigsuspend(2),
+/// waitpid(2) (WNOHANG), fork(2); handouts/signals.md.
+/// Stuck? `cargo grade --hint sig-reaper` shows one hint at a time.
 fn reap_children(n: u32) -> ipc_common::Result<()> {
     let _ = n;
-    todo!("fork N children and reap them: the steps above")
+    todo!("fork N children and reap every one")
 }

@@ -32,32 +32,44 @@ struct Args {}
 static PAGE: AtomicUsize = AtomicUsize::new(0);
 static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 
-/// The handler, in the SA_SIGINFO shape (`SigHandler::SigAction(on_segv)`).
+/// The handler, in the SA_SIGINFO shape (`SigHandler::SigAction(on_segv)`):
+/// prints `SIGSEGV at ADDR` (the faulting address), makes the page
+/// writable, and returns, so that the CPU runs the faulting write again.
 ///
-/// - The address: `unsafe { (*info).si_addr() } as usize`.
-/// - No println!/format!: they lock and allocate. Format the hex digits
-///   into a `[u8; 48]` on the stack yourself, then `libc::write(1, ...)`.
-///   Same format as `{:p}`: `0x`, lowercase, no leading zeros.
-/// - `nix::sys::mman::mprotect(page, size, PROT_READ | PROT_WRITE)`, then
-///   return: the CPU runs the faulting write again, and now it works.
+/// Pitfalls:
+/// - No println!/format!: they lock and allocate, and a handler may run
+///   while main holds that lock. Build the line in a buffer on the stack
+///   and write(2) it; `ADDR` in `{:p}`'s format: `0x`, lowercase hex, no
+///   leading zeros.
+/// - Returning without making the page writable faults again at once,
+///   forever.
+///
+/// Read: sigaction(2) (SA_SIGINFO, si_addr), signal-safety(7), mprotect(2).
 extern "C" fn on_segv(_: c_int, info: *mut libc::siginfo_t, _: *mut c_void) {
     let _ = info;
     // Returning without mprotect would fault again at once, forever.
 }
 
 fn main() -> ExitCode {
-    if Args::try_parse().is_err() {
-        todo!("report the usage error with ipc_common::usage(USAGE)");
+    // Given: any argument is a usage error (`usage: ...` on stderr, exit 2).
+    if let Err(code) = ipc_common::parse_args::<Args>(USAGE) {
+        return code;
     }
     ipc_common::finish(PROGRAM, fault_and_recover())
 }
 
-/// The lab. The steps: page size from `nix::unistd::sysconf(SysconfVar::PAGE_SIZE)`;
-/// `unsafe { nix::sys::mman::mmap_anonymous(None, size, PROT_READ, MAP_PRIVATE) }`;
-/// print `page at {:p}`; store PAGE and PAGE_SIZE; install `on_segv` with
-/// `SigAction::new(SigHandler::SigAction(on_segv), SaFlags::SA_SIGINFO, SigSet::empty())`;
-/// `ptr.write_volatile(42)` (volatile: the compiler must really write);
-/// read it back and print `value 42`.
+/// The lab: map one anonymous page read-only, print `page at ADDR`, write
+/// 42 to its first byte, recover in the handler, then print `value 42`.
+///
+/// Pitfalls:
+/// - The handler knows the page only through the statics above: set them
+///   before the fault.
+/// - The compiler may leave out or move a write it thinks nobody reads:
+///   the write to the page must really happen.
+///
+/// Read: mmap(2), sysconf(3) (page size), sigaction(2), mprotect(2);
+/// handouts/signals.md.
+/// Stuck? `cargo grade --hint sig-segv` shows one hint at a time.
 fn fault_and_recover() -> ipc_common::Result<()> {
-    todo!("map a read-only page, fault on it, recover in the handler: the steps above")
+    todo!("map a read-only page, fault on it, recover in the handler")
 }

@@ -35,34 +35,37 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line, or SECONDS that is not a finite number of
+    // at least 0, prints `usage: ...` on stderr and exits 2.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) if args.seconds.parse::<f64>().is_ok_and(|s| s.is_finite() && s >= 0.0) => args,
-        _ => todo!("report the usage error with ipc_common::usage(USAGE)"),
+        Ok(_) => return ipc_common::usage(USAGE),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, run_with_timeout(args))
 }
 
-/// The lab. The steps:
+/// The lab: run COMMAND in a new process group; after SECONDS send SIGTERM
+/// to the group, and SIGKILL one second later if it is still there. Exit
+/// as GNU `timeout` does: the command's status, 128+N if signal N killed
+/// it, 124 on a time-out, 127 if COMMAND is not found, 126 if it cannot be
+/// run (`timeout-run: COMMAND: REASON` on stderr).
 ///
-/// 1. Block SIGCHLD and SIGALRM; install handlers that set atomic flags.
-/// 2. fork. Child: `setpgid(0, 0)` (its own group), restore the old signal
-///    mask (a mask survives exec), `execvp`; if that returns, it failed:
-///    print `timeout-run: COMMAND: REASON` on stderr (REASON is the error's
-///    text, e.g. `No such file or directory`: `Errno::desc()`), then exit 127
-///    for ENOENT, else 126 (`ipc_common::exit_child`). In the child, between
-///    fork and exec, allocate nothing: build the message's pieces before
-///    fork and write them with `nix::unistd::write` to descriptor 2 (as GNU
-///    timeout prints `timeout: failed to run command 'x': No such file or
-///    directory`). Parent: also `setpgid(child, child)`.
-/// 3. Arm a timer: `libc::setitimer(ITIMER_REAL, ...)` takes seconds and
-///    microseconds (alarm(2) only whole seconds: 0.2 would not work).
-/// 4. Loop on `old_mask.suspend()`: on SIGCHLD, `waitpid(child, WNOHANG)`;
-///    on the first SIGALRM `killpg(child, SIGTERM)` and arm 1 s more; on the
-///    second, `killpg(child, SIGKILL)`.
+/// Pitfalls:
+/// - Signal the whole group: a shell's children would survive a signal to
+///   the child alone.
+/// - SECONDS may be a fraction (0.2): a timer of whole seconds will not do.
+/// - A signal mask and ignored signals survive exec: the command must
+///   start as if run directly.
+/// - Between fork and exec the child allocates nothing: prepare its error
+///   message before the fork.
+/// - The same lost wake-up as in sig-counter: checking and going to sleep
+///   must be one atomic step.
 ///
-/// Signal the GROUP (killpg), not only the child: a shell's children would
-/// survive. Exit 124 if the time ran out, else the command's status.
+/// Read: setpgid(2), killpg(3), setitimer(2), execvp(3), sigsuspend(2),
+/// waitpid(2); handouts/signals.md (Process groups, Exit statuses).
+/// Stuck? `cargo grade --hint timeout-run` shows one hint at a time.
 fn run_with_timeout(args: Args) -> ipc_common::Result<ExitCode> {
     let _ = args;
-    todo!("run the command with a time limit: the steps above")
+    todo!("run the command with a time limit")
 }

@@ -30,32 +30,33 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, run(&args.host, args.port))
 }
 
-/// The lab. The steps:
+/// The lab: connect to HOST:PORT, send stdin while printing what comes
+/// back, tell the server when stdin has ended, and exit 0 once the server
+/// has closed.
 ///
-/// 1. Resolve HOST with `(host, port).to_socket_addrs()` (getaddrinfo(3)) and
-///    try `TcpStream::connect` (socket(2) + connect(2)) on each address until
-///    one works. If none does, report the last error as
-///    `tcp-client: HOST:PORT: REASON` (`ipc_common::fail` with
-///    `ipc_common::os_reason(&err)`: no "(os error 111)").
-/// 2. Send and receive AT THE SAME TIME. Writing all of stdin before reading
-///    deadlocks on a big echo: the server's replies fill your receive buffer,
-///    the server blocks writing and stops reading, and then your writes
-///    block too. So: `stream.try_clone()` (dup(2)) and give the copy to a
-///    thread that copies stdin to it (`std::io::copy`), then calls
-///    `shutdown(Shutdown::Write)`: the server reads end of file, and you can
-///    still read. (Do not close: that ends both directions.)
-/// 3. Meanwhile the main thread copies the socket to stdout until `read`
-///    returns 0 (the server closed); then exit 0.
+/// Pitfalls:
+/// - HOST may be a name with several addresses: try each until one
+///   connects; report the last error as `tcp-client: HOST:PORT: REASON`
+///   (the OS's text alone, not std's "(os error 111)").
+/// - Writing all of stdin before reading deadlocks on a big echo: the
+///   server's replies fill your receive buffer, the server blocks writing
+///   and stops reading, and then your writes block too.
+/// - Closing the socket ends both directions; the server must see end of
+///   file while you can still read its last bytes.
+///
+/// Read: getaddrinfo(3), connect(2), shutdown(2), socket(7), tcp(7);
+/// handouts/sockets.md (Why two threads, Half-closing).
+/// Stuck? `cargo grade --hint tcp-client` shows one hint at a time.
 fn run(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
-    todo!("connect, then copy both ways at once (the steps above)")
+    todo!("connect, then copy both ways at once")
 }

@@ -34,38 +34,34 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, serve(&args.host, args.port))
 }
 
-/// The lab. The steps:
+/// The lab: an echo server on HOST:PORT that serves every client at the
+/// same time, and exits 0 within a second of SIGINT or SIGTERM.
 ///
-/// 1. SIGPIPE: writing to a connection the client has reset raises it, and
-///    its default action kills the whole server. Rust's runtime sets it to
-///    SIG_IGN before `main`, and std's `TcpStream::write` passes MSG_NOSIGNAL;
-///    say so in a comment, or set it yourself with `nix::sys::signal::signal`.
-/// 2. Stopping: `sockets::on_termination(|_| std::process::exit(0))`
-///    first thing (before any thread). Exiting ends every thread, and so
-///    every connection: no need to wait for clients.
-/// 3. `TcpListener::bind(addr)` is socket(2) + bind(2) + listen(2) (resolve
-///    HOST with `(host, port).to_socket_addrs()`). Print `listening on
-///    {listener.local_addr()}` and flush stdout.
-/// 4. Loop on `accept()` (accept(2)): a NEW socket for one client. Print
-///    `connection from {peer}` and hand the socket to a thread
-///    (`std::thread::spawn(move || ...)`) at once, so an idle client never
-///    blocks the others. (Or fork a child per client as in the lecture; then
-///    you must reap children, and end them on SIGTERM.)
-/// 5. In the thread: `read` into a buffer and `write_all` exactly the bytes
-///    read, until `read` returns 0 (the client shut down its side). A stream
-///    has no message boundaries: never expect one read per client write.
-///    On an error (ECONNRESET, EPIPE) end only this connection. Then drop
-///    the socket (close(2)) and print `connection closed {peer}`.
+/// Pitfalls:
+/// - Print `listening on ADDR` with the real address (port 0: the system
+///   chose one) and flush: the grader waits for that line.
+/// - An idle or slow client must never hold up the others.
+/// - A stream has no message boundaries: never expect one read per write
+///   of the client. Send back exactly the bytes read, all of them.
+/// - A client that resets, or vanishes while you write, ends its own
+///   connection only. Writing to such a socket raises SIGPIPE, whose
+///   default action kills the whole server: say in a comment why yours
+///   does not die (or make sure of it).
+/// - A signal must end the server even while it sleeps in accept.
+///
+/// Read: socket(7), tcp(7), bind(2), listen(2), accept(2), signal(7);
+/// handouts/sockets.md; `sockets::on_termination` is given.
+/// Stuck? `cargo grade --hint tcp-server` shows one hint at a time.
 fn serve(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
-    todo!("accept connections and echo each on its own thread (the steps above)")
+    todo!("accept connections and echo each, all at the same time")
 }

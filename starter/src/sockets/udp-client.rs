@@ -37,39 +37,34 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, run(args))
 }
 
-/// The lab. The steps:
+/// The lab: send each line of stdin (empty ones too, without their
+/// newline) as one datagram to HOST:PORT and print each reply as
+/// `Server says: REPLY`; a datagram without a reply in time is sent again,
+/// up to `retries` more times, then `udp-client: no reply from HOST:PORT`.
 ///
-/// 1. Resolve HOST: `(host, port).to_socket_addrs()` calls getaddrinfo(3), so
-///    `localhost` works. Use the first address that works.
-/// 2. `UdpSocket::bind("0.0.0.0:0")` (or `"[::]:0"` for an IPv6 server), then
-///    `connect(server)`. On a UDP socket connect(2) sends nothing: it fixes
-///    where `send` goes, and the kernel then drops datagrams from anyone else
-///    (the contract: ignore replies from a third party).
-/// 3. For each line of stdin (`BufRead::split(b'\n')` keeps empty lines):
-///    `send(line)`, then wait for the reply with a timeout:
-///    `set_read_timeout(Some(ms))` (SO_RCVTIMEO, socket(7)); `recv` then fails
-///    with `ErrorKind::WouldBlock` (or `TimedOut`) when the time is up, and
-///    you send again: 1 + R tries in all.
-///    A CONNECTED UDP socket may also see `ErrorKind::ConnectionRefused`
-///    from `recv` (ECONNREFUSED): the kernel got an ICMP "port unreachable"
-///    for an earlier datagram, because nothing listened at HOST:PORT then.
-///    That is not a reply and not a reason to stop: treat it as "no reply
-///    yet", wait out the rest of this try's MS milliseconds (sleep until the
-///    try's deadline), and send again as after a time-out. Exiting at once
-///    would break the contract's count of tries and its time.
-/// 4. Print `Server says: ` and the reply's bytes, then `\n`.
-/// 5. No reply after the last try: `udp-client: no reply from HOST:PORT` on
-///    stderr, exit 1 (HOST and PORT as given on the command line).
+/// Pitfalls:
+/// - HOST may be a name (`localhost`), an IPv4 or an IPv6 address: the
+///   local socket must be of the server's family.
+/// - Replies from anyone but the server must be ignored.
+/// - UDP loses datagrams: a receive must not wait forever.
+/// - A socket that knows its peer may report an earlier datagram's ICMP
+///   "port unreachable" on a later receive (ECONNREFUSED): that is not a
+///   reply, and not a reason to stop early; the contract counts tries and
+///   their time.
+///
+/// Read: udp(7), socket(7) (SO_RCVTIMEO), connect(2) on a datagram socket,
+/// send(2), recv(2), getaddrinfo(3); handouts/sockets.md.
+/// Stuck? `cargo grade --hint udp-client` shows one hint at a time.
 fn run(args: Args) -> ipc_common::Result<()> {
     let _ = (args.timeout, args.retries, args.host, args.port);
-    todo!("send each line, with retransmission (the steps above)")
+    todo!("send each line, with retransmission")
 }

@@ -33,37 +33,32 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, serve(&args.host, args.port))
 }
 
-/// The lab. The steps:
+/// The lab: bind a UDP socket to HOST:PORT, say `listening on ADDR`, then
+/// answer every datagram (`from ADDR: MESSAGE` printed, `ack N: MESSAGE`
+/// sent back, N counting from 1); on SIGINT or SIGTERM print
+/// `received N datagrams` and exit 0.
 ///
-/// 1. First of all, before any thread exists: arrange for SIGINT/SIGTERM to
-///    print `received N datagrams` and exit 0. `sockets::
-///    on_termination(|_| ...)` runs your closure on its own thread; share the
-///    count with it through an `Arc<AtomicU64>`. Flush stdout before
-///    `std::process::exit(0)`.
-/// 2. Find the address: `(host, port).to_socket_addrs()` (std::net::ToSocketAddrs)
-///    calls getaddrinfo(3); `::1` gives an IPv6 address.
-/// 3. `UdpSocket::bind(addr)` is socket(2) + bind(2). With port 0 the kernel
-///    picks the port: `socket.local_addr()` (getsockname(2)) tells you which.
-///    Print `listening on {addr}` (`SocketAddr`'s Display writes `[::1]:PORT`
-///    for IPv6) and flush stdout: the grader waits for that line.
-/// 4. Loop: `recv_from(&mut buf)` (recvfrom(2)) returns ONE datagram and its
-///    sender. Use a 65536-byte buffer: a smaller one cuts long datagrams
-///    short. An empty datagram is a datagram (0 bytes), not end of file.
-/// 5. Print `from {sender}: ` then the bytes, then `\n`; reply with
-///    `send_to(b"ack N: MESSAGE", sender)` (sendto(2)).
+/// Pitfalls:
+/// - Port 0 lets the system choose: print the address really bound, in
+///   `SocketAddr`'s form (`[::1]:PORT` for IPv6), and flush.
+/// - A datagram is one message of up to 64 KiB: a smaller buffer cuts it
+///   short. An empty datagram is a datagram, not end of file.
+/// - The signal comes while the main thread sleeps in a receive: a flag
+///   set by a handler would never be looked at.
 ///
-/// On a failed system call: `return ipc_common::fail(PROGRAM, "bind", reason)`,
-/// with `ipc_common::os_reason(&err)` as the reason for a `std::io::Error`.
+/// Read: udp(7), bind(2), getsockname(2), recvfrom(2), sendto(2),
+/// getaddrinfo(3); handouts/sockets.md; `sockets::on_termination` is given.
+/// Stuck? `cargo grade --hint udp-server` shows one hint at a time.
 fn serve(host: &str, port: u16) -> ipc_common::Result<()> {
     let _ = (host, port);
-    todo!("answer datagrams until SIGTERM (the steps above)")
+    todo!("answer datagrams until SIGTERM")
 }

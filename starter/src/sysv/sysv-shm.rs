@@ -41,46 +41,35 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // Given: a bad command line prints `usage: ...` on stderr and exits 2
+    // (the contract's convention); `--help` prints clap's help.
+    let args = match ipc_common::parse_args::<Args>(USAGE) {
         Ok(args) => args,
-        // The contract: a usage error prints ONE line on stderr and exits
-        // with status 2. `ipc_common::usage(USAGE)` does exactly that.
-        Err(_) => todo!("report the usage error: `usage: {USAGE}` (see the comment above)"),
+        Err(code) => return code,
     };
     ipc_common::finish(PROGRAM, shmdemo(args))
 }
 
 /// The lab: the lecture's shmdemo, with its errors handled. Write the
-/// functions in `mod.rs` first, then these steps (`man 7 sysvipc` gives
-/// the picture; each call has its own page):
+/// functions in `mod.rs` first.
 ///
-/// 1. TEXT longer than 1023 bytes (`OsStrExt::as_bytes`): print
-///    `sysv-shm: text too long` on stderr and exit 1, BEFORE touching any
-///    segment (the NUL after TEXT must fit in the 1024 bytes).
-/// 2. `sysv::key(&keyfile, b'R')`. On error:
-///    `ipc_common::fail(PROGRAM, keyfile.display(), ipc_common::os_reason(&e))`
-///    prints `sysv-shm: KEYFILE: No such file or directory`. Stop there.
-/// 3. `sysv::get(key, SEGMENT_SIZE, libc::IPC_CREAT | 0o644)`: finds the
-///    segment of that key or creates it (zero-filled). On error, the same
-///    `fail(PROGRAM, KEYFILE, ...)`: EINVAL (`Invalid argument`) means the
-///    existing segment is smaller than 1024 bytes. Do not "fix" it by
-///    removing it: it is not yours.
-/// 4. `sysv::Attached::new(id, SEGMENT_SIZE)` (shmat).
-/// 5. With TEXT: print `writing to segment: "TEXT"` (TEXT's bytes as they
-///    are: `std::io::Write::write_all` on stdout), then copy TEXT to the
-///    start of the segment and put ONE NUL byte right after it. Without
-///    the NUL, `short` written over `a longer text` reads back as
-///    `shortger text`: C's `strncpy(data, text, 1024)` in the lecture copies
-///    the NUL for you; `copy_from_slice` does not.
-///    Without TEXT: print `segment contains: "CONTENT"`, CONTENT being the
-///    bytes before the first NUL, or all 1024 if there is none (another
-///    program may have filled the segment: no `unwrap`, and never read past
-///    the 1024 bytes).
-/// 6. Flush stdout, then `segment.detach()` (shmdt).
-/// 7. `--remove`: `sysv::remove(id)` (shmctl IPC_RMID), then print
-///    `segment removed`. Without `--remove` the segment stays: that is the
-///    point, the next run finds it.
+/// Pitfalls:
+/// - TEXT over 1023 bytes is refused before any segment is touched, or
+///   even created: `sysv-shm: text too long`, exit 1.
+/// - A missing KEYFILE, and an existing segment of the key that is too
+///   small, are reported at KEYFILE as the contract says. Never remove or
+///   replace a segment you did not create: someone else is using it.
+/// - Write TEXT and a NUL byte after it: without the NUL, `short` written
+///   over `a longer text` reads back as `shortger text`.
+/// - A segment someone else filled may hold no NUL at all: print what the
+///   contract says, without `unwrap`, and never read past its 1024 bytes.
+/// - Without `--remove` the segment stays: that is the point, the next run
+///   finds it.
+///
+/// Read: sysvipc(7), ftok(3), shmget(2), shmat(2), shmdt(2), shmctl(2);
+/// handouts/sysv.md.
+/// Stuck? `cargo grade --hint sysv-shm` shows one hint at a time.
 fn shmdemo(args: Args) -> ipc_common::Result<()> {
     let _ = (args.remove, args.keyfile, args.text);
-    todo!("the steps above")
+    todo!("write TEXT into the segment, or print what it holds")
 }

@@ -19,6 +19,7 @@ fn result(student: &str, score: u32, checks: Option<Vec<CheckResult>>) -> Graded
         grader: Some("g".into()),
         rubric: Some("r".into()),
         seal: None,
+        hints: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn info(name: &str) -> CheckInfo {
         hint: HOSTILE.into(),
         see: "handouts/pipe.md#x".into(),
         hidden: false,
+        programs: vec!["pipe-message".into()],
     }
 }
 
@@ -112,6 +114,36 @@ fn checks_are_listed_worst_first() {
     assert_eq!(order, [("bad", 0, 2), ("half", 1, 2), ("ok", 2, 2), ("none", 0, 0)]);
     assert_eq!(rows[0].kinds, [("output".to_string(), 2)]);
     assert_eq!(rows[0].whats, [("x".to_string(), 2)]);
+}
+
+/// The hints column counts the students who asked for the check's
+/// programs, by the most rungs each saw; a record's note is shown.
+#[test]
+fn hints_asked_are_counted_by_rung() {
+    use crate::batch::HintsShown;
+    let hinted = |student: &str, shown: &[(&str, u32)], note: Option<&str>| {
+        let mut g = result(student, 1, Some(vec![outcome("a", false, "x")]));
+        let shown = shown.iter().map(|(p, n)| (p.to_string(), *n)).collect();
+        g.hints = Some(HintsShown { shown, note: note.map(String::from) });
+        g
+    };
+    let results = [
+        hinted("a", &[("pipe-message", 1)], None),
+        hinted("b", &[("pipe-message", 3), ("pipeline", 2)], None),
+        hinted("c", &[("pipeline", 1)], Some(HOSTILE)),
+        result("d", 0, Some(vec![outcome("a", true, "")])),
+    ];
+    let checks = [info("a")];
+    let facts = facts();
+    let class = Class { results: &results, labs: &[], checks: &checks, facts: &facts };
+    let rows = check_rows(&class);
+    assert_eq!(rows[0].rungs, [(1, 1), (3, 1)]);
+    assert_eq!(rows[0].hinted(), 2);
+    let page = index(&class);
+    assert!(page.contains("data-hinted=\"2\""), "{page}");
+    assert!(page.contains("rung 1: 1, rung 3: 1"), "{page}");
+    assert!(page.contains("Hint records ignored in part or whole: c (&lt;script&gt;"), "{page}");
+    assert!(!page.contains("<script"), "{page}");
 }
 
 /// Bins cover every score from 0 to max once, in order.
