@@ -304,7 +304,7 @@ impl Done {
             return Ok(self);
         }
         Err(self
-            .fail("wrong exit status")
+            .fail(format!("{} where the contract asks for exit status {code}", self.exit))
             .kind(Kind::Status)
             .expected(format!("exit status {code}"))
             .got(self.exit.to_string())

@@ -383,7 +383,7 @@ fn run_one(
             Ok(()) => Err(Fail::new("the program left something behind that the contract does not allow")
                 .kind(Kind::Leak)
                 .note(what)
-                .note("wait for every child you fork, and unlink every IPC object your program owns")),
+                .note(leak_advice(&left))),
             Err(fail) => Err(fail.note(what)),
         };
     }
@@ -395,6 +395,24 @@ fn run_one(
     active().dirs.retain(|d| *d != path);
     drop(confined);
     Run::single(result.err(), elapsed, commands)
+}
+
+/// What to do about the leftovers `left` (as `left behind:` names them):
+/// a System V segment is meant to outlive its program, so only processes,
+/// shared-memory objects and queues get the usual advice.
+fn leak_advice(left: &[String]) -> String {
+    let mut advice = Vec::new();
+    if left.iter().any(|l| l.contains("process(es) still running")) {
+        advice.push("wait for every child you fork");
+    }
+    if left.iter().any(|l| l.starts_with("the shared-memory object") || l.starts_with("the message queue")) {
+        advice.push("unlink every shared-memory object and message queue your program made");
+    }
+    if left.iter().any(|l| l.starts_with("the System V segment")) {
+        advice
+            .push("a System V segment outlives its program on purpose, but only the one of the key the contract names");
+    }
+    advice.join("; ")
 }
 
 /// Live processes of the check other than the ones it started directly and

@@ -247,7 +247,15 @@ pub fn after_check(ctx: &mut Ctx) -> Vec<String> {
             || !sysv.private && segment.key != libc::IPC_PRIVATE && matches!(KeyLock::try_lock(segment.key), Ok(None));
         if made_here && !theirs() {
             remove(segment.id);
-            leaked.push(segment.describe());
+            // A check that gave key files expects their keys, ftok(FILE, 'R').
+            let other_key = if ours.is_empty() {
+                String::new()
+            } else {
+                ", a key that is not ftok(KEYFILE, 'R') of the check's key file: a program that computes another key \
+                 (another project id, another file) makes a segment of its own, which outlives it"
+                    .to_string()
+            };
+            leaked.push(format!("{}{other_key}", segment.describe()));
         }
     }
     sysv.claims.clear();

@@ -165,7 +165,7 @@ fn watch_regrades_on_save_and_ctrl_c_leaves_nothing_running() {
     let screen = term.screen();
     let round = &screen[screen[..at].rfind("\x1b[2J").expect("the screen was cleared")..at];
     assert!(round.contains("Score: 0/2"), "{round}");
-    assert!(round.contains("wrong exit status"), "the first failure in full: {round}");
+    assert!(round.contains("where the contract asks for exit status"), "the first failure in full: {round}");
     assert!(round.contains("to reproduce by hand"), "with its commands: {round}");
 
     // A save while a round hangs stops it, with the program it started.
