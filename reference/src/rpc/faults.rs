@@ -37,3 +37,14 @@ pub fn bytes_only(message: super::Marshal, s: &str) -> super::Marshal {
 pub fn count_in_bytes(message: super::Marshal, xs: &[i64]) -> super::Marshal {
     xs.iter().fold(message.u32(8 * xs.len() as u32), |m, &x| m.i64(x))
 }
+
+/// `one-read-body`: the body read with one `read` into a buffer of LEN
+/// zeros, as `read(fd, buf, len)` whose count nobody checks: a request
+/// that arrives in parts leaves zeros at its end, and its rest is read as
+/// the next request.
+#[allow(clippy::unused_io_amount)] // the count unchecked is the fault
+pub fn one_read(stream: &mut impl io::Read, len: u32) -> io::Result<Vec<u8>> {
+    let mut body = vec![0u8; len as usize];
+    stream.read(&mut body)?;
+    Ok(body)
+}

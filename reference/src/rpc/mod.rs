@@ -202,6 +202,7 @@ pub fn read_message(stream: &mut impl Read, min: u32, max: u32) -> io::Result<Op
     }
     // `take` + `read_to_end` grows the buffer only as bytes arrive: a peer
     // announcing 4 GiB and sending nothing costs no memory.
+    ipc_common::fault!("one-read-body" => return faults::one_read(stream, len).map(Some));
     let mut body = Vec::new();
     stream.take(u64::from(len)).read_to_end(&mut body)?;
     if body.len() < len as usize {

@@ -16,6 +16,10 @@ use super::wire::{self, Call, Msg};
 use ipc_engine::check::Fail;
 use ipc_engine::text::os_reason;
 
+/// The clue of a server that takes what one read returns for a whole
+/// request (`Fail::clues`; the rubric's `one-read-per-request`).
+pub const SHORT_READ: &str = "short-read";
+
 /// Read and write timeout of the check's own sockets.
 pub const IO_WAIT: Duration = Duration::from_secs(3);
 
@@ -249,19 +253,70 @@ impl Client {
 }
 
 /// A failure showing where `got` departs from `expected`, with the likely
-/// cause for the commonest ones (byte order, a LEN counting itself).
+/// cause for the commonest ones (byte order, a LEN counting itself, another
+/// reply than the contract's).
 pub fn diff(expected: &Msg, got: &[u8], what: &str) -> Fail {
-    let field = expected.first_difference(got).unwrap_or_default();
+    // A LEN that counts the bytes that followed it is right for the reply
+    // the server meant: the difference that matters is in that reply.
+    let consistent = got.len() >= 4 && u32::from_be_bytes([got[0], got[1], got[2], got[3]]) as usize + 4 == got.len();
+    let body = |name: &str| !(consistent && name == "LEN");
+    let field = expected
+        .fields
+        .iter()
+        .find(|(name, r)| body(name) && got.get(r.clone()) != Some(&expected.bytes[r.clone()]))
+        .map(|(name, _)| name.clone())
+        .or_else(|| expected.first_difference(got))
+        .unwrap_or_default();
     let mut fail = Fail::new(format!("{what} is not the contract's: it differs first in {field}"))
         .expected(expected.dump(&expected.bytes))
         .got(expected.dump(got));
-    if let Some(note) = likely_cause(expected, got) {
+    if let Some(note) = likely_cause(expected, got, consistent) {
         fail = fail.note(note);
+    }
+    if let Some((note, zeros)) = where_in_field(expected, got, &field) {
+        fail = fail.note(note);
+        if zeros {
+            fail = fail.clue(SHORT_READ);
+        }
     }
     fail
 }
 
-fn likely_cause(expected: &Msg, got: &[u8]) -> Option<String> {
+/// Where a field too long for the dumps (which show its first 24 bytes)
+/// differs, with the bytes around it; and whether the rest of what came is
+/// zeros (a buffer filled only up to there: a short read).
+fn where_in_field(expected: &Msg, got: &[u8], field: &str) -> Option<(String, bool)> {
+    let (_, range) = expected.fields.iter().find(|(name, _)| name == field)?;
+    let want = &expected.bytes[range.clone()];
+    let have = got.get(range.start..range.end.min(got.len()))?;
+    if want.len() <= 24 {
+        return None;
+    }
+    let at = want.iter().zip(have).position(|(a, b)| a != b).unwrap_or(want.len().min(have.len()));
+    let from = at.saturating_sub(4);
+    let window = |bytes: &[u8]| wire::hex(&bytes[from.min(bytes.len())..(at + 12).min(bytes.len())], 16);
+    let mut note = format!(
+        "{field} differs first at its byte {at} (byte {} of the message), after {at} equal bytes; from its byte {from}:\n  \
+         expected: {}\n  got:      {}",
+        range.start + at,
+        window(want),
+        window(have)
+    );
+    let zeros = at < have.len() && have[at..].iter().all(|&b| b == 0) && want[at..].iter().any(|&b| b != 0);
+    if zeros {
+        note.push_str(&format!(
+            "\nfrom there to its end ({} bytes) the reply holds zeros: the server's buffer was filled only up to \
+             byte {at}, as when one read returns only part of a request and its count is not checked",
+            have.len() - at
+        ));
+    }
+    Some((note, zeros))
+}
+
+fn likely_cause(expected: &Msg, got: &[u8], consistent: bool) -> Option<String> {
+    if let Some(note) = another_status(expected, got, consistent) {
+        return Some(note);
+    }
     let (name, range) = expected.fields.iter().find(|(_, r)| got.get(r.clone()) != Some(&expected.bytes[r.clone()]))?;
     let want = &expected.bytes[range.clone()];
     let have = got.get(range.clone())?;
@@ -275,12 +330,45 @@ fn likely_cause(expected: &Msg, got: &[u8]) -> Option<String> {
     if name == "LEN" {
         let want = u32::from_be_bytes(want.try_into().ok()?);
         let have = u32::from_be_bytes(have.try_into().ok()?);
-        if have == want + 4 {
+        let follow = got.len() - 4;
+        if have as usize == follow + 4 {
             return Some(format!(
-                "LEN is {have}, 4 more than the {want} bytes that follow it: LEN does not count itself"
+                "LEN is {have}, 4 more than the {follow} bytes that follow it: LEN does not count itself"
             ));
         }
-        return Some(format!("LEN is {have}; {want} bytes follow it"));
+        if consistent {
+            return Some(format!("LEN is {have}, and {follow} bytes follow it, where the contract's reply has {want}"));
+        }
+        return Some(format!("LEN is {have}, but {follow} bytes follow it (the contract's reply has {want})"));
     }
     None
+}
+
+/// A whole, well-framed reply with another STATUS than the contract's: the
+/// server answered with an error (or a result) where the other was due.
+fn another_status(expected: &Msg, got: &[u8], consistent: bool) -> Option<String> {
+    let (_, range) = expected.fields.iter().find(|(name, _)| name == "STATUS")?;
+    let (want, have) = (expected.bytes[range.start], *got.get(range.start)?);
+    if !consistent || want == have {
+        return None;
+    }
+    let status = |s: u8| match s {
+        0 => "0 (ok, with the results)".to_string(),
+        1 => "1 (unknown procedure)".to_string(),
+        2 => "2 (bad arguments)".to_string(),
+        3 => "3 (the call failed)".to_string(),
+        s => format!("{s} (no status of the contract)"),
+    };
+    let message = got
+        .get(range.end..range.end + 4)
+        .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize)
+        .and_then(|n| got.get(range.end + 4..range.end + 4 + n))
+        .filter(|_| have != 0)
+        .map(|m| format!(" with the message `{}`", ipc_engine::text::escape(m, true)))
+        .unwrap_or_default();
+    Some(format!(
+        "the server answered STATUS {}{message}, where the contract's answer is STATUS {}; LEN counts that reply rightly",
+        status(have),
+        status(want)
+    ))
 }

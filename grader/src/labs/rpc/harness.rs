@@ -266,3 +266,31 @@ pub(super) fn expect_exit_on(server: &mut Server, sig: Signal, idle: &str) -> Re
         Fail::new(format!("wrong exit after {}", sig.as_str())).expected("exit status 0").got(exit.to_string())
     })
 }
+
+/// Why a server neither closed nor answered a connection whose LEN it must
+/// refuse: a new connection's call tells a server that serves one
+/// connection at a time (busy with the first, idle one: it never read this
+/// request) from one that waits for a body it should never have read.
+pub(super) fn why_not_closed(server: &Server, f: Fail, len: &str) -> Fail {
+    let add = Call::Add(2, 3);
+    let probe = Client::connect(&server.addr).and_then(|mut c| {
+        c.send(&add.request(id(20)).bytes)?;
+        c.expect_reply(&add.outcome().reply(id(20)), "`add 2 3` on a new connection", Duration::from_secs(1))
+    });
+    match probe {
+        Ok(()) => f
+            .note(format!(
+                "a new connection is answered meanwhile: the server is reading the body of LEN {len}, which it must \
+                 refuse before reading anything more"
+            ))
+            .note("check LEN before reading the body: below 6 or over 1048576, close the connection")
+            .clue("reads-any-len"),
+        Err(_) => Fail::new(format!(
+            "the server never read the request whose LEN is {len}: it serves one connection at a time, and is still \
+             busy with the first connection this check opened (idle, open all along)"
+        ))
+        .got(f.what)
+        .note("a new connection is not answered either: the accept loop waits for the current connection to end")
+        .clue("one-connection-at-a-time"),
+    }
+}

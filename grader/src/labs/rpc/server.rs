@@ -11,7 +11,7 @@ use ipc_engine::check::{Fail, ensure};
 use ipc_engine::ctx::Ctx;
 use ipc_engine::proc::Exit;
 
-use super::grader_client::{Addr, Client, IO_WAIT};
+use super::grader_client::{Addr, Client, IO_WAIT, SHORT_READ};
 use super::harness::*;
 use super::wire::{self, Call, Msg, Outcome};
 
@@ -95,7 +95,13 @@ pub(super) fn server_sum(ctx: &mut Ctx) -> Result<(), Fail> {
                 Call::Sum(many),
             ],
         )
-        .map_err(|f| f.note("the total must be exact: add in a wider type (i128), then check that it fits an i64"))
+        .map_err(|f| {
+            // `overflow` for [MAX, 1, -2], whose total fits: a running sum checked at each step.
+            let on_the_way = f.what.contains(&Call::Sum(vec![i64::MAX, 1, -2]).describe())
+                && f.notes.iter().any(|n| n.contains("the message `overflow`"));
+            let f = f.note("the total must be exact: add in a wider type (i128), then check that it fits an i64");
+            if on_the_way { f.clue("overflow-on-the-way") } else { f }
+        })
     })
 }
 
@@ -283,7 +289,20 @@ pub(super) fn server_split_request(ctx: &mut Ctx) -> Result<(), Fail> {
             [Call::Upper("split request".into()), Call::Div(-7, 2), Call::Sum(vec![1, 2, 3])].iter().enumerate()
         {
             let request = call.request(id(n as u32));
-            c.send_in_pieces(&request.bytes, &[1, 3, 6, 9, 11, request.bytes.len() - 1], Duration::from_millis(60))?;
+            c.send_in_pieces(&request.bytes, &[1, 3, 6, 9, 11, request.bytes.len() - 1], Duration::from_millis(60))
+                .map_err(|f| {
+                    Fail::new(format!(
+                        "the server closed the connection, or stopped reading it, before `{}` sent in 7 pieces \
+                         had all arrived",
+                        call.describe()
+                    ))
+                    .got(f.what)
+                    .note(
+                        "a server that takes one read for a whole request answers the first piece and reads the \
+                           next pieces as new requests (with a LEN it refuses)",
+                    )
+                    .clue(SHORT_READ)
+                })?;
             c.expect_reply(
                 &call.outcome().reply(id(n as u32)),
                 &format!("`{}` sent in 7 pieces", call.describe()),
@@ -291,6 +310,7 @@ pub(super) fn server_split_request(ctx: &mut Ctx) -> Result<(), Fail> {
             )
             .map_err(|f| {
                 f.note("a stream has no message boundaries: read LEN's 4 bytes, then LEN bytes, each in a loop")
+                    .clue(SHORT_READ)
             })?;
         }
         Ok(())
@@ -314,7 +334,10 @@ pub(super) fn server_concurrent(ctx: &mut Ctx) -> Result<(), Fail> {
                 "`add 1 2` on a second connection during a `sleep 2000`",
                 Duration::from_secs(1),
             )
-            .map_err(|f| f.note("serve each connection on its own thread: a slow call must not delay the others"))?;
+            .map_err(|f| {
+                let f = f.note("serve each connection on its own thread: a slow call must not delay the others");
+                if f.what.starts_with("no reply") { f.clue("one-connection-at-a-time") } else { f }
+            })?;
         slow.expect_reply(&sleep.outcome().reply(id(1)), "`sleep 2000`", Duration::from_secs(4))
     })
 }
@@ -335,17 +358,40 @@ pub(super) fn server_oversized_len(ctx: &mut Ctx) -> Result<(), Fail> {
         for (n, (len, bytes)) in cases.iter().enumerate() {
             let mut c = Client::connect(&server.addr)?;
             c.send(bytes)?;
-            c.expect_closed(Duration::from_secs(3), &format!("after a request whose LEN is {len}")).map_err(|f| {
-                f.note("check LEN before reading the body: below 6 or over 1048576, close the connection")
+            if let Err(f) = c.expect_closed(Duration::from_secs(3), &format!("after a request whose LEN is {len}")) {
+                return Err(why_not_closed(server, f, len));
+            }
+            other.call(&Call::Add(n as i64, 1), id(n as u32)).map_err(|f| {
+                match server.proc.wait_timeout(Duration::from_millis(300)) {
+                Some(exit) => Fail::new(format!(
+                    "the whole server ended ({exit}) after the request whose LEN is {len}: a LEN out of range must end \
+                     only that connection"
+                ))
+                .note(format!("then, on another connection open all along: {}", f.what)),
+                None => f.note("another connection, open all along"),
+            }
             })?;
-            other
-                .call(&Call::Add(n as i64, 1), id(n as u32))
-                .map_err(|f| f.note("another connection, open all along"))?;
         }
         // 1 MiB exactly: LEN = 4 (ID) + 2 (PROC) + 4 (count) + the string.
         let big: Vec<u8> = (0..(1 << 20) - 10).map(|i| b'a' + (i % 26) as u8).collect();
         let mut c = Client::connect(&server.addr)?;
-        c.call(&Call::Upper(big), id(7)).map_err(|f| f.note("a LEN of exactly 1048576 is allowed"))
+        c.call(&Call::Upper(big), id(7)).map_err(|f| {
+            let f = f.note("a LEN of exactly 1048576 is allowed");
+            // A reply cut by a reset from a server still running: it closed
+            // the connection with bytes of the request unread.
+            if f.what.contains("stops after")
+                && f.what.contains("reset")
+                && server.proc.wait_timeout(Duration::from_millis(300)).is_none()
+            {
+                f.note(
+                    "the server reset the connection while it answered: it closed it with bytes of the request still \
+                        unread, so it answered before it had read the whole request",
+                )
+                .clue(SHORT_READ)
+            } else {
+                f
+            }
+        })
     })
 }
 
@@ -388,7 +434,21 @@ pub(super) fn server_survives_sigpipe(ctx: &mut Ctx) -> Result<(), Fail> {
             for n in 1..=3 {
                 let mut c = Client::connect(&server.addr)?;
                 if transport == Transport::Unix {
-                    c.send(&Call::Upper(vec![b'x'; 1_000_000]).request(id(n)).bytes)?;
+                    let request = Call::Upper(vec![b'x'; 1_000_000]).request(id(n)).bytes;
+                    c.send(&request).map_err(|f| {
+                        // No client went away yet: whatever happened is no SIGPIPE.
+                        Fail::new(format!(
+                            "the server stopped reading client {n}'s request of {} bytes before its end, while \
+                             the grader was still sending it (no client had gone away yet)",
+                            request.len()
+                        ))
+                        .got(f.what)
+                        .note(
+                            "a server that takes what one read returns for a whole request answers a part of it, \
+                             and then blocks writing that answer (nobody reads it) instead of reading the rest",
+                        )
+                        .clue(SHORT_READ)
+                    })?;
                     // The server reads the request and starts its 1 MB
                     // reply, which blocks: nobody reads.
                     std::thread::sleep(Duration::from_millis(150));
