@@ -76,8 +76,41 @@ fn write(ctx: &mut Ctx, kf: &KeyFile, text: &[u8]) -> Result<Done, Fail> {
 /// Runs `sysv-shm KEYFILE` and expects status 0 and the contains line.
 fn read(ctx: &mut Ctx, kf: &KeyFile, content: &[u8]) -> Result<Done, Fail> {
     let done = run(ctx, &[kf.name.as_bytes()])?;
-    done.expect_code(0)?.expect_stdout(&contains(content))?;
+    done.expect_code(0)?.expect_stdout(&contains(content)).map_err(|f| printed_too_much(f, &done, content))?;
     Ok(done)
+}
+
+/// The clues of a program that printed more than CONTENT (the rubric's
+/// diagnoses of the same names).
+const PAST_NUL: &str = "prints-past-nul";
+const PAST_1024: &str = "prints-past-1024";
+
+/// A failure that says so when the program printed CONTENT and went on:
+/// past the first NUL, or past the segment's first 1024 bytes.
+fn printed_too_much(f: Fail, done: &Done, content: &[u8]) -> Fail {
+    let start = [&b"segment contains: \""[..], content].concat();
+    let Some(next) = done.stdout.strip_prefix(start.as_slice()).and_then(|rest| rest.first().copied()) else {
+        return f;
+    };
+    let Fail { expected, got, .. } = &f;
+    let (what, clue) = match next {
+        0 => (
+            "sysv-shm printed the segment past its first NUL byte: CONTENT is the bytes before the first NUL",
+            PAST_NUL,
+        ),
+        b'"' => return f,
+        _ if content.len() == SIZE => (
+            "sysv-shm printed more than the segment's first 1024 bytes: CONTENT stops at the first NUL or at byte \
+             1024, whichever comes first, however large the segment is",
+            PAST_1024,
+        ),
+        _ => return f,
+    };
+    let mut fail = done.fail(what).kind(f.kind).clue(clue);
+    fail.expected = expected.clone();
+    fail.got = got.clone();
+    fail.notes = f.notes;
+    fail
 }
 
 /// The segment of `kf`'s key, which `after` should have left.
@@ -133,6 +166,9 @@ fn write_then_read(ctx: &mut Ctx) -> Result<(), Fail> {
     let text = b"hello from the first run";
     write(ctx, &kf, text)?;
     read(ctx, &kf, text).map_err(|f| {
+        if f.has_clue(PAST_NUL) {
+            return f;
+        }
         f.note("the second run must find the first run's segment: same key, and no IPC_RMID without --remove")
     })?;
     Ok(())
@@ -145,6 +181,9 @@ fn reads_segment_of_key(ctx: &mut Ctx) -> Result<(), Fail> {
     let text = format!("put here by the grader, key {:#010x}", kf.key).into_bytes();
     create(kf.key, SIZE, &[text.as_slice(), b"\0"].concat())?;
     read(ctx, &kf, &text).map_err(|f| {
+        if f.has_clue(PAST_NUL) {
+            return f;
+        }
         f.note(
             "the grader created the segment of key ftok(KEYFILE, 'R') first: a program that uses another key \
                 (another project id, another file) finds an empty segment of its own",
