@@ -59,7 +59,9 @@ pub fn checks() -> Vec<Check> {
 /// exactly once; SIGTERM: `received 401 lines`, PATH removed, exit 0.
 fn pair(ctx: &mut Ctx) -> Result<(), Fail> {
     let path = ctx.path("pair.fifo");
-    let mut server = start_server(ctx, Who::Student, &path, &[])?;
+    // Each stage's failure carries its own clue: the rubric's diagnoses
+    // then explain the symptom seen, not one cause for them all.
+    let mut server = start_server(ctx, Who::Student, &path, &[]).map_err(|f| f.clue("pair-not-listening"))?;
     let mut rng = fastrand::Rng::with_seed(0x9a1);
     let mut sent: Vec<Vec<Vec<u8>>> = (0..4).map(|c| client_lines(c, 100, &mut rng)).collect();
     let mut clients = Vec::new();
@@ -67,12 +69,22 @@ fn pair(ctx: &mut Ctx) -> Result<(), Fail> {
         let cmd = ctx.program("fifo-client").arg(&path);
         clients.push(cmd.stdin_generated(as_input(lines), "(100 lines of 16 to 4095 bytes)").spawn()?);
     }
+    let stuck = |f: Fail| f.clue("pair-clients-stuck");
     for client in &mut clients {
-        finish_within(ctx, client, CROWD_WAIT, "a client waits in open(2) while the FIFO has no reader: did the server exit, or close it, when an earlier client closed?")?
-            .expect_code(0)?;
+        finish_within(ctx, client, CROWD_WAIT, "a client waits in open(2) while the FIFO has no reader: did the server exit, or close it, when an earlier client closed?")
+            .map_err(stuck)?
+            .expect_code(0)
+            .map_err(stuck)?;
     }
     let last = vec![b"the last client".to_vec()];
-    ctx.program("fifo-client").arg(&path).args(as_args(&last)).timeout(CLIENT_WAIT).run()?.expect_code(0)?;
+    ctx.program("fifo-client")
+        .arg(&path)
+        .args(as_args(&last))
+        .timeout(CLIENT_WAIT)
+        .run()
+        .map_err(stuck)?
+        .expect_code(0)
+        .map_err(stuck)?;
     sent.push(last);
     let total: usize = sent.iter().map(Vec::len).sum();
     wait_printed(&server, total, ctx.within(ARRIVE_WAIT));
@@ -82,16 +94,21 @@ fn pair(ctx: &mut Ctx) -> Result<(), Fail> {
             .expected(format!("{total} lines, each exactly once"))
             .got(what)
             .note(format!("server: {}", server.command))
+            .clue("pair-lines")
     })?;
-    let done = signal_and_finish(ctx, &mut server, Signal::SIGTERM)?;
-    done.expect_code(0)?;
+    let on_sigterm = |f: Fail| f.clue("pair-sigterm");
+    let done = signal_and_finish(ctx, &mut server, Signal::SIGTERM).map_err(on_sigterm)?;
+    done.expect_code(0).map_err(on_sigterm)?;
     let want = format!("received {total} lines");
     ensure(done.stdout_text().lines().last() == Some(want.as_str()), || {
         done.fail("after SIGTERM the last line of stdout is not the count")
             .expected(want.clone())
             .got(text::one_line(done.stdout_text().lines().last().unwrap_or("(nothing)"), 200))
+            .clue("pair-sigterm")
     })?;
-    ensure(!path.exists() && !is_fifo(&path), || done.fail("PATH is still there after SIGTERM").got(describe(&path)))
+    ensure(!path.exists() && !is_fifo(&path), || {
+        done.fail("PATH is still there after SIGTERM").got(describe(&path)).clue("pair-path-left")
+    })
 }
 
 /// Missing, extra or unknown arguments are usage errors (one line, status
