@@ -102,6 +102,10 @@ fn starter_fails_every_check() {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FaultFile {
+    /// Statements the lab's handout rejects (grader/tests/explanations.rs).
+    #[serde(default)]
+    #[allow(dead_code)]
+    contradicts: Vec<String>,
     #[serde(default, rename = "fault")]
     faults: Vec<Fault>,
 }
@@ -112,6 +116,10 @@ struct Fault {
     program: String,
     fault: String,
     breaks: Vec<String>,
+    /// Words the first explanation must hold (grader/tests/explanations.rs).
+    #[serde(default)]
+    #[allow(dead_code)]
+    explains: Vec<String>,
 }
 
 fn faults() -> Vec<(String, Fault)> {
