@@ -702,50 +702,90 @@ fn lines_of_64_bytes(count: usize) -> Vec<u8> {
     text
 }
 
-/// `cargo grade --target reference`, once to build, then `runs` times timed.
+/// The sandbox's protections that a grading run can go without
+/// (`IPC_GRADER_WITHOUT`): its cost is the difference. (The seccomp filter
+/// and the cleared environment stay: they cost a system call or two.)
+const SANDBOX_OFF: &str = "users,landlock,namespaces";
+
+/// `cargo grade --target reference`, once to build, then `runs` times
+/// timed, each time also with the sandbox off ([`SANDBOX_OFF`]), the two in
+/// turn (which goes first alternates), so that each pair ran under the same
+/// load: the pairs' ratios are the sandbox's cost.
 pub fn grader(runs: usize) -> anyhow::Result<Vec<Figure>> {
     let root = build::workspace_root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let spec = Spec::new(
-        cargo,
-        ["run", "--quiet", "--package", "ipc-grader", "--bin", "ipc-grader", "--", "--target", "reference"],
-        &root,
-    );
-    let mut values = Vec::new();
+    let spec = |off: bool| {
+        let mut spec = Spec::new(
+            cargo.clone(),
+            ["run", "--quiet", "--package", "ipc-grader", "--bin", "ipc-grader", "--", "--target", "reference"],
+            &root,
+        );
+        if off {
+            spec.env.push((ipc_engine::sandbox::WITHOUT_VAR.into(), SANDBOX_OFF.into()));
+        }
+        spec
+    };
+    let mut confined = Vec::new();
+    let mut off = Vec::new();
     let mut last = String::new();
     for run in 0..=runs {
-        let started = Instant::now();
-        let done = proc::output(spec.clone(), Duration::from_secs(900))?;
-        let elapsed = started.elapsed();
-        last = String::from_utf8_lossy(&done.stdout)
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .to_string();
-        if done.exit != Some(Exit::Code(0)) {
-            bail!(
-                "cargo grade --target reference failed ({:?}): {last}\n{}",
-                done.exit,
-                String::from_utf8_lossy(&done.stderr)
-            );
-        }
-        if run == 0 {
-            eprintln!("ipc-bench: built and graded once (not timed): {last}");
-        } else {
-            eprintln!("ipc-bench: cargo grade --target reference: {:.1} s", elapsed.as_secs_f64());
-            values.push(elapsed.as_secs_f64());
+        let order = if run % 2 == 0 { [false, true] } else { [true, false] };
+        for without in order {
+            let started = Instant::now();
+            let done = proc::output(spec(without), Duration::from_secs(900))?;
+            let elapsed = started.elapsed();
+            last = String::from_utf8_lossy(&done.stdout)
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
+            let how = if without {
+                format!(" with {}={SANDBOX_OFF}", ipc_engine::sandbox::WITHOUT_VAR)
+            } else {
+                String::new()
+            };
+            if done.exit != Some(Exit::Code(0)) {
+                bail!(
+                    "cargo grade --target reference{how} failed ({:?}): {last}\n{}",
+                    done.exit,
+                    String::from_utf8_lossy(&done.stderr)
+                );
+            }
+            if run == 0 {
+                eprintln!("ipc-bench: built and graded once{how} (not timed): {last}");
+                continue;
+            }
+            eprintln!("ipc-bench: cargo grade --target reference{how}: {:.1} s", elapsed.as_secs_f64());
+            match without {
+                true => off.push(elapsed.as_secs_f64()),
+                false => confined.push(elapsed.as_secs_f64()),
+            }
         }
     }
-    Ok(vec![Figure::new(
-        "grader",
-        "cargo grade --target reference (all labs, once built)",
-        false,
-        "s",
-        values,
-        format!("cargo grade --target reference; last line: {last}"),
-    )])
+    Ok(vec![
+        Figure::new(
+            "grader",
+            GRADER_FIGURE,
+            false,
+            "s",
+            confined,
+            format!("cargo grade --target reference; last line: {last}"),
+        ),
+        Figure::new(
+            "grader",
+            &format!("{GRADER_FIGURE}, sandbox off"),
+            true,
+            "s",
+            off,
+            format!("{}={SANDBOX_OFF} cargo grade --target reference", ipc_engine::sandbox::WITHOUT_VAR),
+        ),
+    ])
 }
+
+/// The name of the grading time's figure; its twin measured with the
+/// sandbox off adds `, sandbox off`.
+pub const GRADER_FIGURE: &str = "cargo grade --target reference (all labs, once built)";
 
 /// How much more work two threads do than one, each spinning on the same
 /// fixed amount of arithmetic: 2.0 on two real cores, less where the two CPUs

@@ -98,6 +98,18 @@ pub fn tuned_against_reference(figures: &[Figure]) -> Vec<Tuned> {
     out
 }
 
+/// How many times as long grading takes with the sandbox as without it:
+/// the median of the pairs' ratios, and the pairs.
+pub fn sandbox_cost(figures: &[Figure]) -> Option<(f64, Vec<f64>)> {
+    let name = crate::measure::GRADER_FIGURE;
+    let confined = figures.iter().find(|f| f.group == "grader" && f.name == name)?;
+    let off = figures.iter().find(|f| f.group == "grader" && f.name == format!("{name}, sandbox off"))?;
+    let pairs: Vec<f64> = confined.runs.iter().zip(&off.runs).map(|(a, b)| a / b).collect();
+    let mut sorted = pairs.clone();
+    sorted.sort_by(f64::total_cmp);
+    Some((crate::median_of_sorted(&sorted), pairs)).filter(|(_, p)| !p.is_empty())
+}
+
 fn min_max(values: &[f64]) -> Option<(f64, f64)> {
     let min = values.iter().copied().reduce(f64::min)?;
     let max = values.iter().copied().reduce(f64::max)?;
@@ -221,6 +233,14 @@ pub fn table(meta: &Meta, figures: &[Figure]) -> String {
             });
             let _ = writeln!(out, "  {:<12} {:<52} {:>6.2}{pairs}", c.group, c.name, c.ratio);
         }
+    }
+    if let Some((cost, pairs)) = sandbox_cost(figures) {
+        let (lo, hi) = min_max(&pairs).unwrap_or((f64::NAN, f64::NAN));
+        let _ = writeln!(
+            out,
+            "\nsandbox cost: grading takes {cost:.2} times as long as with the sandbox off (median of {} pairs, {lo:.2}-{hi:.2})",
+            pairs.len()
+        );
     }
     let tuned = tuned_against_reference(figures);
     if !tuned.is_empty() {
@@ -385,6 +405,20 @@ mod tests {
 
     fn figure(name: &str, median: f64) -> Figure {
         Figure::new("throughput", name, false, "MB/s", vec![median], String::new())
+    }
+
+    /// The sandbox's cost is the median of each pair's ratio (a run with
+    /// the sandbox, one without, back to back), not a ratio of medians.
+    #[test]
+    fn the_sandbox_cost_pairs_each_run_with_its_twin() {
+        let name = crate::measure::GRADER_FIGURE;
+        let confined = Figure::new("grader", name, false, "s", vec![11.0, 30.0, 12.0], String::new());
+        let off =
+            Figure::new("grader", &format!("{name}, sandbox off"), true, "s", vec![10.0, 20.0, 12.0], String::new());
+        let (cost, pairs) = sandbox_cost(&[confined.clone(), off]).unwrap();
+        assert_eq!(pairs, [1.1, 1.5, 1.0]);
+        assert_eq!(cost, 1.1);
+        assert!(sandbox_cost(&[confined]).is_none(), "no twin, no cost");
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub fn run(batch: &Batch) -> Result<Written> {
     if students.is_empty() {
         bail!("{} holds no submission folders", batch.submissions.display());
     }
+    if let Some(line) = ipc_engine::sandbox::headline() {
+        eprintln!("{line}");
+    }
     let changed: Vec<&str> = students
         .iter()
         .filter(|(id, _)| matches!(load_result(&batch.out, id, &seal), Some(Kept::Changed)))
@@ -186,6 +189,7 @@ pub fn run(batch: &Batch) -> Result<Written> {
         rubric_source,
         submissions: batch.submissions.display().to_string(),
         graded_now: todo.iter().map(|(id, _)| id.clone()).collect::<BTreeSet<_>>(),
+        sandbox: ipc_engine::sandbox::summary(),
     };
     let overview = write_overview(batch, &results, &facts)?;
     Ok(Written { gradebook, overview })

@@ -140,7 +140,8 @@ fn class() -> &'static Class {
         let hints = |id: &str, text: &str| std::fs::write(subs.join(id).join(".hints-shown.toml"), text).unwrap();
         hints("alice", "# self-reported\n[shown]\npipe-message = 2\n");
         hints("bob", "[shown]\npipe-message = 3\npipeline = 1\n");
-        hints("mallory", &format!("[shown]\n{:?} = 1\npipe-message = 1\n", hostile("mallory-hint")));
+        let key = toml::Value::String(hostile("mallory-hint")).to_string(); // a TOML string: quoted, escaped
+        hints("mallory", &format!("[shown]\n{key} = 1\npipe-message = 1\n"));
         std::os::unix::fs::symlink("/etc/shadow", subs.join("carol/.hints-shown.toml")).unwrap();
 
         let out = dir.join("out");
@@ -448,6 +449,9 @@ fn grading_again_updates_the_overview() {
 
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("graded 1, kept 7 already graded"), "{page}");
+    // The run's facts say what confined the programs, as the grader found it.
+    let sandbox = ipc_engine::sandbox::summary();
+    assert!(page.contains(&format!("<dt>Sandbox</dt><dd>{sandbox}</dd>")), "{sandbox}\n{page}");
     let students = table_rows(&page, "student-table", "student");
     let line = |name: &str| students.iter().find(|l| l[0] == name).unwrap_or_else(|| panic!("no {name}"));
     assert_eq!(line("frank")[5], "this run");

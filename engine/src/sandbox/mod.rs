@@ -165,6 +165,33 @@ pub fn missing() -> Vec<String> {
     missing
 }
 
+/// What confines programs under test here, in one sentence (the batch
+/// overview's facts): the protections in force, then what is missing.
+pub fn summary() -> String {
+    let s = support();
+    let mut have = Vec::new();
+    if s.users {
+        have.push("a user id of their own per check".to_string());
+    }
+    if let Some(abi) = s.landlock {
+        have.push(format!("Landlock ABI {abi}"));
+    }
+    if s.namespaces {
+        have.push("private IPC and mount namespaces".to_string());
+    }
+    if s.seccomp {
+        have.push("a seccomp filter".to_string());
+    }
+    let have = match have.is_empty() {
+        true => "nothing confines programs under test".to_string(),
+        false => format!("programs under test run with {}", have.join(", ")),
+    };
+    match headline() {
+        Some(line) => format!("{have}. {line}"),
+        None => format!("{have}: complete."),
+    }
+}
+
 /// One line for a report's top: what confines programs here, or, when
 /// something is missing, what.
 pub fn headline() -> Option<String> {

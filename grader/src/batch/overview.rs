@@ -81,6 +81,8 @@ pub struct Facts {
     pub submissions: String,
     /// Students graded by this run (the others' results were kept).
     pub graded_now: BTreeSet<String>,
+    /// What confined the programs under test ([`ipc_engine::sandbox::summary`]).
+    pub sandbox: String,
 }
 
 /// What the page shows.
@@ -158,6 +160,8 @@ pub fn index(class: &Class) -> String {
                     dd { "SHA-256 " code { (facts.rubric_fingerprint) } " (" (facts.rubric_source) ")" }
                     dt { "Submissions" }
                     dd { code { (facts.submissions) } }
+                    dt { "Sandbox" }
+                    dd { (facts.sandbox) }
                 }
                 @if !old.is_empty() {
                     p.note {

@@ -48,6 +48,7 @@ fn facts() -> Facts {
         rubric_source: "built in".into(),
         submissions: HOSTILE.into(),
         graded_now: BTreeSet::new(),
+        sandbox: HOSTILE.into(),
     }
 }
 
