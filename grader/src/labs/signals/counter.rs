@@ -110,7 +110,7 @@ pub(super) fn counter_idle_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
                 "a process asleep until a signal comes, using at most {:.0}% of what a busy loop gets",
                 IDLE_CPU_SHARE * 100.0
             ))
-            .note("sleep in sigsuspend (or pause) instead of looping over the flags")
+            .note("sleep in sigsuspend (or sigwaitinfo, or a signalfd read) instead of looping over the flags")
     })
 }
 
