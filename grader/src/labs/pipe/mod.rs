@@ -44,7 +44,16 @@ fn message_output(text: &str, code: i32) -> Vec<u8> {
 /// `pipe-message` with no argument sends the default text and reports status 0.
 fn message_default(ctx: &mut Ctx) -> Result<(), Fail> {
     let done = ctx.program("pipe-message").run()?;
-    done.expect_code(0)?.expect_stdout(&message_output("message for parent", 0))?;
+    done.expect_code(0)?.expect_stdout(&message_output("message for parent", 0)).map_err(|mut f| {
+        let first = done.stdout.split(|&b| b == b'\n').next().unwrap_or_default();
+        if let Some(sent) = first.strip_prefix(b"parent received: ".as_slice()) {
+            f.what = format!(
+                "with no TEXT the parent received {:?}: the default TEXT is `message for parent`",
+                String::from_utf8_lossy(sent)
+            );
+        }
+        f
+    })?;
     Ok(())
 }
 
@@ -62,8 +71,29 @@ fn message_custom_text(ctx: &mut Ctx) -> Result<(), Fail> {
 fn message_large_text(ctx: &mut Ctx) -> Result<(), Fail> {
     let text = ipc_engine::ctx::numbers_text(100 * 1024);
     let done = ctx.program("pipe-message").arg_made(&text).stdout_shown_through("wc -c").run()?;
-    done.expect_code(0)?.expect_stdout(&message_output(&text.text, 0))?;
+    done.expect_code(0)?.expect_stdout(&message_output(&text.text, 0)).map_err(|mut f| {
+        if let Some(n) = received_prefix(&done, text.text.as_bytes()) {
+            f.what = format!(
+                "the parent received only the first {n} of TEXT's {} bytes: one read(2) returns what the pipe holds \
+                 at that moment, at most its 64 KiB; read until end of file",
+                text.text.len()
+            );
+        }
+        f
+    })?;
     Ok(())
+}
+
+/// How many bytes the parent printed as received when they are a proper
+/// prefix of `text` (the rest never read), or None.
+fn received_prefix(done: &ipc_engine::check::Done, text: &[u8]) -> Option<usize> {
+    if done.stdout_total != done.stdout.len() as u64 {
+        return None;
+    }
+    let rest = done.stdout.strip_prefix(b"parent received: ".as_slice())?;
+    let end = rest.windows(25).position(|w| w == b"\nchild exited with status")?;
+    let got = &rest[..end];
+    (got.len() < text.len() && text.starts_with(got)).then_some(got.len())
 }
 
 /// `--exit CODE` makes the child exit with CODE, which the parent reports; the

@@ -131,7 +131,13 @@ fn expect_text_in(segment: &Observed, text: &[u8], after: &str) -> Result<(), Fa
     if got == expected.as_slice() {
         return Ok(());
     }
-    Err(mismatch("the segment's first bytes", &expected, got, got.len() as u64)
+    let mut fail = mismatch("the segment's first bytes", &expected, got, got.len() as u64);
+    if got.len() > text.len() && got.starts_with(text) && got[text.len()] != 0 {
+        fail.what = "the segment holds TEXT with no NUL after it: the old text's tail follows it, and a reader prints \
+                     TEXT with the tail of the longer text written before"
+            .to_string();
+    }
+    Err(fail
         .note(format!("after {after}"))
         .note("copy TEXT's bytes to the start of the segment, then one NUL byte right after them"))
 }
