@@ -315,6 +315,7 @@ mod tests {
             repetitions: 1,
             failures: u32::from(points < max),
             each: Vec::new(),
+            reruns: Vec::new(),
             diagnosis: None,
         }
     }
