@@ -77,6 +77,35 @@ impl Kind {
         [Kind::Behaviour, Kind::Output, Kind::Status, Kind::Timeout, Kind::Leak, Kind::Missing, Kind::Infrastructure];
 }
 
+/// Why a failure could be the machine's doing rather than the program's:
+/// what it rests on is time, or a share of the CPU, which a crowded machine
+/// takes away from a correct program. The runner runs such a failure again
+/// alone when the machine was overloaded (see [`crate::runner`]); a failure
+/// no load can cause (wrong bytes, a wrong exit status) has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timing {
+    /// A time limit or a wait ran out.
+    Deadline,
+    /// CPU used against what a busy loop got, or how often it was seen asleep.
+    CpuShare,
+    /// Something took longer than a bound (a reply, a kill after a time).
+    Latency,
+    /// A window the program had to hit (e.g. still running when looked at).
+    Race,
+}
+
+impl Timing {
+    /// What the failure rests on, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Timing::Deadline => "a time limit",
+            Timing::CpuShare => "a share of the CPU",
+            Timing::Latency => "how long something took",
+            Timing::Race => "a window in time",
+        }
+    }
+}
+
 /// Why a check failed, in words a student can act on, as named pieces
 /// (reports choose what to show by field, never by the text's shape).
 #[derive(Debug, Clone, Default)]
@@ -103,6 +132,9 @@ pub struct Fail {
     /// looks for. Never shown to students as such; the check says the same
     /// in words in `what` or `notes`.
     pub clues: Vec<String>,
+    /// Set when time or CPU share could have caused it (a time-out is
+    /// always so): see [`Fail::time_dependent`].
+    pub timing: Option<Timing>,
 }
 
 /// Lines and characters of output an excerpt keeps (the human report shows
@@ -143,6 +175,18 @@ impl Fail {
     pub fn note(mut self, note: impl Into<String>) -> Fail {
         self.notes.push(note.into());
         self
+    }
+
+    /// Says that the machine's load could cause this failure.
+    pub fn timing(mut self, timing: Timing) -> Fail {
+        self.timing = Some(timing);
+        self
+    }
+
+    /// What time-dependent thing the failure rests on, if any: its own
+    /// [`Fail::timing`], or a time limit for every time-out.
+    pub fn time_dependent(&self) -> Option<Timing> {
+        self.timing.or((self.kind == Kind::Timeout).then_some(Timing::Deadline))
     }
 
     /// Names a symptom the check recognised (see [`Fail::clues`]).

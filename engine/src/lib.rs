@@ -17,6 +17,8 @@
 //!   expectations on a finished program ([`check::Done`]).
 //! - [`ctx`]: a check's world and the [`ctx::Cmd`] builder.
 //! - [`runner`]: runs jobs in parallel, with the watchdog and the leak check.
+//! - [`load`]: how crowded the machine is while checks run (a probe
+//!   thread's scheduling delay, CPU pressure, load, usable CPUs).
 //! - [`leaks`]: POSIX shared memory and message queues left behind.
 //! - [`sysv`]: System V shared-memory segments: key files, leaks, clean-up.
 //! - [`build`]: building a crate of the workspace into programs to grade.
@@ -33,6 +35,7 @@ pub mod build;
 pub mod check;
 pub mod ctx;
 pub mod leaks;
+pub mod load;
 pub mod misuse;
 pub mod net;
 pub mod observe;

@@ -10,8 +10,12 @@ use crate::build::Programs;
 use crate::check::{Check, Fail, Kind};
 use crate::ctx::{CheckSandbox, Ctx};
 use crate::leaks;
+use crate::load::{self, Load};
 use crate::proc::{self, Members};
 use crate::sandbox::{self, identity, namespace};
+
+mod rerun;
+pub use rerun::Rerun;
 
 /// How long past its time limit a check's processes live before the
 /// watchdog kills them all (the check's own waits end at the limit).
@@ -45,6 +49,12 @@ pub struct Run {
     pub failures: u32,
     /// Each repetition, in the order they were numbered (1, 2, ...).
     pub each: Vec<Repetition>,
+    /// Repetitions that failed in a way the machine's load can cause while
+    /// it was overloaded, and were run again alone.
+    pub reruns: Vec<Rerun>,
+    /// The machine's state when a repetition failed in a time-dependent
+    /// way while it was overloaded (what makes it worth running again).
+    pub busy: Option<String>,
 }
 
 /// How one repetition of a job went.
@@ -75,7 +85,15 @@ impl Run {
             commands,
             repetitions: 1,
             each: vec![Repetition { elapsed, failed }],
+            reruns: Vec::new(),
+            busy: None,
         }
+    }
+
+    /// Whether it is to be run again alone: a failure that time or CPU
+    /// share could cause, while the machine was overloaded.
+    fn worth_rerunning(&self) -> bool {
+        self.busy.is_some() && self.fail.as_ref().is_some_and(|f| f.time_dependent().is_some())
     }
 }
 
@@ -84,11 +102,30 @@ impl Run {
 pub struct Options {
     pub jobs: usize,
     pub repeat: u32,
+    /// How many times a repetition that failed in a time-dependent way
+    /// while the machine was overloaded is run again alone, after the
+    /// other checks (0: never).
+    pub reruns: u32,
+}
+
+/// The runs of the jobs, in order, and the machine over the whole run.
+#[derive(Debug, Clone)]
+pub struct Runs {
+    pub runs: Vec<Run>,
+    pub machine: Load,
 }
 
 /// Runs every job `repeat` times and returns one [`Run`] per job, in the
 /// order given. `progress` is called with a job's index as it finishes.
-pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn Fn(usize, &Run) + Sync)) -> Vec<Run> {
+///
+/// A repetition that fails in a way the machine's load can cause (a time
+/// limit, a CPU share: [`Fail::time_dependent`]) while the machine was
+/// overloaded (over the check, or the run so far: [`load`]) is run again
+/// alone after every other check, up to `options.reruns` times; its
+/// [`Run::reruns`] say so. Any other failure stands as it is.
+pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn Fn(usize, &Run) + Sync)) -> Runs {
+    load::start();
+    let run_started = Instant::now();
     // Unique among graders on this machine (pid) and runs in this process.
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run_id = format!("{:x}r{}{:02x}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst), fastrand::u8(..));
@@ -97,7 +134,8 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
         Ok(setup) => setup,
         Err(fail) => {
             let failed = || Run::single(Some(fail.clone()), Duration::ZERO, Vec::new());
-            return jobs.iter().map(|_| failed()).collect();
+            let runs = jobs.iter().map(|_| failed()).collect();
+            return Runs { runs, machine: load::between(run_started, Instant::now()) };
         }
     };
     let programs = &setup.programs;
@@ -118,10 +156,12 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
                         let k = next.fetch_add(1, Ordering::SeqCst);
                         let Some(&(i, rep)) = work.get(k) else { break };
                         let n = serial_no.fetch_add(1, Ordering::SeqCst);
-                        let one = run_one(&jobs[i], programs, &setup.peers, &run_id, n, &watchdog);
+                        let one = run_one(&jobs[i], programs, &setup.peers, &run_id, n, &watchdog, run_started);
                         let mut slots = results[i].lock().unwrap_or_else(|e| e.into_inner());
                         slots[rep] = Some(one);
-                        if slots.iter().all(Option::is_some) {
+                        // One to run again is reported once it has been.
+                        let to_rerun = |r: &Run| options.reruns > 0 && r.worth_rerunning();
+                        if slots.iter().all(Option::is_some) && !slots.iter().flatten().any(to_rerun) {
                             progress(i, &combine(slots.iter().flatten().cloned()));
                         }
                     }
@@ -133,6 +173,26 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     let (exclusive, parallel): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| jobs[i].check.exclusive);
     run_group(parallel, options.jobs);
     run_group(exclusive, 1);
+    // Failures a busy machine can cause, confirmed alone before they count.
+    if options.reruns > 0 {
+        for (i, slots) in results.iter().enumerate() {
+            let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut rerun_any = false;
+            for (rep, slot) in slots.iter_mut().enumerate() {
+                let Some(first) = slot.take() else { continue };
+                if !first.worth_rerunning() {
+                    *slot = Some(first);
+                    continue;
+                }
+                rerun_any = true;
+                let alone = |n: usize| run_one(&jobs[i], programs, &setup.peers, &run_id, n, &watchdog, run_started);
+                *slot = Some(rerun::rerun(first, rep, options.reruns, &serial_no, alone));
+            }
+            if rerun_any {
+                progress(i, &combine(slots.iter().flatten().cloned()));
+            }
+        }
+    }
     proc::sweep_run(&run_id);
     proc::kill_orphans(&[]);
     // An escapee that only the line above could kill may have created an
@@ -142,13 +202,14 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
     leaks::remove_all(&format!("/ipcl.{run_id}."), &[], &[], None);
     crate::sysv::end_of_run(&run_id);
     active().runs.retain(|r| *r != run_id);
-    results
+    let runs = results
         .into_iter()
         .map(|m| {
             let slots = m.into_inner().unwrap_or_else(|e| e.into_inner());
             combine(slots.into_iter().map(|r| r.expect("every repetition ran")))
         })
-        .collect()
+        .collect();
+    Runs { runs, machine: load::between(run_started, Instant::now()) }
 }
 
 /// Runs and checks under way in this process, for [`abort`].
@@ -214,6 +275,8 @@ fn combine(reps: impl Iterator<Item = Run>) -> Run {
                     prev.commands = next.commands;
                 }
                 prev.each.extend(next.each);
+                prev.reruns.extend(next.reruns);
+                prev.busy = prev.busy.or(next.busy);
                 prev
             }
         });
@@ -288,6 +351,7 @@ fn run_one(
     run_id: &str,
     n: usize,
     watchdog: &Watchdog,
+    run_started: Instant,
 ) -> Run {
     let limit = job.limit;
     let started = Instant::now();
@@ -394,7 +458,20 @@ fn run_one(
     let result = crate::remove::after_check(dir, result);
     active().dirs.retain(|d| *d != path);
     drop(confined);
-    Run::single(result.err(), elapsed, commands)
+    let mut fail = result.err();
+    let mut busy = None;
+    if let Some(fail) = fail.as_mut().filter(|f| f.time_dependent().is_some()) {
+        // What the machine was like says whether to trust it, and a
+        // student can tell a hang from a slow machine.
+        let now = Instant::now();
+        let during = load::between(started, now);
+        fail.notes.insert(0, format!("while the check ran ({:.1} s), {}", elapsed.as_secs_f64(), during.sentence()));
+        let so_far = load::between(run_started, now);
+        busy = [during, so_far].into_iter().find(Load::overloaded).map(|l| l.sentence());
+    }
+    let mut run = Run::single(fail, elapsed, commands);
+    run.busy = busy;
+    run
 }
 
 /// What to do about the leftovers `left` (as `left behind:` names them):

@@ -57,12 +57,15 @@ pub struct Args {
     /// Build this repository's starter as a submission is built, keep its target folder in DIR for --build-cache, and exit.
     #[arg(long, value_name = "DIR")]
     pub prepare_build_cache: Option<PathBuf>,
-    /// Checks run at once [default: twice the number of CPUs].
+    /// Checks run at once [default: twice the CPUs this grader may use (its affinity and cgroup quota), 1 to 16].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Run every check N times; a check passes only if it passes every time.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
+    /// Run again alone, after the other checks, up to N times, a check that failed in a way a crowded machine can cause (a time limit, a CPU share) while the grader measured the machine overloaded; a failure that repeats alone stands (0: never). IPC_GRADER_PRETEND_OVERLOADED=1 (or 0) pretends the machine is (or is not) overloaded.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub reruns: u32,
     /// Show full details of failures and a command to reproduce each.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -221,9 +224,13 @@ fn command() -> clap::Command {
     cmd
 }
 
-/// Twice the CPUs (most checks wait more than they compute), 2 to 16.
+/// Twice the CPUs this process may use (most checks wait more than they
+/// compute): its affinity mask and its cgroup's CPU quota, not the
+/// machine's CPUs; rounded up, 1 to 16. One CPU: 2 checks at once; half a
+/// CPU: 1.
 fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 16)
+    let cpus = ipc_engine::load::usable_cpus().usable();
+    ((cpus * 2.0).ceil() as usize).clamp(1, 16)
 }
 
 /// Selects the checks that `filters` name (all if none).

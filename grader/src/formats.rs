@@ -215,8 +215,26 @@ pub fn summary_markdown(origin: &str, outcomes: &[Outcome], notes: &[String]) ->
     let _ = writeln!(md, "Graded {}: {}.\n", markdown_text(origin), summary_line(&t));
     md.push_str("| Lab | Check | Points | Result |\n| --- | --- | ---: | --- |\n");
     for o in outcomes {
-        let mark = if o.passed() { "✅ passed" } else { "❌ failed" };
+        let mark = match (o.passed(), o.reruns.is_empty()) {
+            (true, true) => "✅ passed",
+            (true, false) => "✅ passed when run again alone",
+            (false, _) => "❌ failed",
+        };
         let _ = writeln!(md, "| {} | `{}` | {}/{} | {mark} |", o.lab, o.name, o.points, o.max_points);
+    }
+    let confirmed: Vec<&Outcome> = outcomes.iter().filter(|o| o.passed() && !o.reruns.is_empty()).collect();
+    if !confirmed.is_empty() {
+        md.push_str("\n### Run again alone\n");
+        for o in confirmed {
+            let _ = write!(
+                md,
+                "\n**{}** ({}/{}): {}\n",
+                o.full_name(),
+                o.points,
+                o.max_points,
+                markdown_text(&report::explain(o))
+            );
+        }
     }
     let failures: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed()).collect();
     if !failures.is_empty() {
@@ -297,6 +315,7 @@ mod tests {
             repetitions: 1,
             failures: u32::from(points < max),
             each: Vec::new(),
+            reruns: Vec::new(),
             diagnosis: None,
         }
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use ipc_engine::build::Programs;
 use ipc_engine::check::{Check, Fail};
-use ipc_engine::runner::{self, Job, Options, Repetition, Run};
+use ipc_engine::load::Load;
+use ipc_engine::runner::{self, Job, Options, Repetition, Rerun, Run};
 
 use crate::rubric::{Diagnosis, Entry};
 
@@ -104,6 +105,9 @@ pub struct Outcome {
     pub failures: u32,
     /// Each repetition, in order.
     pub each: Vec<Repetition>,
+    /// Repetitions run again alone: they failed in a way a crowded machine
+    /// can cause while it was overloaded.
+    pub reruns: Vec<Rerun>,
     /// The bug that explains this failure together with others, if one of
     /// the lab's diagnoses holds.
     pub diagnosis: Option<Diagnosed>,
@@ -153,6 +157,7 @@ impl Outcome {
             repetitions: run.repetitions,
             failures: run.failures,
             each: run.each,
+            reruns: run.reruns,
             diagnosis: None,
         }
     }
@@ -171,7 +176,8 @@ impl Outcome {
     }
 }
 
-/// Runs the selected checks and returns their outcomes, in order.
+/// Runs the selected checks and returns their outcomes, in order, and the
+/// machine's state over the run.
 /// `progress` is called as each check finishes. The checks they require
 /// and that were not selected run too, unreported: a check whose
 /// requirement failed scores 0 (see [`apply_requirements`]).
@@ -180,7 +186,7 @@ pub fn run(
     programs: &Programs,
     options: &Options,
     progress: &(dyn Fn(&Outcome) + Sync),
-) -> Vec<Outcome> {
+) -> (Vec<Outcome>, Load) {
     let mut jobs: Vec<Job> = selected.iter().map(Selected::job).collect();
     let mut extra: Vec<String> = Vec::new();
     for r in selected.iter().flat_map(|s| &s.requires) {
@@ -190,7 +196,7 @@ pub fn run(
             extra.push(name);
         }
     }
-    let runs = runner::run(&jobs, programs, options, &|i, run| {
+    let runner::Runs { runs, machine } = runner::run(&jobs, programs, options, &|i, run| {
         if i < selected.len() {
             progress(&Outcome::new(&selected[i], run.clone()))
         }
@@ -201,7 +207,34 @@ pub fn run(
     passed.extend(extra.into_iter().zip(runs).map(|(name, run)| (name, run.passed())));
     apply_requirements(selected, &mut outcomes, &passed);
     diagnose(selected, &mut outcomes);
-    outcomes
+    (outcomes, machine)
+}
+
+/// The note every report carries on the machine's state over the run, and
+/// on the checks run again alone because of it.
+pub fn machine_note(machine: &Load, outcomes: &[Outcome]) -> String {
+    let mut note = format!("During grading, {}.", machine.sentence());
+    let rerun: Vec<&Outcome> = outcomes.iter().filter(|o| !o.reruns.is_empty()).collect();
+    if !rerun.is_empty() {
+        let passed: Vec<String> =
+            rerun.iter().filter(|o| o.reruns.iter().all(Rerun::passed)).map(|o| o.full_name()).collect();
+        let stood: Vec<String> =
+            rerun.iter().filter(|o| !o.reruns.iter().all(Rerun::passed)).map(|o| o.full_name()).collect();
+        let list = |names: &[String]| if names.is_empty() { "none".to_string() } else { names.join(", ") };
+        note.push_str(&format!(
+            " {} check(s) failed in a way a crowded machine can cause (a time limit, a CPU share) while it was \
+             overloaded, and were run again alone: passed alone: {}; failed again (the failure stands): {}.",
+            rerun.len(),
+            list(&passed),
+            list(&stood)
+        ));
+    } else if machine.overloaded() {
+        note.push_str(
+            " A failure that a crowded machine can cause (a time limit, a CPU share) is run again alone before it \
+             counts; none had to be.",
+        );
+    }
+    note
 }
 
 /// A check that passed but whose requirement failed (`passed`: full name,

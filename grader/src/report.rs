@@ -104,12 +104,29 @@ pub fn human_with(
             let time = format!("{:.2}s", o.elapsed.as_secs_f64());
             // With --repeat, how many repetitions passed: a check that
             // failed once in three is not one that never works.
-            let reps = if o.repetitions > 1 {
+            let mut reps = if o.repetitions > 1 {
                 format!("  passed {} of {}", o.repetitions - o.failures, o.repetitions)
             } else {
                 String::new()
             };
+            if !o.reruns.is_empty() {
+                reps.push_str(if o.passed() { "  (passed when run again alone)" } else { "  (failed again alone)" });
+            }
             writeln!(out, "  {style}{mark}{style:#} {:<width$}   {points:>6}  {DIM}{time:>7}{DIM:#}{reps}", o.name)?;
+        }
+    }
+
+    // Checks that count as passed only because a run alone passed: why.
+    let confirmed: Vec<&Outcome> = outcomes.iter().filter(|o| o.passed() && !o.reruns.is_empty()).collect();
+    if !confirmed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{BOLD}Run again alone{BOLD:#}")?;
+        for o in confirmed {
+            writeln!(out)?;
+            writeln!(out, "{GOOD}✔ {}{GOOD:#}  ({}/{})", o.full_name(), o.points, o.max_points)?;
+            for line in rerun_lines(o) {
+                writeln!(out, "    {}", indent(&line))?;
+            }
         }
     }
 
@@ -248,6 +265,11 @@ pub fn repetitions(o: &Outcome) -> Vec<String> {
     lines
 }
 
+/// What the runs alone of a passed check were, and why they were made.
+pub fn rerun_lines(o: &Outcome) -> Vec<String> {
+    o.reruns.iter().map(ipc_engine::runner::Rerun::describe).collect()
+}
+
 /// Lines of a note shown without `--verbose`.
 const BRIEF_LINES: usize = 8;
 
@@ -295,7 +317,7 @@ pub struct JsonTest {
 /// The plain-text explanation of one outcome (for JSON and other formats),
 /// every field of its failure included.
 pub fn explain(o: &Outcome) -> String {
-    let Some(fail) = &o.fail else { return String::new() };
+    let Some(fail) = &o.fail else { return rerun_lines(o).join("\n") };
     let mut s = String::new();
     if let Some(d) = &o.diagnosis {
         s.push_str(&format!(

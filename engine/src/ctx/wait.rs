@@ -71,11 +71,15 @@ pub(super) fn finish(running: &mut Proc, deadline: Instant, waits: Waits) -> Res
         let drained = Instant::now() + Duration::from_millis(100);
         running.stdout.wait_eof(drained);
         running.stderr.wait_eof(drained);
+        let waited = start.elapsed().as_secs_f64();
         let what = match waits {
             Waits::Check(limit) => {
-                format!("did not finish within the check's time limit of {:.1} s", limit.as_secs_f64())
+                format!(
+                    "did not finish within the check's time limit of {:.1} s (waited {waited:.1} s)",
+                    limit.as_secs_f64()
+                )
             }
-            Waits::Timeout(t) => format!("did not finish within {:.1} s", t.as_secs_f64()),
+            Waits::Timeout(t) => format!("did not finish within {:.1} s (waited {waited:.1} s)", t.as_secs_f64()),
         };
         let mut fail = Fail::new(what).kind(Kind::Timeout).output_so_far(running);
         fail.ended = Some(KILLED.into());

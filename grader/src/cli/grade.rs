@@ -104,7 +104,7 @@ pub(super) fn run(args: &Args, rubric: &Rubric, selected: Vec<Selected>, jobs: u
         }
     };
 
-    let options = Options { jobs, repeat: args.repeat };
+    let options = Options { jobs, repeat: args.repeat, reruns: args.reruns };
     let total = selected.len();
     let show_progress = args.format == Format::Human && std::io::stderr().is_terminal() && args.output.is_none();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -117,10 +117,11 @@ pub(super) fn run(args: &Args, rubric: &Rubric, selected: Vec<Selected>, jobs: u
             }
         }
     };
-    let outcomes = grading::run(&selected, &programs, &options, &progress);
+    let (outcomes, machine) = grading::run(&selected, &programs, &options, &progress);
     drop(work);
     let elapsed = started.elapsed();
     notes.extend(build_notes(&programs));
+    notes.push(grading::machine_note(&machine, &outcomes));
     let failed: Vec<String> = programs
         .failed()
         .map(|(name, error)| {

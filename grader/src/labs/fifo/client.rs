@@ -250,7 +250,8 @@ pub(super) fn client_broken_pipe(ctx: &mut Ctx) -> Result<(), Fail> {
         let done = ctx.finish(&mut client)?;
         return Err(done
             .fail(format!("nothing arrived in the FIFO within {}s, though it had a reader", CLIENT_WAIT.as_secs()))
-            .got(done.exit.to_string()));
+            .got(done.exit.to_string())
+            .timing(ipc_engine::check::Timing::Deadline));
     };
     ensure(input.starts_with(&buf[..n]), || {
         Fail::new("the first bytes in the FIFO are not the first lines of stdin")

@@ -284,6 +284,7 @@ pub(super) fn signal_and_finish(ctx: &Ctx, server: &mut Proc, sig: Signal) -> Re
     if server.wait_timeout(Duration::from_secs(3)).is_none() {
         server.kill_group();
         return Err(Fail::new(format!("the server did not exit within 3s of {}", sig.as_str()))
+            .timing(ipc_engine::check::Timing::Deadline)
             .command(&server.command)
             .got(text::excerpt(&server.stdout.bytes(), server.stdout.total(), 6, 400))
             .note("it must stop wherever it is waiting (in open, poll or read): a flag set by a signal handler is never looked at while the main thread sleeps"));

@@ -131,6 +131,7 @@ pub(super) fn server_idle_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     };
     cpu.verdict(used, IDLE_CPU_SHARE).map_err(|why| {
         Fail::new(format!("the server burns the CPU while no client is connected: {why}"))
+            .timing(ipc_engine::check::Timing::CpuShare)
             .expected(format!(
                 "a server asleep until the next client writes, using at most {:.0}% of what a busy loop gets",
                 IDLE_CPU_SHARE * 100.0

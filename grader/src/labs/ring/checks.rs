@@ -261,7 +261,8 @@ pub(super) fn consumer_wait_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
     done.expect_code(1)?.expect_stderr_line(&format!("ring-consumer: {name}: timed out waiting for producer"))?;
     let took = done.elapsed.as_secs_f64();
     ensure((0.25..=2.5).contains(&took), || {
-        done.fail(format!("the consumer gave up after {took:.2}s; --wait 300 means about 0.3 s"))
+        let fail = done.fail(format!("the consumer gave up after {took:.2}s; --wait 300 means about 0.3 s"));
+        if took > 2.5 { fail.timing(ipc_engine::check::Timing::Latency) } else { fail }
     })?;
     Ok(())
 }
@@ -354,6 +355,7 @@ pub(super) fn waiting_uses_little_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
         };
         cpu.verdict(used, CPU_SHARE).map_err(|why| {
             Fail::new(format!("{what} burns the CPU: {why}"))
+                .timing(ipc_engine::check::Timing::CpuShare)
                 .expected(format!(
                     "a waiter that sleeps between re-checks, using at most {:.0}% of what a busy loop gets",
                     CPU_SHARE * 100.0

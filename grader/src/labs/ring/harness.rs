@@ -238,7 +238,8 @@ pub(super) fn wait_ready(ctx: &Ctx, name: &str, producer: &mut Proc, within: Dur
                 within.as_secs_f64()
             ))
             .command(&producer.command)
-            .note("shm_open(O_CREAT|O_EXCL), ftruncate to 256 + capacity, mmap, fill the header, store magic last"));
+            .note("shm_open(O_CREAT|O_EXCL), ftruncate to 256 + capacity, mmap, fill the header, store magic last")
+            .timing(ipc_engine::check::Timing::Deadline));
         }
         std::thread::sleep(Duration::from_millis(5));
     }

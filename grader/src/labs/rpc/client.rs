@@ -233,8 +233,10 @@ pub(super) fn client_timeout(ctx: &mut Ctx) -> Result<(), Fail> {
     expect_client_error(&done, 4, "rpc-client: add: timed out", &silent)?;
     let took = done.elapsed.as_secs_f64();
     ensure((0.4..=3.0).contains(&took), || {
-        done.fail(format!("the client gave up after {took:.2}s"))
-            .expected("about 0.5 s (0.4 to 3 s) with --timeout 500")
+        let fail = done
+            .fail(format!("the client gave up after {took:.2}s"))
+            .expected("about 0.5 s (0.4 to 3 s) with --timeout 500");
+        if took > 3.0 { fail.timing(ipc_engine::check::Timing::Latency) } else { fail }
     })?;
     silent.stop();
     Ok(())
@@ -249,6 +251,7 @@ pub(super) fn client_connection_closed(ctx: &mut Ctx) -> Result<(), Fail> {
         .map_err(|f| f.note("read returns 0 (end of file) when the server closes"))?;
     ensure(done.elapsed < Duration::from_secs(3), || {
         done.fail(format!("the client took {:.1}s to notice the closed connection", done.elapsed.as_secs_f64()))
+            .timing(ipc_engine::check::Timing::Latency)
     })?;
     server.stop();
     Ok(())
@@ -268,6 +271,7 @@ pub(super) fn client_bad_reply(ctx: &mut Ctx) -> Result<(), Fail> {
         })?;
         ensure(done.elapsed < Duration::from_secs(3), || {
             done.fail(format!("the client took {:.1}s to reject the reply", done.elapsed.as_secs_f64()))
+                .timing(ipc_engine::check::Timing::Latency)
                 .note("read exactly LEN bytes, then check that the fields fill them")
         })?;
         server.stop();

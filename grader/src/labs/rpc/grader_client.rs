@@ -165,11 +165,9 @@ impl Client {
             let _ = self.set_timeout(IO_WAIT);
             return Err(match err {
                 Some(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    Fail::new(format!("no reply to {what} within {waited:.1}s")).got(if n == 0 {
-                        "nothing".to_string()
-                    } else {
-                        format!("only {}", wire::hex(&got, 4))
-                    })
+                    Fail::new(format!("no reply to {what} within {waited:.1}s"))
+                        .timing(ipc_engine::check::Timing::Deadline)
+                        .got(if n == 0 { "nothing".to_string() } else { format!("only {}", wire::hex(&got, 4)) })
                 }
                 Some(e) => {
                     Fail::new(format!("the connection failed while waiting for the reply to {what}: {}", os_reason(&e)))
@@ -230,7 +228,8 @@ impl Client {
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(Fail::new(format!(
                 "the server neither closed the connection nor answered within {:.1}s {after}",
                 wait.as_secs_f64()
-            ))),
+            ))
+            .timing(ipc_engine::check::Timing::Deadline)),
             Err(e) => Err(Fail::new(format!("reading {after} failed: {}", os_reason(&e)))),
         }
     }

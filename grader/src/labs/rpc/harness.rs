@@ -260,7 +260,8 @@ pub(super) fn expect_exit_on(server: &mut Server, sig: Signal, idle: &str) -> Re
             EXIT_WAIT.as_secs_f64(),
             sig.as_str()
         ))
-        .note(format!("{idle}: the server must not wait for them")));
+        .note(format!("{idle}: the server must not wait for them"))
+        .timing(ipc_engine::check::Timing::Deadline));
     };
     ensure(exit == Exit::Code(0), || {
         Fail::new(format!("wrong exit after {}", sig.as_str())).expected("exit status 0").got(exit.to_string())

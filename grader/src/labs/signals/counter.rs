@@ -106,6 +106,7 @@ pub(super) fn counter_idle_cpu(ctx: &mut Ctx) -> Result<(), Fail> {
     let _ = running.signal(Signal::SIGKILL);
     cpu.verdict(used, IDLE_CPU_SHARE).map_err(|why| {
         Fail::new(format!("sig-counter burns the CPU while it waits: {why}"))
+            .timing(ipc_engine::check::Timing::CpuShare)
             .expected(format!(
                 "a process asleep until a signal comes, using at most {:.0}% of what a busy loop gets",
                 IDLE_CPU_SHARE * 100.0

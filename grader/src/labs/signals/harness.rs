@@ -27,9 +27,9 @@ pub(super) fn start_counter(ctx: &mut Ctx) -> Result<Proc, Fail> {
     let mut running = ctx.program("sig-counter").spawn()?;
     let first = running.stdout.wait_for(deadline, |b| lines(b).into_iter().next());
     let Some(first) = first else {
-        return Err(
-            fail_running(&mut running, "no `pid PID` line within 3 s").expected(format!("pid {}", running.pid()))
-        );
+        return Err(fail_running(&mut running, "no `pid PID` line within 3 s")
+            .expected(format!("pid {}", running.pid()))
+            .timing(ipc_engine::check::Timing::Deadline));
     };
     ensure(first == format!("pid {}", running.pid()), || {
         Fail::new("the first line is not `pid PID` with the program's own pid")
@@ -101,6 +101,7 @@ pub(super) fn report(running: &mut Proc, n: usize) -> Result<String, Fail> {
     line.ok_or_else(|| {
         fail_running(running, &format!("no report line within 3 s of SIGHUP number {n}"))
             .expected("a line `usr1=A usr2=B rt=C` after each SIGHUP")
+            .timing(ipc_engine::check::Timing::Deadline)
     })
 }
 
@@ -188,6 +189,9 @@ impl Children {
                 self.looks
             ))
             .note("fork the N children: the reported pids are your children's")
+            // A child that ends at once may come and go between looks a
+            // crowded machine spaces out.
+            .timing(ipc_engine::check::Timing::Race)
         })
     }
 }

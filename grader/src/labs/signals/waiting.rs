@@ -243,6 +243,8 @@ impl Watched {
                 self.asleep, self.looks
             ))
             .kind(Kind::Behaviour)
+            // A correct program that waits for a CPU is not asleep either.
+            .timing(ipc_engine::check::Timing::CpuShare)
             .note(fix)
             .note(saw));
         }

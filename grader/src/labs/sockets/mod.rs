@@ -190,13 +190,17 @@ fn expect_close(stream: &mut TcpStream, who: &str) -> Result<(), Fail> {
     match stream.read_to_end(&mut rest) {
         Ok(_) if rest.is_empty() => Ok(()),
         Ok(_) => Err(Fail::new(format!("{who}: the server sent {} unexpected bytes after the echo", rest.len()))),
-        Err(e) => Err(Fail::new(match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => format!(
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(Fail::new(format!(
                 "{who}: after the client shut down its side, the server did not close the connection within {}s",
                 IO_WAIT.as_secs()
-            ),
-            _ => format!("{who}: after the client shut down its side, reading failed: {}", os_reason(&e)),
-        })
-        .note("read(2) returns 0 when the client shuts down: then close the connection")),
+            ))
+            .timing(ipc_engine::check::Timing::Deadline)
+            .note("read(2) returns 0 when the client shuts down: then close the connection"))
+        }
+        Err(e) => {
+            Err(Fail::new(format!("{who}: after the client shut down its side, reading failed: {}", os_reason(&e)))
+                .note("read(2) returns 0 when the client shuts down: then close the connection"))
+        }
     }
 }

@@ -202,6 +202,7 @@ pub(super) fn tcp_server_exits_on_signal(ctx: &mut Ctx) -> Result<(), Fail> {
         let Some(exit) = exit else {
             server.kill_group();
             return Err(Fail::new(format!("the server did not exit within 1.5s of {}", sig.as_str()))
+                .timing(ipc_engine::check::Timing::Deadline)
                 .note("a client was connected and idle: the server must not wait for it"));
         };
         ensure(exit == ipc_engine::proc::Exit::Code(0), || {
