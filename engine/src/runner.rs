@@ -185,7 +185,16 @@ pub fn run(jobs: &[Job], programs: &Programs, options: &Options, progress: &(dyn
                     continue;
                 }
                 rerun_any = true;
-                let alone = |n: usize| run_one(&jobs[i], programs, &setup.peers, &run_id, n, &watchdog, run_started);
+                // On a thread of its own, as every check runs: a check's
+                // thread takes the check's user id and namespaces, which on
+                // this (the main) thread would be the whole process's as
+                // /proc shows it, and peers check the grader there.
+                let alone = |n: usize| {
+                    std::thread::scope(|scope| {
+                        let one = || run_one(&jobs[i], programs, &setup.peers, &run_id, n, &watchdog, run_started);
+                        scope.spawn(one).join().expect("a check's thread does not panic")
+                    })
+                };
                 *slot = Some(rerun::rerun(first, rep, options.reruns, &serial_no, alone));
             }
             if rerun_any {

@@ -116,7 +116,7 @@ fn wrong_output_is_never_run_again() {
     assert_eq!(runs(dir.path()), 1, "never run again");
     assert!(!human.contains("It failed at first"), "{human}");
     assert!(human.contains("is run again alone before it counts; none had to be"), "{human}");
-    assert!(human.contains("stdout is not what the contract says"), "{human}");
+    assert!(human.contains("the default TEXT is `message for parent`"), "{human}");
 }
 
 /// On a machine that is not overloaded, a time-out stands at once, and says
