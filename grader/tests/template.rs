@@ -119,7 +119,12 @@ fn exported_template_builds_grades_and_reveals_nothing() {
     let tests = report["tests"].as_array().unwrap();
     assert!(!tests.is_empty());
     assert!(tests.iter().all(|t| t["status"] == "failed"), "the starter passed a check");
-    assert_eq!(report["notes"].as_array().unwrap().len(), 0, "an untouched template reports tampering");
+    // (Its notes may say how crowded the machine was; none is tampering.)
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        !notes.iter().any(|n| n.as_str().unwrap_or_default().contains("differ from the template")),
+        "an untouched template reports tampering: {notes:?}"
+    );
     // A student's first `cargo grade` changes no file of the repository.
     assert_eq!(git(&["status", "--porcelain"]), "", "the first `cargo grade` left the template changed");
 
