@@ -57,6 +57,7 @@ const GRADER_LEFT_OUT: &[&str] = &[
     "grader/tests/gradescope.rs",
     "grader/tests/devcontainer.rs",
     "grader/tests/diagnoses.rs",
+    "grader/tests/explanations.rs",
     "grader/tests/independent",
 ];
 
